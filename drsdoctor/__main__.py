@@ -1,0 +1,3 @@
+from drsdoctor.cli import main
+
+main()
