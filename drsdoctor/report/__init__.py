@@ -1,1 +1,27 @@
-"""report"""
+"""Reports of a diagnosis, one module a format: text (rich), json, markdown, sarif, junit.
+
+`render(report, fmt)` is the one entry point; each format's module is imported only when used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from drsdoctor.engine import Report
+
+FORMATS = ("text", "json", "markdown", "sarif", "junit")
+_MODULES = {"text": "text", "json": "json_report", "markdown": "markdown", "sarif": "sarif", "junit": "junit"}
+
+
+def render(report: Report, fmt: str = "text", color: bool | None = None) -> str:
+    """The report as text in ``fmt``; ``color`` (text only) defaults to whether stdout is a terminal."""
+    if fmt not in _MODULES:
+        from drsdoctor.errors import InputError
+
+        raise InputError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
+    if fmt == "text":
+        return str(module.render(report, color=color))
+    return str(module.render(report))

@@ -1,0 +1,185 @@
+"""How fast is diagnose, against what operators do today, and does a long history slow it down?
+
+Against `drsdoctor sandbox serve` (a separate process, as a real endpoint would be), in one run:
+  1. diagnose's wall time (the CLI in a subprocess, median of --repeat runs) versus the same facts gathered
+     with the `aws` CLI one call at a time: the runbook (every call diagnose made, replayed serially);
+  2. the number of API calls diagnose makes versus the distinct calls it needs;
+  3. diagnose on executions with ~100 and ~20,000 history events (a tight Pass/Choice loop): the larger
+     should stay within 1.5x of the smaller, because diagnose reads only the newest events it needs.
+
+    .venv/bin/python benchmarks/bench_diagnose.py [--repeat 3] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import select
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import boto3
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+AWS_CLI = str(Path(PYTHON).with_name("aws"))
+SERVICE_CLI = {"sfn": "stepfunctions", "cloudwatch-logs": "logs", "eventbridge": "events"}
+LOOP = {  # one iteration = Pass entered/exited + Choice entered/exited: four history events
+    "StartAt": "Count",
+    "States": {
+        "Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n"}, "Next": "Again"},
+        "Again": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Count"}],
+                  "Default": "Done"},
+        "Done": {"Type": "Succeed"},
+    },
+}
+
+
+def serve() -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """Start `sandbox serve` and read its one JSON line."""
+    process = subprocess.Popen([PYTHON, "-m", "drsdoctor", "sandbox", "serve"], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert process.stdout is not None
+    ready, _, _ = select.select([process.stdout], [], [], 180)
+    if not ready:
+        process.kill()
+        raise SystemExit("sandbox serve printed nothing in 180 s")
+    return process, json.loads(process.stdout.readline())
+
+
+def operator_credentials(info: dict[str, Any]) -> dict[str, str]:
+    """An IAM user in the sandbox allowed exactly what drsdoctor reads (the DRS simulator checks IAM)."""
+    from drsdoctor.snapshot import fact_actions
+
+    iam = client(info, "iam", {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"})
+    iam.create_user(UserName="bench-operator")
+    actions = sorted({action for actions in fact_actions().values() for action in actions})
+    iam.put_user_policy(UserName="bench-operator", PolicyName="drsdoctor-read", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]}))
+    key = iam.create_access_key(UserName="bench-operator")["AccessKey"]
+    return {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+
+
+def client(info: dict[str, Any], service: str, credentials: dict[str, str]) -> Any:
+    return boto3.client(service, region_name=info["region"], endpoint_url=info["endpoint_url"],  # type: ignore[call-overload]
+                        aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
+                        aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"])
+
+
+def wait_for(sfn: Any, arn: str, seconds: float, settled_after: float = 8.0) -> str:
+    """Until the execution ends, or `settled_after` real seconds pass with no new history event."""
+    started, last_change, last_count = time.monotonic(), time.monotonic(), -1
+    while time.monotonic() - started < seconds:
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        if status != "RUNNING":
+            return str(status)
+        count = len(sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"])
+        if count != last_count:
+            last_count, last_change = count, time.monotonic()
+        elif time.monotonic() - last_change > settled_after:
+            return "RUNNING"
+        time.sleep(0.5)
+    return "RUNNING"
+
+
+def time_cli_diagnose(info: dict[str, Any], credentials: dict[str, str], arn: str, repeat: int) -> tuple[float, int]:
+    env = {**os.environ, **credentials, "AWS_ENDPOINT_URL": info["endpoint_url"]}
+    times, code = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        done = subprocess.run([PYTHON, "-m", "drsdoctor", "diagnose", arn, "--format", "json"], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=300)
+        times.append(time.perf_counter() - started)
+        code = done.returncode
+        if code not in (0, 1):
+            raise SystemExit(f"diagnose exited {code}: {done.stderr.strip()}")
+    return statistics.median(times), code
+
+
+def calls_of_diagnose(info: dict[str, Any], credentials: dict[str, str], arn: str) -> list[Any]:
+    """diagnose's own call log, in this process: what the runbook has to gather too."""
+    os.environ.update(credentials)
+    from drsdoctor.aws import AwsSession, AwsSettings
+    from drsdoctor.commands.diagnose import collect_snapshot
+
+    session = AwsSession(AwsSettings(region=info["region"], endpoint_url=info["endpoint_url"]))
+    collect_snapshot(arn, session)
+    return list(session.call_log.records)
+
+
+def time_runbook(info: dict[str, Any], credentials: dict[str, str], records: list[Any]) -> tuple[float, int]:
+    """The same facts with the aws CLI, one call at a time, as an operator at a terminal would."""
+    from botocore import xform_name
+
+    env = {**os.environ, **credentials, "AWS_DEFAULT_REGION": info["region"]}
+    distinct = list({(r.service, r.operation, r.params): r for r in records}.values())
+    started = time.perf_counter()
+    for record in distinct:
+        command = [AWS_CLI, SERVICE_CLI.get(record.service, record.service), xform_name(record.operation, "-"),
+                   "--endpoint-url", info["endpoint_url"], "--output", "json", "--no-paginate",
+                   "--cli-input-json", record.params or "{}"]
+        subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    return time.perf_counter() - started, len(distinct)
+
+
+def loop_execution(info: dict[str, Any], credentials: dict[str, str], iterations: int) -> tuple[str, int]:
+    sfn = client(info, "stepfunctions", credentials)
+    name = f"bench-loop-{iterations}"
+    machine = sfn.create_state_machine(name=name, definition=json.dumps(LOOP),
+                                       roleArn=f"arn:aws:iam::{info['state_machine_arn'].split(':')[4]}:role/bench")
+    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
+                              input=json.dumps({"i": 0, "n": iterations}))["executionArn"]
+    wait_for(sfn, arn, 600)
+    events = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"]
+    return arn, int(events[0]["id"]) if events else 0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print the figures as one JSON object")
+    args = parser.parse_args()
+    process, info = serve()
+    try:
+        credentials = operator_credentials(info)
+        sfn = client(info, "stepfunctions", credentials)
+        arn = sfn.start_execution(stateMachineArn=info["state_machine_arn"], input=info["start_input"])["executionArn"]
+        wait_for(sfn, arn, 120)
+        diagnose_seconds, exit_code = time_cli_diagnose(info, credentials, arn, args.repeat)
+        records = calls_of_diagnose(info, credentials, arn)
+        runbook_seconds, runbook_calls = time_runbook(info, credentials, records)
+        short_arn, short_events = loop_execution(info, credentials, 25)
+        long_arn, long_events = loop_execution(info, credentials, 5000)
+        short_seconds, _ = time_cli_diagnose(info, credentials, short_arn, args.repeat)
+        long_seconds, _ = time_cli_diagnose(info, credentials, long_arn, args.repeat)
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+    figures = {
+        "diagnose_seconds": round(diagnose_seconds, 2), "diagnose_exit_code": exit_code,
+        "runbook_seconds": round(runbook_seconds, 2), "runbook_calls": runbook_calls,
+        "speedup": round(runbook_seconds / diagnose_seconds, 1),
+        "api_calls": len(records), "distinct_calls": len({(r.service, r.operation, r.params) for r in records}),
+        "short_history_events": short_events, "short_history_seconds": round(short_seconds, 2),
+        "long_history_events": long_events, "long_history_seconds": round(long_seconds, 2),
+        "long_over_short": round(long_seconds / short_seconds, 2),
+    }
+    if args.json:
+        print(json.dumps(figures))
+        return
+    print(f"diagnose (CLI, median of {args.repeat}):   {diagnose_seconds:6.2f} s  (exit {exit_code})")
+    print(f"runbook, aws CLI one call at a time: {runbook_seconds:6.2f} s  ({runbook_calls} calls)")
+    print(f"speed-up:                            {figures['speedup']:6.1f} x  (aim >= 10x)")
+    print(f"API calls made / distinct calls:     {figures['api_calls']} / {figures['distinct_calls']}")
+    print(f"history {short_events:>6} events:              {short_seconds:6.2f} s")
+    print(f"history {long_events:>6} events:              {long_seconds:6.2f} s  "
+          f"({figures['long_over_short']}x; aim <= 1.5x)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""DDB001: the execution has its record in the execution-history table (what the finder and poller read)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from drsdoctor.checkapi import (
+    EXECUTION_STUCK,
+    HIGH,
+    MECHANISM,
+    RECORD_MISSING,
+    Finding,
+    check,
+    fail,
+    passed,
+)
+from drsdoctor.snapshot import Snapshot
+
+
+@check(id="DDB001", service="dynamodb", severity=HIGH, layer=MECHANISM, plan_step="transitions",
+       title="The execution record exists in the execution-history table",
+       remediation="Check that the orchestration function writes to {table} (its EXECUTION_TABLE) and that "
+                   "BeginPlan succeeded",
+       reads=("execution_record",))
+def execution_record(snap: Snapshot) -> Iterator[Finding]:
+    record = snap.execution_record
+    if record is not None:
+        waves = ", ".join(f"wave {w.number} {w.status}" for w in record.waves) or "no waves yet"
+        yield passed(f"{record.table}#{_key(record.key)}", f"record {record.status}: {waves}")
+        return
+    tables = sorted({value for f in snap.functions_of_kind("orchestration", "finder", "poller")
+                     for name, value in f.environment.items() if name == "EXECUTION_TABLE"})
+    table = tables[0] if tables else "the execution-history table"
+    yield fail(snap.target, f"no record of this execution in {table}: the finder has nothing to poll",
+               evidence=[f"EXECUTION_TABLE values: {', '.join(tables)}"] if tables else [],
+               shows=RECORD_MISSING, explains=EXECUTION_STUCK, fix={"table": table})
+
+
+def _key(key: dict[str, str]) -> str:
+    return ",".join(f"{name}={value}" for name, value in sorted(key.items()))

@@ -1,0 +1,62 @@
+"""DDB003: the index the execution-finder queries exists and is ACTIVE on the table it queries."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from drsdoctor.checkapi import (
+    CAUSE,
+    CRITICAL,
+    POLLER_FAILING,
+    POLLER_NOT_RUNNING,
+    Finding,
+    check,
+    fail,
+    passed,
+    skip,
+)
+from drsdoctor.snapshot import Snapshot
+
+REFERENCE_TABLE_VARIABLE = "EXECUTION_TABLE"
+
+
+@check(id="DDB003", service="dynamodb", severity=CRITICAL, layer=CAUSE, plan_step="environment",
+       title="The status index the execution-finder queries exists",
+       remediation="aws dynamodb update-table --table-name {table} --attribute-definitions "
+                   "AttributeName=status,AttributeType=S --global-secondary-index-updates "
+                   "'[{{\"Create\":{{\"IndexName\":\"{index}\",\"KeySchema\":[{{\"AttributeName\":\"status\","
+                   "\"KeyType\":\"HASH\"}}],\"Projection\":{{\"ProjectionType\":\"ALL\"}}}}}}]'",
+       reads=("functions", "tables"))
+def status_index(snap: Snapshot) -> Iterator[Finding]:
+    finders = snap.functions_of_kind("finder")
+    queried = [(f, name, value) for f in finders for name, value in f.environment.items()
+               if name.upper().endswith(("INDEX", "INDEX_NAME"))]
+    if not queried:
+        yield skip(snap.target, "no execution-finder names an index in its environment")
+        return
+    for function, variable, index_name in queried:
+        table_name = function.environment.get(REFERENCE_TABLE_VARIABLE) or next(
+            (value for name, value in function.environment.items() if "TABLE" in name.upper()), "")
+        table = snap.table(table_name)
+        where = f"{table_name}#{index_name}"
+        if table is None or not table.exists:
+            yield skip(where, f"table {table_name or '(unnamed)'} is not there (see LMB001)")
+            continue
+        index = table.index(index_name)
+        if index is None:
+            names = [i.name for i in table.indexes]
+            near = difflib.get_close_matches(index_name, names, n=1, cutoff=0.6)
+            hint = f"; did you mean {near[0]}?" if near else ""
+            yield fail(where, f"{function.name} queries index {index_name} ({variable}) on {table_name}, "
+                              f"which has no such index{hint}",
+                       evidence=[f"indexes on {table_name}: {', '.join(names) or '(none)'}"],
+                       explains=(POLLER_NOT_RUNNING, POLLER_FAILING),
+                       fix={"table": table_name, "index": index_name})
+        elif index.status != "ACTIVE":
+            yield fail(where, f"index {index_name} on {table_name} is {index.status}, not ACTIVE",
+                       explains=(POLLER_NOT_RUNNING, POLLER_FAILING),
+                       fix=f"Wait for index {index_name} to become ACTIVE (aws dynamodb describe-table "
+                           f"--table-name {table_name})")
+        else:
+            yield passed(where, f"index {index_name} on {table_name} is ACTIVE")

@@ -1,0 +1,63 @@
+"""DRS001: the wave's DRS jobs launched every server (job status and per-server launch status)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+from drsdoctor.checks._common import ago
+
+from drsdoctor.checkapi import (
+    HIGH,
+    SERVERS_NOT_LAUNCHED,
+    SYMPTOM,
+    WAVE_NOT_STARTED,
+    Finding,
+    check,
+    fail,
+    now_of,
+    passed,
+    skip,
+    warn,
+)
+from drsdoctor.snapshot import Snapshot
+
+SLOW_JOB = timedelta(minutes=45)  # a launch job still running after this is worth a look
+
+
+@check(id="DRS001", service="drs", severity=HIGH, layer=SYMPTOM, plan_step="drs-permissions",
+       title="The wave's DRS jobs launched every server",
+       remediation="aws drs describe-job-log-items --job-id {job}",
+       reads=("drs_jobs", "execution_record"))
+def job_status(snap: Snapshot) -> Iterator[Finding]:
+    record = snap.execution_record
+    recorded = [wave.job_id for wave in (record.waves if record else []) if wave.job_id]
+    if not snap.drs_jobs:
+        started = [w for w in (record.waves if record else []) if w.status not in ("PENDING", "")]
+        if started and not recorded:
+            yield fail(snap.target, f"wave {started[0].number} is {started[0].status} but no DRS job was "
+                                    "created for it", shows=WAVE_NOT_STARTED,
+                       fix="Check the orchestration function's logs for the StartRecovery error")
+        elif recorded:
+            yield fail(snap.target, f"the record names job(s) {', '.join(recorded)} that DRS does not know",
+                       shows=WAVE_NOT_STARTED, fix={"job": recorded[0]})
+        else:
+            yield skip(snap.target, "no DRS job for this execution yet")
+        return
+    now = now_of(snap)
+    for job in snap.drs_jobs:
+        statuses = {server.source_server_id: server.launch_status for server in job.servers}
+        failed = sorted(s for s, status in statuses.items() if status == "FAILED")
+        launched = sorted(s for s, status in statuses.items() if status == "LAUNCHED")
+        summary = ", ".join(f"{s} {status}" for s, status in sorted(statuses.items())) or "no servers"
+        if failed:
+            yield fail(job.job_id, f"job {job.job_id} is {job.status}: {len(failed)} of {len(statuses)} "
+                                   f"server(s) FAILED to launch ({', '.join(failed)})",
+                       evidence=[summary], shows=SERVERS_NOT_LAUNCHED, fix={"job": job.job_id})
+        elif job.status != "COMPLETED" and job.creation_time and now - job.creation_time > SLOW_JOB:
+            yield warn(job.job_id, f"job {job.job_id} is still {job.status}, created "
+                                   f"{ago(now, job.creation_time)}", evidence=[summary],
+                       fix={"job": job.job_id})
+        else:
+            yield passed(job.job_id, f"job {job.job_id} {job.status}: {len(launched)} of {len(statuses)} "
+                                     "server(s) launched")

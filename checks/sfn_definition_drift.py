@@ -1,0 +1,141 @@
+"""SFN005: the deployed state machine definition matches the working one: the reference orchestrator (when
+the deployment is recognisably the reference: the same state names) and its own stack's template.
+
+ARNs and ${...} substitutions are compared as "a reference to something": the deployed definition has
+real ARNs where the template has ${OrchestrationFunction.Arn}, and that is no drift.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from drsdoctor.checkapi import (
+    CAUSE,
+    EXECUTION_FAILED,
+    EXECUTION_STUCK,
+    HIGH,
+    TASK_FAILING,
+    Finding,
+    check,
+    error,
+    fail,
+    passed,
+    skip,
+)
+from drsdoctor.snapshot import Snapshot
+
+SAME_SHAPE = 0.5  # share of state names in common for a definition to be "the reference"
+_REF = "<ref>"
+
+
+@check(id="SFN005", service="states", severity=HIGH, layer=CAUSE, plan_step="definition",
+       title="The deployed state machine definition matches the working reference and its template",
+       remediation="Redeploy {state_machine} from the known-good template "
+                   "(`drsdoctor diff-stacks {baseline} {stack}` lists every change)",
+       reads=("state_machine", "stack"))
+def definition_drift(snap: Snapshot) -> Iterator[Finding]:
+    machine = snap.state_machine
+    if machine is None or not machine.definition:
+        yield skip(snap.target, "no state machine definition")
+        return
+    try:
+        from drsdoctor.asl import diff_definitions, parse_definition
+
+        deployed = parse_definition(_normalise(json.loads(machine.definition)))
+    except Exception as bad:
+        yield error(machine.arn, f"the deployed definition cannot be read: {bad}")
+        return
+    stack_name = snap.stack.name if snap.stack else "STACK"
+    baselines = [("reference", _reference_definition()), ("its stack's template", _stack_definition(snap))]
+    compared = False
+    for label, expected in baselines:
+        if expected is None:
+            continue
+        try:
+            baseline = parse_definition(_normalise(expected))
+        except Exception:  # a template we cannot read is no baseline; the other one may still be
+            continue
+        common = set(baseline.states) & set(deployed.states)
+        every = set(baseline.states) | set(deployed.states)
+        if label == "reference" and len(common) < SAME_SHAPE * len(every):
+            continue  # not built from the reference: comparing would only list every state
+        compared = True
+        changes = [c for c in diff_definitions(baseline, deployed) if c.risk in ("high", "medium")]
+        if not changes:
+            yield passed(machine.arn, f"the definition matches {label}")
+            continue
+        baseline_arg = "reference" if label == "reference" else "TEMPLATE_FILE"
+        yield fail(machine.arn, f"the definition differs from {label}: {changes[0].summary}"
+                                + (f" (+{len(changes) - 1} more)" if len(changes) > 1 else ""),
+                   evidence=[f"{c.path}: {c.summary}" for c in changes[:10]],
+                   explains=(EXECUTION_STUCK, EXECUTION_FAILED, TASK_FAILING),
+                   fix={"state_machine": machine.name or machine.arn, "baseline": baseline_arg,
+                        "stack": stack_name})
+    if not compared:
+        yield skip(machine.arn, "no baseline: not the reference's states, and no stack template")
+
+
+def _reference_definition() -> Any:
+    try:
+        from drsdoctor.reference import template
+
+        return _definition_in(template(), None)
+    except Exception:  # the reference is optional for this check
+        return None
+
+
+def _stack_definition(snap: Snapshot) -> Any:
+    if snap.stack is None or not snap.stack.template:
+        return None
+    try:
+        from drsdoctor.diff.loader import load_template_text
+
+        body = load_template_text(snap.stack.template, f"stack {snap.stack.name}")
+    except Exception:
+        return None
+    machine_arn = snap.state_machine.arn if snap.state_machine else ""
+    logical = next((r.logical_id for r in snap.stack.resources if r.physical_id == machine_arn), None)
+    return _definition_in(body, logical)
+
+
+def _definition_in(template: Mapping[str, Any], logical_id: str | None) -> Any:
+    resources = template.get("Resources") or {}
+    machines = [(name, body) for name, body in resources.items()
+                if isinstance(body, Mapping) and body.get("Type") == "AWS::StepFunctions::StateMachine"]
+    if logical_id:
+        machines = [item for item in machines if item[0] == logical_id] or machines
+    if len(machines) != 1:
+        return None
+    properties = machines[0][1].get("Properties") or {}
+    if isinstance(properties.get("Definition"), Mapping):
+        return properties["Definition"]
+    text = _text_of(properties.get("DefinitionString"))
+    return json.loads(text) if text else None
+
+
+def _text_of(value: Any) -> str | None:
+    """The JSON text of a DefinitionString: plain, !Sub (string or [string, map]) or !Join."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and "Fn::Sub" in value:
+        sub = value["Fn::Sub"]
+        return sub if isinstance(sub, str) else (sub[0] if sub and isinstance(sub[0], str) else None)
+    if isinstance(value, Mapping) and "Fn::Join" in value:
+        separator, parts = value["Fn::Join"]
+        return str(separator).join(part if isinstance(part, str) else _REF for part in parts)
+    return None
+
+
+def _normalise(value: Any) -> Any:
+    """ARNs, ${...} and intrinsic functions become one token: they name resources, not behaviour."""
+    if isinstance(value, str):
+        return _REF if value.startswith("arn:") or "${" in value else value
+    if isinstance(value, Mapping):
+        if len(value) == 1 and next(iter(value)).startswith(("Fn::", "Ref")):
+            return _REF
+        return {key: _normalise(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_normalise(item) for item in value]
+    return value

@@ -1,0 +1,105 @@
+"""Calls AWS for the collector: each distinct call once per run, independent calls in parallel, and a
+failed call recorded as a fact error instead of ending the run."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from drsdoctor.aws import AwsSession, MutatingCallRefused
+from drsdoctor.aws.failures import AwsFailure, failure_from
+from drsdoctor.snapshot import FactError, Snapshot
+
+T = TypeVar("T")
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+class Gatherer:
+    """What the collector steps share: the session, the snapshot being filled, and the memo of calls."""
+
+    def __init__(self, session: AwsSession, snapshot: Snapshot, region: str, workers: int = 12,
+                 progress: Progress | None = None) -> None:
+        self.session, self.snapshot, self.region = session, snapshot, region
+        self.progress = progress or _quiet
+        self._workers = workers
+        self._memo: dict[str, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def call(self, service: str, operation: str, resource: str, region: str | None = None,
+             **params: Any) -> Any:
+        """One AWS call (boto3 service and snake_case method name); the same call again returns the same
+        answer without asking AWS twice. Raises AwsFailure."""
+        key = json.dumps([service, region or self.region, operation, params], sort_keys=True, default=str)
+        with self._lock:
+            pending = self._memo.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._memo[key] = Future()
+        assert pending is not None
+        if not owner:
+            return pending.result()
+        client = self.session.client(service, region or self.region)
+        try:
+            answer = getattr(client, operation)(**params)
+        except MutatingCallRefused as refused:
+            pending.set_exception(refused)
+            raise
+        except Exception as error:  # botocore raises many kinds; failure_from names them all
+            model = client.meta.service_model
+            failure = failure_from(error, model.service_id.hyphenize(), _operation_name(client, operation),
+                                   resource, model.signing_name)
+            pending.set_exception(failure)
+            raise failure from None
+        pending.set_result(answer)
+        return answer
+
+    def fact(self, fact: str, resource: str, step: Callable[[], T]) -> T | None:
+        """Run one gathering step; a call that fails becomes a FactError on `fact` (the snapshot field)
+        and the step's answer is None. No credentials or no endpoint ends the run: nothing else would work."""
+        try:
+            return step()
+        except AwsFailure as failure:
+            if failure.fatal:
+                raise
+            self.record(fact, resource, failure)
+            return None
+
+    def record(self, fact: str, resource: str, failure: AwsFailure) -> None:
+        with self._lock:
+            self.snapshot.fact_errors.append(FactError(
+                fact=fact, call=f"{failure.service}:{failure.operation}", code=failure.code,
+                resource=resource, message=failure.message, permission=failure.needed_permission))
+
+    def in_parallel(self, steps: Iterable[Callable[[], Any]]) -> list[Any]:
+        """Run independent steps at once; answers in the order given. Steps record their own fact errors;
+        the first fatal failure is raised once every step has finished."""
+        steps = list(steps)
+        if len(steps) <= 1:
+            return [step() for step in steps]
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(steps))) as pool:
+            futures = [pool.submit(step) for step in steps]
+        return [future.result() for future in futures]
+
+    def pages(self, service: str, operation: str, resource: str, token_in: str, token_out: str,
+              max_pages: int = 50, **params: Any) -> Iterator[dict[str, Any]]:
+        """Pages of a paginated call, each page a memoized call; stops at `max_pages`."""
+        token = None
+        for _ in range(max_pages):
+            page = self.call(service, operation, resource, **params, **({token_in: token} if token else {}))
+            yield page
+            token = page.get(token_out)
+            if not token:
+                return
+
+
+def _operation_name(client: Any, method: str) -> str:
+    """botocore's operation name (DescribeExecution) for a client method name (describe_execution)."""
+    names: dict[str, str] = client.meta.method_to_api_mapping
+    return names.get(method, method)

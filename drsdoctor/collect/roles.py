@@ -1,0 +1,127 @@
+"""Each role's policies and the decision for every action its kind of work needs: AWS's
+iam:SimulatePrincipalPolicy where the caller may use it, else drsdoctor's own evaluator."""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from typing import Any
+
+from drsdoctor.aws.failures import AwsFailure, classify
+from drsdoctor.collect.gather import Gatherer
+from drsdoctor.errors import AwsCallError, InputError
+from drsdoctor.snapshot import Decision, RoleDecisions, Snapshot
+
+# The resource placeholders of drsdoctor.iam's needs, and the environment variables that fill them.
+NAME_VARIABLES = {"plans_table": "PLANS_TABLE", "groups_table": "GROUPS_TABLE",
+                  "history_table": "EXECUTION_TABLE", "status_index": "STATUS_INDEX",
+                  "poller_function": "POLLER_FUNCTION"}
+
+
+class _Simulator:
+    """Asks AWS once; when SimulatePrincipalPolicy cannot answer (not permitted, not implemented), every
+    later question goes straight to the local evaluator instead of failing again with retries."""
+
+    def __init__(self, gather: Gatherer) -> None:
+        self.gather = gather
+        self.engine: str | None = None
+        self.lock = threading.Lock()
+
+    def decide(self, principal: Any, actions: list[str], resource: str) -> tuple[str, list[Any]]:
+        from drsdoctor.iam.simulator import simulate
+
+        if self.engine is None:
+            with self.lock:
+                if self.engine is None:
+                    probe = self.gather.session.client("iam", self.gather.region, attempts=1)
+                    try:
+                        answers = simulate(principal, actions, resource, iam_client=probe)
+                    except Exception:  # an endpoint that answers garbage (moto: HTML 500) cannot simulate
+                        answers = simulate(principal, actions, resource)
+                    self.engine = "simulate-principal-policy" if _by_aws(answers) else "local"
+                    return self.engine, answers
+        client = self.gather.session.client("iam", self.gather.region) if self.engine != "local" else None
+        answers = simulate(principal, actions, resource, iam_client=client)
+        return ("simulate-principal-policy" if _by_aws(answers) else "local"), answers
+
+
+def _by_aws(answers: list[Any]) -> bool:
+    return bool(answers) and all(answer.engine == "aws" for answer in answers)
+
+
+def gather_decisions(gather: Gatherer, snap: Snapshot) -> None:
+    """Fill snap.role_decisions: one RoleDecisions per (role kind, function), each role read once."""
+    from drsdoctor.iam.drs_needs import needs_for
+
+    wanted: list[tuple[str, str, str | None]] = [  # kind, role ARN, function
+        (item.kind, item.role_arn, item.name) for item in snap.functions
+        if item.kind != "other" and item.role_arn]
+    if snap.state_machine and snap.state_machine.role_arn:
+        wanted.append(("statemachine", snap.state_machine.role_arn, None))
+    if not wanted:
+        return
+    role_arns = list(dict.fromkeys(arn for _, arn, _ in wanted))
+    principals = dict(zip(role_arns, gather.in_parallel([partial(_load, gather, arn) for arn in role_arns]),
+                          strict=True))
+    names = _names(snap)
+    called = [item.name for item in snap.functions if item.kind == "orchestration"]
+    simulator = _Simulator(gather)
+
+    def decide(kind: str, role_arn: str, function: str | None) -> RoleDecisions | None:
+        principal = principals.get(role_arn)
+        if principal is None:
+            return None
+        # The state machine's role must reach every function its Task states call.
+        targets = [function] if function else called or [""]
+        by_resource: dict[str, list[str]] = {}
+        for need in needs_for(kind):
+            for target in targets if "{function}" in need.resource else targets[:1]:
+                resource = need.resource_for({**names, "function": target})
+                by_resource.setdefault(resource or "*", []).append(need.action)
+        engines: set[str] = set()
+        decisions: list[Decision] = []
+        for resource, actions in by_resource.items():
+            engine, answers = simulator.decide(principal, list(dict.fromkeys(actions)), resource)
+            engines.add(engine)
+            decisions.extend(Decision(action=a.action, decision=a.decision, resource=a.resource,
+                                      reason=_reason(a)) for a in answers)
+        engine = "simulate-principal-policy" if engines == {"simulate-principal-policy"} else "local"
+        return RoleDecisions(kind=kind, role_arn=role_arn, engine=engine, function=function,
+                             decisions=decisions)
+
+    # Local evaluation is CPU work: the first (which may probe AWS) goes alone, the rest in parallel.
+    first = decide(*wanted[0])
+    rest = gather.in_parallel([partial(decide, *want) for want in wanted[1:]])
+    snap.role_decisions = [found for found in [first, *rest] if found is not None]
+
+
+def _load(gather: Gatherer, role_arn: str) -> Any:
+    from drsdoctor.iam.principal import load_role
+
+    try:
+        return load_role(gather.session.client("iam", gather.region), role_arn)
+    except AwsCallError as failure:
+        gather.record("role_decisions", role_arn, AwsFailure(
+            "iam", failure.operation, role_arn, failure.code, str(failure), failure.permission,
+            classify(failure.code)))
+        return None
+    except InputError as bad_policy:  # a policy our parser cannot read: say so, decide nothing for it
+        gather.snapshot.notes.append(f"the policies of {role_arn} could not be read: {bad_policy}")
+        return None
+
+
+def _names(snap: Snapshot) -> dict[str, str]:
+    names = {"partition": snap.target.split(":")[1] if snap.target.startswith("arn:") else "aws",
+             "region": snap.region, "account": snap.account}
+    for placeholder, variable in NAME_VARIABLES.items():
+        value = next((f.environment[variable] for f in snap.functions if f.environment.get(variable)), None)
+        if value:
+            names[placeholder] = value.split(":")[-1] if value.startswith("arn:") else value
+    return names
+
+
+def _reason(answer: Any) -> str:
+    matched = getattr(answer, "matched_statements", [])
+    if matched:
+        return "; ".join(f"{m.policy} {m.statement}".strip() for m in matched)
+    return "no statement allows it" if answer.decision == "implicitDeny" else ""

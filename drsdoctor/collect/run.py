@@ -1,0 +1,130 @@
+"""From an execution ARN to a filled Snapshot: the order of the collector's steps and what runs at once."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from functools import partial
+
+from drsdoctor.aws import AwsSession
+from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables
+from drsdoctor.collect.gather import Gatherer, Progress
+from drsdoctor.collect.target import parse_execution_arn
+from drsdoctor.snapshot import Function, Rule, Snapshot, Table
+
+# Environment variables of the reference orchestrator (drsdoctor.reference's functions read these).
+EXECUTION_TABLE = "EXECUTION_TABLE"
+POLLER_FUNCTION = "POLLER_FUNCTION"
+DRS_REGION = "DRS_REGION"
+DEFAULT_HISTORY_LIMIT = 1000
+
+
+def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAULT_HISTORY_LIMIT,
+            progress: Progress | None = None, now: datetime | None = None, workers: int = 12) -> Snapshot:
+    """Every fact about one execution. Raises InputError for a bad ARN or an EXPRESS machine,
+    ExecutionNotFound for an unknown execution, AwsUnavailable with no credentials or no endpoint;
+    anything else that fails is a FactError in the Snapshot."""
+    target = parse_execution_arn(execution_arn)
+    snap = Snapshot(target=target.arn, region=target.region, account=target.account,
+                    collected_at=now or datetime.now(timezone.utc))
+    gather = Gatherer(session, snap, target.region, workers, progress)
+    say = gather.progress
+
+    say("reading the execution, its history and its state machine")
+    execution, machine, history, region_tables, machine_tags = gather.in_parallel([
+        lambda: stepfunctions.execution(gather, target),
+        lambda: stepfunctions.state_machine(gather, target.state_machine_arn),
+        lambda: stepfunctions.history(gather, target, history_limit),
+        lambda: tables.region_table_names(gather),
+        lambda: stack.machine_tags(gather, target.state_machine_arn),
+    ])
+    snap.execution, snap.state_machine, snap.history = execution, machine, history
+    snap.region_table_names = region_tables
+
+    calls, notes = stepfunctions.task_functions(machine.definition) if machine else ({}, [])
+    snap.notes.extend(notes)
+    say(f"reading the {len(set(calls.values()))} functions the state machine calls")
+    found = {f.function.name: f for f in gather.in_parallel(
+        [partial(functions.function, gather, ref) for ref in dict.fromkeys(calls.values())]) if f}
+    called = set(found)
+
+    say("finding the stack that owns them")
+    physical = {target.state_machine_arn, *called}
+    owner = stack.owning_stack_name(gather, [f.tags for f in found.values()] + [machine_tags], physical)
+    snap.stack = stack.stack(gather, owner) if owner else None
+    if owner is None:
+        snap.notes.append("no CloudFormation stack owns the state machine or its functions: finder and "
+                          "poller found only through the functions' environment")
+
+    others = [r.physical_id for r in (snap.stack.resources if snap.stack else [])
+              if r.type == "AWS::Lambda::Function" and r.physical_id]
+    if snap.stack is None:
+        shared = {value for f in found.values() for name, value in f.function.environment.items()
+                  if "TABLE" in name.upper()}
+        others += functions.sharing_tables(gather, shared)
+    tried: set[str] = set()
+    for _ in range(2):  # the finder names the poller: a poller seen only through it needs a second round
+        others += [f.function.environment[POLLER_FUNCTION] for f in found.values()
+                   if POLLER_FUNCTION in f.function.environment]
+        others = [ref for ref in dict.fromkeys(others)
+                  if functions.bare_name(ref) not in found and ref not in tried]
+        tried.update(others)
+        for item in gather.in_parallel([partial(functions.function, gather, ref) for ref in others]):
+            if item:
+                found.setdefault(item.function.name, item)
+    snap.functions = [f.function for f in found.values()]
+    functions.classify(snap.functions, called, POLLER_FUNCTION)
+
+    say("reading functions, logs, rules, tables, the execution record, DRS jobs and role permissions")
+    since = execution.start_date if execution else None
+    named_tables = tables.table_variables(snap.functions)
+    rules_found: list[list[Rule]] = []
+    described: dict[str, Table | None] = {}
+
+    def rules_of(item: Function) -> None:
+        names = rules.rule_names_targeting(gather, item)
+        rules_found.append([found for name in names if (found := rules.rule(gather, name))])
+
+    def describe(name: str) -> None:
+        described[name] = tables.table(gather, name)
+
+    steps = [step for f in found.values() for step in functions.detail_steps(gather, f, since)]
+    steps += [partial(rules_of, item) for item in snap.functions]
+    steps += [partial(describe, name) for name in named_tables]
+    steps += [lambda: _record_and_jobs(gather, snap), lambda: roles.gather_decisions(gather, snap)]
+    gather.in_parallel(steps)
+
+    snap.tables = [table for name in named_tables if (table := described.get(name))]
+    snap.rules = list({r.name: r for group in rules_found for r in group}.values())
+    say(f"done: {gather.session.call_log.summary()}")
+    return snap
+
+
+def _record_and_jobs(gather: Gatherer, snap: Snapshot) -> None:
+    """The execution record (by the table the orchestration function writes), then the DRS jobs its waves
+    and the history name, then those jobs' log items, servers and recovery instances."""
+    writer = (snap.function_of_kind("orchestration") or snap.function_of_kind("poller")
+              or next((f for f in snap.functions if EXECUTION_TABLE in f.environment), None))
+    table_name = writer.environment.get(EXECUTION_TABLE) if writer else None
+    if table_name:
+        described = tables.table(gather, table_name)
+        if described is not None and described.exists:
+            snap.execution_record = tables.execution_record(gather, described, snap.target)
+    events = snap.history.events if snap.history else []
+    history_text = json.dumps([event.details for event in events], default=str)
+    record_text = json.dumps(snap.execution_record.item, default=str) if snap.execution_record else ""
+    job_ids = tables.job_ids_in(record_text, history_text)
+    region = (writer.environment.get(DRS_REGION) if writer else None) or snap.region
+    since = snap.execution.start_date if snap.execution else None
+    snap.drs_jobs = drs.jobs(gather, region, job_ids, since)
+    server_ids = list(dict.fromkeys(
+        [server.source_server_id for job in snap.drs_jobs for server in job.servers]
+        + [server for wave in (snap.execution_record.waves if snap.execution_record else []) for server in
+           wave.server_ids]))
+    jobs = snap.drs_jobs
+    answers = gather.in_parallel([partial(drs.source_servers, gather, region, server_ids),
+                                  partial(drs.recovery_instances, gather, region, server_ids),
+                                  *[partial(drs.log_items, gather, region, job.job_id) for job in jobs]])
+    servers, instances = answers[0], answers[1]
+    logs = {job.job_id: items for job, items in zip(jobs, answers[2:], strict=True) if items is not None}
+    snap.job_log_items, snap.source_servers, snap.recovery_instances = logs, servers, instances

@@ -1,0 +1,49 @@
+"""The execution ARN an operator pastes: checked, and taken apart into what the collector needs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from drsdoctor.errors import InputError
+
+_ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):(?P<service>[a-z0-9-]+):(?P<region>[a-z0-9-]*):"
+                  r"(?P<account>\d*):(?P<rest>.+)$")
+EXPECTED = "arn:aws:states:REGION:ACCOUNT:execution:MACHINE:NAME"
+_NAME = re.compile(r"^[^\s<>{}\[\]?*\"#%\\^|~`$&,;:/]{1,80}$")
+
+
+@dataclass(frozen=True)
+class ExecutionTarget:
+    arn: str
+    partition: str
+    region: str
+    account: str
+    state_machine_name: str
+    execution_name: str
+
+    @property
+    def state_machine_arn(self) -> str:
+        return (f"arn:{self.partition}:states:{self.region}:{self.account}:"
+                f"stateMachine:{self.state_machine_name}")
+
+
+def parse_execution_arn(arn: str) -> ExecutionTarget:
+    """An execution ARN, or InputError saying what is wrong with it (exit 2)."""
+    arn = arn.strip()
+    match = _ARN.match(arn)
+    if not match:
+        raise InputError(f"not an ARN: {arn!r} (expected {EXPECTED})")
+    if match["service"] != "states":
+        raise InputError(f"{arn} is a {match['service']} ARN, not a Step Functions execution ARN")
+    kind, _, rest = match["rest"].partition(":")
+    if kind == "express":
+        raise InputError(f"{arn} is an EXPRESS execution: EXPRESS state machines keep no execution history "
+                         "to diagnose (look in the machine's CloudWatch log group instead)")
+    if kind != "execution":
+        raise InputError(f"{arn} is a Step Functions {kind or 'resource'} ARN, not an execution ARN "
+                         f"({EXPECTED})")
+    machine, _, name = rest.partition(":")
+    if not match["region"] or not match["account"] or not _NAME.match(machine) or not _NAME.match(name):
+        raise InputError(f"malformed execution ARN: {arn} (expected {EXPECTED})")
+    return ExecutionTarget(arn, match["partition"], match["region"], match["account"], machine, name)

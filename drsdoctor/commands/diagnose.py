@@ -1,0 +1,135 @@
+"""`drsdoctor diagnose EXECUTION_ARN`: collect the facts, run the checks, name the root cause."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import click
+
+from drsdoctor import exitcodes
+from drsdoctor.commands.options import FORMATS, aws_options, common_options, emit, output_options
+from drsdoctor.errors import InputError
+
+if TYPE_CHECKING:
+    from drsdoctor.aws import AwsSession
+    from drsdoctor.engine import Report
+    from drsdoctor.snapshot import Snapshot
+
+
+@click.command("diagnose")
+@click.argument("execution_arn", required=False)
+@aws_options
+@common_options
+@output_options(*FORMATS)
+@click.option("--check", "only", multiple=True, metavar="ID", help="Run only this check (repeatable).")
+@click.option("--skip", multiple=True, metavar="ID", help="Do not run this check (repeatable).")
+@click.option("--checks-dir", "checks_dirs", multiple=True, type=click.Path(file_okay=False),
+              help="Also load the checks in this folder (repeatable).")
+@click.option("--save-bundle", type=click.Path(dir_okay=False),
+              help="Save the collected facts (secrets redacted) to re-check offline later.")
+@click.option("--from-bundle", type=click.Path(dir_okay=False),
+              help="Check a saved bundle instead of calling AWS (no AWS access at all).")
+@click.option("--history-limit", type=click.IntRange(min=10, max=25000), default=1000, show_default=True,
+              help="Read at most this many of the execution's newest history events.")
+def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
+             verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
+             skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
+             from_bundle: str | None, history_limit: int) -> None:
+    """Name the root cause of a stuck or failed recovery execution.
+
+    Exit codes: 0 healthy, 1 problems found, 2 bad input (a malformed ARN, another service's ARN,
+    an EXPRESS machine), 3 could not complete (unknown execution, no credentials, unreachable).
+    """
+    session = None
+    if from_bundle:
+        snap = _from_bundle(from_bundle, execution_arn)
+    else:
+        if not execution_arn:
+            raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
+        snap, session = _collect(execution_arn, region, profile, endpoint_url, history_limit)
+    if save_bundle:
+        from drsdoctor.collect.bundle import save_bundle as save
+
+        save(snap, save_bundle)
+    report = _report(snap, only, skip, checks_dirs)
+    from drsdoctor.report import render
+
+    emit(render(report, output_format), output_path)
+    if verbose and session is not None:
+        for record in session.call_log.records:
+            click.echo(f"  {record.line()}", err=True)
+        click.echo(session.call_log.summary(), err=True)
+    sys.exit(exit_code(report))
+
+
+def exit_code(report: Report) -> int:
+    """1 when a check failed; 3 only when nothing at all could be diagnosed; else 0."""
+    counts = report.counts()
+    if counts.get("fail"):
+        return exitcodes.PROBLEMS
+    if counts.get("error") and not (counts.get("pass") or counts.get("warn")):
+        return exitcodes.INCOMPLETE
+    return exitcodes.OK
+
+
+def _from_bundle(path: str, execution_arn: str | None) -> Snapshot:
+    from drsdoctor.snapshot import Snapshot
+
+    snap = Snapshot.load(path)
+    if execution_arn and execution_arn.strip() != snap.target:
+        raise InputError(f"bundle {path} is about {snap.target}, not {execution_arn}")
+    return snap
+
+
+def _collect(execution_arn: str, region: str | None, profile: str | None, endpoint_url: str | None,
+             history_limit: int) -> tuple[Snapshot, AwsSession]:
+    from drsdoctor.aws import AwsSession, AwsSettings
+    from drsdoctor.collect import parse_execution_arn
+
+    target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
+    settings = AwsSettings(region=target.region or region, profile=profile, endpoint_url=endpoint_url)
+    session = AwsSession(settings)
+    with _progress() as say:
+        snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say)
+    return snap, session
+
+
+def collect_snapshot(execution_arn: str, session: AwsSession, history_limit: int = 1000,
+                     progress: Callable[[str], None] | None = None) -> Snapshot:
+    """The facts, with "now" taken from the endpoint's clock when it is a sandbox (for `demo` too)."""
+    from drsdoctor.collect import collect
+    from drsdoctor.collect.clock import now_for
+
+    return collect(execution_arn, session, history_limit=history_limit, progress=progress,
+                   now=now_for(session.settings.endpoint_url))
+
+
+def diagnose_execution(execution_arn: str, session: AwsSession, only: tuple[str, ...] = (),
+                       skip: tuple[str, ...] = (),
+                       checks_dirs: tuple[str, ...] = ()) -> tuple[Snapshot, Report]:
+    """Collect and check in one call, as `drsdoctor diagnose` does: for callers inside the process."""
+    snap = collect_snapshot(execution_arn, session)
+    return snap, _report(snap, only, skip, checks_dirs)
+
+
+def _report(snap: Snapshot, only: tuple[str, ...], skip: tuple[str, ...],
+            checks_dirs: tuple[str, ...]) -> Report:
+    from drsdoctor.engine import diagnose as run
+
+    return run(snap, only=only, skip=skip, checks_dirs=checks_dirs)
+
+
+@contextmanager
+def _progress() -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr while collecting, only when stderr is a terminal."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _message: None
+        return
+    with console.status("collecting facts") as status:
+        yield lambda message: status.update(message)

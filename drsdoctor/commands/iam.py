@@ -1,0 +1,180 @@
+"""`drsdoctor iam simulate`: would these policies allow these actions? Answered offline, as AWS would."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from drsdoctor import exitcodes
+from drsdoctor.commands.options import aws_options, common_options, emit, output_options
+from drsdoctor.errors import InputError
+
+ROLE_KINDS = ("orchestration", "finder", "poller", "statemachine")
+
+
+@click.group("iam")
+def iam() -> None:
+    """Offline IAM policy simulation."""
+
+
+def parse_context(pairs: tuple[str, ...]) -> dict[str, str | list[str]]:
+    """KEY=VALUE pairs; a key given twice becomes a multivalued key."""
+    context: dict[str, str | list[str]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise InputError(f"--context {pair!r} must be KEY=VALUE (e.g. aws:SourceIp=10.0.0.1)")
+        if key in context:
+            previous = context[key]
+            context[key] = [*previous, value] if isinstance(previous, list) else [previous, value]
+        else:
+            context[key] = value
+    return context
+
+
+@iam.command("simulate")
+@click.option("--policy", "policy_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Identity-based policy JSON file (repeatable).")
+@click.option("--boundary", "boundary_file", type=click.Path(dir_okay=False),
+              help="Permissions boundary file.")
+@click.option("--scp", "scp_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Service control policy file (repeatable; taken as attached at one level).")
+@click.option("--resource-policy", "resource_files", multiple=True, type=click.Path(dir_okay=False),
+              help="Resource-based policy file (repeatable).")
+@click.option("--session-policy", "session_file", type=click.Path(dir_okay=False),
+              help="Session policy file.")
+@click.option("--action", "actions", multiple=True,
+              help="Action to simulate, e.g. drs:StartRecovery (repeatable).")
+@click.option("--role-kind", type=click.Choice(ROLE_KINDS),
+              help="Simulate every action this orchestrator role needs (DRS follow-on actions included).")
+@click.option("--resource", default="*", show_default=True, help="Resource ARN the actions act on.")
+@click.option("--context", "context_pairs", multiple=True, metavar="KEY=VALUE",
+              help="Request context value (repeat a key for several values).")
+@click.option("--role-arn", help="Load a deployed role's policies (read-only IAM calls).")
+@click.option("--template", "template_file", type=click.Path(dir_okay=False),
+              help="CloudFormation template holding the role (with --role).")
+@click.option("--role", "role_logical_id", help="Logical id of the AWS::IAM::Role in --template.")
+@click.option("--principal-arn", help="Caller ARN matched against resource policies' Principal.")
+@aws_options
+@output_options("text", "json")
+@common_options
+def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, scp_files: tuple[str, ...],
+                     resource_files: tuple[str, ...], session_file: str | None, actions: tuple[str, ...],
+                     role_kind: str | None, resource: str, context_pairs: tuple[str, ...],
+                     role_arn: str | None, template_file: str | None, role_logical_id: str | None,
+                     principal_arn: str | None,
+                     region: str | None, profile: str | None, endpoint_url: str | None,
+                     output_format: str, output_path: str | None, verbose: int) -> None:
+    """Decide actions against policies as AWS would: allowed, explicitDeny or implicitDeny.
+
+    Exit 0 when every action is allowed, 1 when any is not, 2 on bad input.
+    """
+    from drsdoctor.iam.drs_needs import Need, needs_for
+    from drsdoctor.iam.evaluate import PolicySet
+    from drsdoctor.iam.policy import load_policy_file
+    from drsdoctor.iam.principal import Principal, load_role, load_role_from_template
+    from drsdoctor.iam.simulator import simulate
+
+    if not actions and not role_kind:
+        raise InputError("give --action (repeatable) or --role-kind")
+    if bool(template_file) != bool(role_logical_id):
+        raise InputError("--template and --role go together: the template file and the role's logical id")
+    if not (policy_files or resource_files or role_arn or template_file):
+        raise InputError("nothing to simulate: give --policy, --resource-policy, --role-arn "
+                         "or --template with --role")
+    context = parse_context(context_pairs)
+    wanted = list(dict.fromkeys(actions))
+    needs: dict[str, Need] = {}
+    if role_kind:
+        for need in needs_for(role_kind):
+            needs.setdefault(need.action, need)
+        wanted += [action for action in needs if action not in wanted]
+
+    iam_client = None
+    if role_arn:
+        from drsdoctor.aws.session import AwsSession, AwsSettings
+
+        session = AwsSession(AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url))
+        iam_client = session.client("iam", region or "us-east-1")
+        principal = load_role(iam_client, role_arn)
+    elif template_file and role_logical_id:
+        principal = load_role_from_template(template_file, role_logical_id)
+    else:
+        principal = Principal(arn=principal_arn or "", name="policies", policies=PolicySet(), source="files")
+    extra = PolicySet(
+        identity=[load_policy_file(path) for path in policy_files],
+        resource=[load_policy_file(path, "resource") for path in resource_files],
+        boundary=load_policy_file(boundary_file, "boundary") if boundary_file else None,
+        scps=[load_policy_file(path, "scp") for path in scp_files],
+        session=load_policy_file(session_file, "session") if session_file else None,
+    )
+    policies = principal.policies
+    policies.identity += extra.identity
+    policies.resource += extra.resource
+    policies.scps += extra.scps
+    policies.boundary = extra.boundary or policies.boundary
+    policies.session = extra.session or policies.session
+    if principal_arn:
+        principal.arn = principal_arn
+    # AWS only knows the deployed role: any policy given as a file means the answer must be ours
+    files_given = bool(policy_files or resource_files or boundary_file or scp_files or session_file)
+    decisions = simulate(principal, wanted, resource, context, None if files_given else iam_client)
+
+    if output_format == "json":
+        emit(json.dumps(_json(principal, decisions, needs), indent=2), output_path)
+    else:
+        emit(_text(principal, decisions, needs), output_path)
+    if not all(decision.allowed for decision in decisions):
+        # SystemExit, not click's Exit: `python -m drsdoctor` drops main()'s return value
+        sys.exit(exitcodes.PROBLEMS)
+
+
+simulate_command.name = "simulate"
+
+
+def _json(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> dict[str, Any]:
+    results = []
+    for decision in decisions:
+        result = decision.to_aws_json()
+        need = needs.get(decision.action)
+        if need is not None:
+            result["Need"] = {"Why": need.why, "Source": need.source, "FollowOn": need.follow_on}
+        results.append(result)
+    return {"EvaluationResults": results, "IsTruncated": False,
+            "Engine": decisions[0].engine if decisions else "local",
+            "Principal": {"Arn": principal.arn, "Source": principal.source,
+                          "Unresolved": principal.unresolved}}
+
+
+def _text(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> str:
+    width = max([len(d.action) for d in decisions] + [6])
+    lines = [f"{'ACTION':<{width}}  {'DECISION':<12}  MATCHED"]
+    for decision in decisions:
+        matched = ", ".join(f"{m.policy} {m.statement}".strip() + (f" (line {m.line})" if m.line else "")
+                            for m in decision.matched_statements) or "-"
+        need = needs.get(decision.action)
+        marker = " [follow-on]" if need is not None and need.follow_on else ""
+        lines.append(f"{decision.action:<{width}}  {decision.decision:<12}  {matched}{marker}")
+        if not decision.allowed and need is not None:
+            lines.append(f"{'':<{width}}  needed: {need.why} ({need.source})")
+        if decision.missing_context_values:
+            lines.append(f"{'':<{width}}  missing context: {', '.join(decision.missing_context_values)}")
+        if decision.boundary_decision not in (None, "allowed") and decision.decision != "explicitDeny":
+            lines.append(f"{'':<{width}}  not allowed by the permissions boundary")
+        if decision.organizations_decision not in (None, "allowed") and decision.decision != "explicitDeny":
+            lines.append(f"{'':<{width}}  not allowed by the service control policies")
+    denied = [d for d in decisions if not d.allowed]
+    engine = decisions[0].engine if decisions else "local"
+    resource = decisions[0].resource if decisions else "*"
+    summary = (f"{len(decisions) - len(denied)} of {len(decisions)} actions allowed on {resource} "
+               f"(engine: {engine})")
+    if denied:
+        summary += f"; not allowed: {', '.join(d.action for d in denied)}"
+    for item in principal.unresolved:
+        lines.append(f"note: policy {item} could not be read offline and was not evaluated")
+    lines.append(summary)
+    return "\n".join(lines)

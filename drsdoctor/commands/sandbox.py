@@ -1,0 +1,65 @@
+"""`drsdoctor sandbox serve`: the sandbox world as a server on 127.0.0.1 for any AWS client.
+
+Prints one JSON line (endpoint_url, region, state_machine_arn, plans, start_input, drs_endpoint_url, clock_url)
+and serves, its clock running, until SIGINT or SIGTERM, which stop it and every worker process it started.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import signal
+import threading
+from typing import Any
+
+import click
+
+from drsdoctor.commands.options import common_options
+
+SERVE_LEAD = datetime.timedelta(days=3)  # room for hours of fast simulated time before it meets the wall clock
+
+
+@click.group()
+def sandbox() -> None:
+    """The local sandbox: moto plus a DRS simulator, with the reference orchestrator deployed."""
+
+
+@sandbox.command()
+@click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--fault", default="none", show_default=True, metavar="NAME",
+              help="Break the world this way before serving (see `drsdoctor demo --list-faults`).")
+@click.option("--speed", type=click.FloatRange(min=1), default=None,
+              help="Simulated seconds per real second while no function runs (default 1200).")
+@common_options
+def serve(port: int, fault: str, speed: float | None, verbose: int) -> None:
+    """Serve the sandbox until interrupted; AWS_ENDPOINT_URL=<endpoint_url> points any client at it."""
+    from drsdoctor.errors import InputError
+    from drsdoctor.sandbox import faults
+
+    if fault != "none":
+        faults.get(fault)
+    from drsdoctor.sandbox.server import CLOCK_PATH
+    from drsdoctor.sandbox.world import Sandbox
+
+    stop = threading.Event()
+
+    def request_stop(_signum: int, _frame: Any) -> None:
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    options: dict[str, Any] = {"speed": speed} if speed else {}
+    try:
+        world = Sandbox.start(fault=fault, port=port, lead=SERVE_LEAD, **options)
+    except OSError as error:
+        raise InputError(f"cannot serve on 127.0.0.1:{port}: {error.strerror}") from None
+    try:
+        click.echo(json.dumps({**world.info(), "clock_url": world.endpoint_url + CLOCK_PATH}))
+        if verbose:
+            click.echo(f"serving {world.endpoint_url}; Ctrl-C stops", err=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        world.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,239 @@
+"""A deployed stack as a diff side: its processed template, parameters, outputs and live configuration.
+
+Read-only calls only (the session refuses anything else). The live configuration is put in the
+template's shape, so a console edit shows up as drift against the stack's own template.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from drsdoctor.aws import AwsSession, failure_from
+from drsdoctor.aws.failures import AwsFailure
+from drsdoctor.diff.loader import load_template_text
+from drsdoctor.diff.sides import Deployment, Source, source_from_template
+from drsdoctor.errors import InputError
+
+LiveReader = Callable[[AwsSession, str, str], tuple[dict[str, Any], str | None]]
+
+
+def _call(client: Any, service: str, operation: str, resource: str, **kwargs: Any) -> Any:
+    method = getattr(client, _snake(operation))
+    try:
+        return method(**kwargs)
+    except Exception as error:  # botocore raises many types; failure_from names them all
+        raise failure_from(error, service, operation, resource) from None
+
+
+def _snake(name: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in name).lstrip("_")
+
+
+def load_stack(session: AwsSession, stack: str, given: Mapping[str, str]) -> Source:
+    """The stack named (or ARN'd) `stack`, with its nested stacks; `given` overrides its parameter values."""
+    region = stack.split(":")[3] if stack.startswith("arn:") else None
+    template, parameters, deployment = read_stack(session, stack, region)
+    parameters.update(given)
+    return source_from_template(template, f"stack {deployment.stack_name}", "stack", parameters, deployment)
+
+
+def read_stack(
+    session: AwsSession, stack: str, region: str | None
+) -> tuple[dict[str, Any], dict[str, Any], Deployment]:
+    cloudformation = session.client("cloudformation", region)
+    try:
+        described = _call(cloudformation, "cloudformation", "DescribeStacks", stack, StackName=stack)[
+            "Stacks"
+        ][0]
+    except AwsFailure as failure:
+        if failure.kind in ("invalid", "not_found") or "does not exist" in failure.message:
+            raise InputError(f"{stack}: no such stack in {region or session.region}") from None
+        raise
+    stack_id = described["StackId"]
+    _, _, _, stack_region, account = stack_id.split(":")[:5]
+    body = _call(
+        cloudformation, "cloudformation", "GetTemplate", stack, StackName=stack_id, TemplateStage="Processed"
+    )["TemplateBody"]
+    template = load_template_text(body, f"stack {described['StackName']}")
+    parameters = {
+        p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", ""))
+        for p in described.get("Parameters", [])
+    }
+    deployment = Deployment(
+        described["StackName"],
+        account,
+        stack_region,
+        outputs={o["OutputKey"]: o.get("OutputValue") for o in described.get("Outputs", [])},
+    )
+    resources = []
+    for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack_id):
+        resources += page.get("StackResourceSummaries", [])
+    readers = [
+        (r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId"))
+        for r in resources
+        if r.get("PhysicalResourceId")
+    ]
+    for logical_id, _type, physical in readers:
+        deployment.physical_ids[logical_id] = physical
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(lambda item: _read_live(session, stack_region, *item), readers))
+    for (logical_id, resource_type, physical), (live, arn) in zip(readers, results, strict=True):
+        if live is not None:
+            deployment.live[logical_id] = live
+        if arn:
+            deployment.arns[logical_id] = arn
+        if resource_type == "AWS::CloudFormation::Stack" and physical:
+            deployment.nested[logical_id] = read_stack(session, physical, stack_region)
+    return template, parameters, deployment
+
+
+def _read_live(
+    session: AwsSession, region: str, logical_id: str, resource_type: str, physical: str
+) -> tuple[dict[str, Any] | None, str | None]:
+    reader = LIVE_READERS.get(resource_type)
+    if reader is None:
+        return None, None
+    try:
+        return reader(session, region, physical)
+    except AwsFailure as failure:
+        if failure.fatal:
+            raise
+        return None, None  # a resource we may not read compares by its template alone
+
+
+def _function(session: AwsSession, region: str, name: str) -> tuple[dict[str, Any], str | None]:
+    client = session.client("lambda", region)
+    config = _call(client, "lambda", "GetFunctionConfiguration", name, FunctionName=name)
+    live: dict[str, Any] = {
+        key: config[key] for key in ("Runtime", "Handler", "Timeout", "MemorySize", "Role") if key in config
+    }
+    live["Environment"] = {"Variables": dict((config.get("Environment") or {}).get("Variables") or {})}
+    concurrency = _call(client, "lambda", "GetFunctionConcurrency", name, FunctionName=name)
+    if concurrency.get("ReservedConcurrentExecutions") is not None:
+        live["ReservedConcurrentExecutions"] = concurrency["ReservedConcurrentExecutions"]
+    return live, config.get("FunctionArn")
+
+
+def _state_machine(session: AwsSession, region: str, arn: str) -> tuple[dict[str, Any], str | None]:
+    client = session.client("stepfunctions", region)
+    described = _call(client, "stepfunctions", "DescribeStateMachine", arn, stateMachineArn=arn)
+    try:
+        definition: Any = json.loads(described["definition"])
+    except ValueError:
+        definition = described["definition"]
+    return {"Definition": definition, "RoleArn": described.get("roleArn")}, described.get("stateMachineArn")
+
+
+def _role(session: AwsSession, region: str, name: str) -> tuple[dict[str, Any], str | None]:
+    client = session.client("iam", region)
+    role = _call(client, "iam", "GetRole", name, RoleName=name)["Role"]
+    policies = []
+    for page in client.get_paginator("list_role_policies").paginate(RoleName=name):
+        for policy_name in page.get("PolicyNames", []):
+            document = _call(client, "iam", "GetRolePolicy", name, RoleName=name, PolicyName=policy_name)[
+                "PolicyDocument"
+            ]
+            policies.append({"PolicyName": policy_name, "PolicyDocument": _document(document)})
+    managed = []
+    for page in client.get_paginator("list_attached_role_policies").paginate(RoleName=name):
+        managed += [p["PolicyArn"] for p in page.get("AttachedPolicies", [])]
+    live: dict[str, Any] = {
+        "AssumeRolePolicyDocument": _document(role.get("AssumeRolePolicyDocument")),
+        "Policies": policies,
+    }
+    if managed:
+        live["ManagedPolicyArns"] = managed
+    return live, role.get("Arn")
+
+
+def _document(document: Any) -> Any:
+    if isinstance(document, str):  # IAM returns URL-encoded JSON where botocore did not decode it
+        from urllib.parse import unquote
+
+        try:
+            return json.loads(unquote(document))
+        except ValueError:
+            pass
+        try:
+            # moto stores inline policies created by CloudFormation as a Python repr, not JSON
+            import ast
+
+            return ast.literal_eval(document)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            return document
+    return document
+
+
+def _rule(session: AwsSession, region: str, name: str) -> tuple[dict[str, Any], str | None]:
+    client = session.client("events", region)
+    bus, _, rule_name = name.rpartition("|")  # rules on a custom bus have the id bus|name
+    kwargs = {"Name": rule_name, **({"EventBusName": bus} if bus else {})}
+    described = _call(client, "events", "DescribeRule", name, **kwargs)
+    live: dict[str, Any] = {"State": described.get("State")}
+    if described.get("ScheduleExpression"):
+        live["ScheduleExpression"] = described["ScheduleExpression"]
+    if described.get("EventPattern"):
+        live["EventPattern"] = json.loads(described["EventPattern"])
+    targets = []
+    for page in client.get_paginator("list_targets_by_rule").paginate(Rule=rule_name, **kwargs_bus(bus)):
+        targets += page.get("Targets", [])
+    live["Targets"] = [
+        {
+            k: v
+            for k, v in t.items()
+            if k
+            in (
+                "Id",
+                "Arn",
+                "Input",
+                "InputPath",
+                "RoleArn",
+                "InputTransformer",
+                "RetryPolicy",
+                "DeadLetterConfig",
+            )
+        }
+        for t in targets
+    ]
+    return live, described.get("Arn")
+
+
+def kwargs_bus(bus: str) -> dict[str, str]:
+    return {"EventBusName": bus} if bus else {}
+
+
+def _table(session: AwsSession, region: str, name: str) -> tuple[dict[str, Any], str | None]:
+    client = session.client("dynamodb", region)
+    table = _call(client, "dynamodb", "DescribeTable", name, TableName=name)["Table"]
+    live: dict[str, Any] = {
+        "KeySchema": table.get("KeySchema", []),
+        "AttributeDefinitions": table.get("AttributeDefinitions", []),
+        "BillingMode": (table.get("BillingModeSummary") or {}).get("BillingMode", "PROVISIONED"),
+    }
+    indexes = [
+        {"IndexName": i["IndexName"], "KeySchema": i["KeySchema"], "Projection": i.get("Projection")}
+        for i in table.get("GlobalSecondaryIndexes", [])
+    ]
+    if indexes:
+        live["GlobalSecondaryIndexes"] = indexes
+    stream = table.get("StreamSpecification") or {}
+    if stream.get("StreamEnabled"):
+        live["StreamSpecification"] = {"StreamViewType": stream.get("StreamViewType")}
+    ttl = _call(client, "dynamodb", "DescribeTimeToLive", name, TableName=name).get(
+        "TimeToLiveDescription", {}
+    )
+    if ttl.get("TimeToLiveStatus") in ("ENABLED", "ENABLING"):
+        live["TimeToLiveSpecification"] = {"AttributeName": ttl.get("AttributeName"), "Enabled": True}
+    return live, table.get("TableArn")
+
+
+LIVE_READERS: dict[str, LiveReader] = {
+    "AWS::Lambda::Function": _function,
+    "AWS::StepFunctions::StateMachine": _state_machine,
+    "AWS::IAM::Role": _role,
+    "AWS::Events::Rule": _rule,
+    "AWS::DynamoDB::Table": _table,
+}

@@ -1,0 +1,260 @@
+"""The diff itself: match resources, compare each pair with its type's differ, parameters, outputs, drift."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from drsdoctor.diff.differs import CATEGORY_OF_TYPE, VITAL_TYPES, change, diff_properties
+from drsdoctor.diff.iam_diff import PolicyDocs, diff_role_permissions
+from drsdoctor.diff.model import Change, DiffResult, Resource, Side
+from drsdoctor.diff.sides import Source, build_side
+
+GENERIC_WORDS = {
+    "function",
+    "role",
+    "table",
+    "rule",
+    "lambda",
+    "state",
+    "machine",
+    "policy",
+    "permission",
+    "aws",
+    "resource",
+    "fn",
+    "the",
+}
+
+
+def diff_sources(a: Source, b: Source) -> DiffResult:
+    """Build both sides with one shared notion of identity parameters, then compare them."""
+    identity = a.identity() | b.identity()
+    return diff_sides(build_side(a, identity), build_side(b, identity))
+
+
+def diff_sides(a: Side, b: Side) -> DiffResult:
+    changes: list[Change] = []
+    changes += _parameters(a, b)
+    changes += _outputs(a, b)
+    pairs, renames = match_resources(a.resources, b.resources)
+    b_resources = _renamed(b.resources, renames) if renames else b.resources
+    for old_id, new_id in sorted(renames.items()):
+        resource = b.resources[new_id]
+        changes.append(
+            Change(
+                new_id,
+                resource.type,
+                "modified",
+                CATEGORY_OF_TYPE.get(resource.type, "other"),
+                "LogicalId",
+                old_id,
+                new_id,
+                "low",
+                f"{new_id} was {old_id} (renamed, same role)",
+            )
+        )
+    matched_a = {x for x, _ in pairs}
+    matched_b = {y for _, y in pairs}
+    for logical_id in sorted(set(a.resources) - matched_a):
+        changes.append(_whole(a.resources[logical_id], "removed"))
+    for logical_id in sorted(set(b.resources) - matched_b):
+        changes.append(_whole(b.resources[logical_id], "added"))
+    policies_a, policies_b = role_policies(a.resources, True), role_policies(b_resources, True)
+    for old_id, new_id in pairs:
+        old, new = a.resources[old_id], b_resources[renames.get(new_id, new_id)]
+        found = diff_properties(new_id, new.type, old.effective(), new.effective())
+        if old.type == "AWS::IAM::Role":
+            found += diff_role_permissions(
+                new_id, new.type, policies_a.get(old_id, []), policies_b.get(renames.get(new_id, new_id), [])
+            )
+        drift_a, drift_b = _drifted(old, a.resources), _drifted(new, b_resources)
+        for item in found:
+            item.drift = _which(item.path, drift_a, drift_b)
+        changes += found
+    covered = {(c.resource, c.path) for c in changes}
+    changes += _drift_only(a, "a", covered) + _drift_only(b, "b", covered)
+    return DiffResult(a, b, sorted(changes, key=Change.sort_key))
+
+
+def _parameters(a: Side, b: Side) -> list[Change]:
+    changes = []
+    for key in sorted(set(a.parameters) | set(b.parameters)):
+        if key in a.identity or key in b.identity:
+            continue  # the environment's own name differs by design
+        before, after = a.parameters.get(key), b.parameters.get(key)
+        if before != after:
+            risk = "medium" if before is not None and after is not None else "low"
+            changes.append(
+                change(
+                    key,
+                    "AWS::CloudFormation::Parameter",
+                    "Parameters." + key,
+                    before,
+                    after,
+                    risk,
+                    "parameter",
+                    "parameter",
+                )
+            )
+    return changes
+
+
+def _outputs(a: Side, b: Side) -> list[Change]:
+    changes = []
+    for key in sorted(set(a.outputs) | set(b.outputs)):
+        before, after = a.outputs.get(key), b.outputs.get(key)
+        if before != after:
+            changes.append(
+                change(
+                    key,
+                    "AWS::CloudFormation::Output",
+                    "Outputs." + key,
+                    before,
+                    after,
+                    "low",
+                    "output",
+                    "output",
+                )
+            )
+    return changes
+
+
+def _whole(resource: Resource, kind: str) -> Change:
+    vital = resource.type in VITAL_TYPES
+    risk = ("high" if vital else "medium") if kind == "removed" else "medium"
+    before = resource.effective() if kind == "removed" else None
+    after = resource.effective() if kind == "added" else None
+    return Change(
+        resource.logical_id,
+        resource.type,
+        kind,
+        CATEGORY_OF_TYPE.get(resource.type, "other"),
+        "",
+        before,
+        after,
+        risk,
+        f"{resource.type} {resource.logical_id} {kind}",
+    )
+
+
+def _words(logical_id: str) -> set[str]:
+    words = {w.lower() for w in re.findall(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+", logical_id.split("/")[-1])}
+    return words - GENERIC_WORDS
+
+
+def match_resources(
+    a: Mapping[str, Resource], b: Mapping[str, Resource]
+) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """Pairs (a id, b id) by logical id, then renamed ones by type and role; renames maps b id -> a id."""
+    pairs = [(x, x) for x in sorted(set(a) & set(b)) if a[x].type == b[x].type]
+    left = [x for x in sorted(a) if (x, x) not in pairs]
+    right = [y for y in sorted(b) if (y, y) not in pairs]
+    renames: dict[str, str] = {}
+    for x in left:
+        candidates = [y for y in right if b[y].type == a[x].type and y not in renames]
+        scored = sorted(((_similarity(a[x], b[y]), y) for y in candidates), reverse=True)
+        if scored and scored[0][0] > 0 and (len(scored) == 1 or scored[0][0] > scored[1][0]):
+            renames[scored[0][1]] = x
+    pairs += [(x, y) for y, x in renames.items()]
+    return pairs, renames
+
+
+def _similarity(x: Resource, y: Resource) -> float:
+    words_x, words_y = _words(x.logical_id), _words(y.logical_id)
+    score = len(words_x & words_y) / max(1, len(words_x | words_y))
+    for key in ("TableName", "FunctionName", "RoleName", "Name", "StateMachineName", "Handler"):
+        if key in x.properties and x.properties.get(key) == y.properties.get(key):
+            score += 1
+    return score
+
+
+def _renamed(resources: Mapping[str, Resource], renames: Mapping[str, str]) -> dict[str, Resource]:
+    """Side b's references to a renamed resource (`<New>`, `<New.Arn>`) rewritten to the old id."""
+    pattern = re.compile(r"<(" + "|".join(re.escape(n) for n in renames) + r")([.>])")
+
+    def rewrite(value: Any) -> Any:
+        return json.loads(pattern.sub(lambda m: f"<{renames[m.group(1)]}{m.group(2)}", json.dumps(value)))
+
+    out = {}
+    for logical_id, resource in resources.items():
+        key = renames.get(logical_id, logical_id)
+        out[key] = Resource(
+            key,
+            resource.type,
+            rewrite(resource.properties),
+            rewrite(resource.live) if resource.live else None,
+            resource.physical_id,
+        )
+    return out
+
+
+def role_policies(resources: Mapping[str, Resource], effective: bool) -> dict[str, PolicyDocs]:
+    """Role logical id -> its inline policies plus the standalone policies attached to it."""
+    found: dict[str, PolicyDocs] = {}
+    for logical_id, resource in resources.items():
+        properties = resource.effective() if effective else resource.properties
+        if resource.type == "AWS::IAM::Role":
+            for item in properties.get("Policies") or []:
+                if isinstance(item, Mapping):
+                    found.setdefault(logical_id, []).append(
+                        (str(item.get("PolicyName")), item.get("PolicyDocument"))
+                    )
+    for logical_id, resource in resources.items():
+        properties = resource.effective() if effective else resource.properties
+        if resource.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for role in properties.get("Roles") or []:
+                target = str(role).strip("<>")
+                if target in resources:
+                    found.setdefault(target, []).append((logical_id, properties.get("PolicyDocument")))
+    return found
+
+
+def _drifted(resource: Resource, resources: Mapping[str, Resource]) -> set[str]:
+    """Paths where this resource's live configuration differs from its own template."""
+    if not resource.live:
+        return set()
+    paths = {
+        c.path
+        for c in diff_properties(
+            resource.logical_id, resource.type, resource.properties, resource.effective()
+        )
+    }
+    if resource.type == "AWS::IAM::Role":
+        template_side = {
+            resource.logical_id: Resource(resource.logical_id, resource.type, resource.properties)
+        }
+        paths |= {
+            c.path
+            for c in diff_role_permissions(
+                resource.logical_id,
+                resource.type,
+                role_policies(template_side, False).get(resource.logical_id, []),
+                role_policies({resource.logical_id: resource}, True).get(resource.logical_id, []),
+            )
+        }
+    return paths
+
+
+def _which(path: str, drift_a: set[str], drift_b: set[str]) -> str | None:
+    in_a, in_b = path in drift_a, path in drift_b
+    return "both" if in_a and in_b else "a" if in_a else "b" if in_b else None
+
+
+def _drift_only(side: Side, label: str, covered: set[tuple[str, str]]) -> list[Change]:
+    """Drift the comparison did not show (both sides drifted alike): still the classic cause."""
+    found = []
+    for resource in side.resources.values():
+        if not resource.live:
+            continue
+        for item in diff_properties(
+            resource.logical_id, resource.type, resource.properties, resource.effective()
+        ):
+            if (item.resource, item.path) in covered:
+                continue
+            item.drift = label
+            item.summary = f"drift on side {label}: {item.summary} (live differs from its template)"
+            found.append(item)
+    return found

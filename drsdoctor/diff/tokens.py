@@ -1,0 +1,117 @@
+"""Environment normalisation: each side's own names become tokens, so `archive` and `current` compare equal.
+
+A deployed side's physical ids and ARNs become `<LogicalId>` and `<LogicalId.Arn>`; its stack
+name, account, region and identity parameter values become `${AWS::StackName}`, `${AWS::AccountId}`,
+`${AWS::Region}`, `${EnvironmentName}`. Then names built from those tokens (a table named
+`drs-${EnvironmentName}-history`) and ARNs built from names become the resource's own token.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+# the ARN a resource of each type has, from its name; matched after names became tokens
+ARN_FORMATS = {
+    "AWS::DynamoDB::Table": "arn:aws:dynamodb:${{AWS::Region}}:${{AWS::AccountId}}:table/{name}",
+    "AWS::Lambda::Function": "arn:aws:lambda:${{AWS::Region}}:${{AWS::AccountId}}:function:{name}",
+    "AWS::IAM::Role": "arn:aws:iam::${{AWS::AccountId}}:role/{name}",
+    "AWS::Events::Rule": "arn:aws:events:${{AWS::Region}}:${{AWS::AccountId}}:rule/{name}",
+    "AWS::StepFunctions::StateMachine": (
+        "arn:aws:states:${{AWS::Region}}:${{AWS::AccountId}}:stateMachine:{name}"
+    ),
+    "AWS::Logs::LogGroup": "arn:aws:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}",
+    "AWS::SQS::Queue": "arn:aws:sqs:${{AWS::Region}}:${{AWS::AccountId}}:{name}",
+    "AWS::SNS::Topic": "arn:aws:sns:${{AWS::Region}}:${{AWS::AccountId}}:{name}",
+}
+NAME_PROPERTIES = {
+    "AWS::DynamoDB::Table": "TableName",
+    "AWS::Lambda::Function": "FunctionName",
+    "AWS::IAM::Role": "RoleName",
+    "AWS::Events::Rule": "Name",
+    "AWS::StepFunctions::StateMachine": "StateMachineName",
+    "AWS::Logs::LogGroup": "LogGroupName",
+    "AWS::SQS::Queue": "QueueName",
+    "AWS::SNS::Topic": "TopicName",
+    "AWS::S3::Bucket": "BucketName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+}
+PROSE_KEYS = frozenset({"Description", "Comment", "Cause", "ConstraintDescription"})
+_TOKEN = re.compile(r"\$\{[^}]*\}|<[^<>]*>")
+
+
+def _alternation(words: Mapping[str, str], bounded: bool) -> re.Pattern[str] | None:
+    if not words:
+        return None
+    body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    if bounded:  # "archive" is a token in drs-archive-table, not in archived
+        return re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])")
+    return re.compile(body)
+
+
+class Tokeniser:
+    """Rewrites every string of one side into its environment-free form."""
+
+    def __init__(self, concrete: Mapping[str, str]) -> None:
+        # short values (a "1" parameter) would replace digits everywhere
+        self.concrete = {value: token for value, token in concrete.items() if len(value) >= 3}
+        self._concrete = _alternation(self.concrete, bounded=True)
+        self.symbolic: dict[str, str] = {}
+        self._symbolic: re.Pattern[str] | None = None
+
+    def add_names(self, names: Mapping[str, tuple[str, Any]]) -> None:
+        """Resource names (logical id -> (type, resolved name)) and their ARNs become `<LogicalId>` tokens."""
+        symbolic: dict[str, str] = {}
+        for logical_id, (_type, name) in names.items():
+            if not isinstance(name, str):
+                continue
+            name = self.text(name)
+            if len(_TOKEN.sub("", name)) >= 3:
+                symbolic[name] = f"<{logical_id}>"
+        for logical_id, (resource_type, _name) in names.items():
+            if resource_type in ARN_FORMATS:
+                symbolic[ARN_FORMATS[resource_type].format(name=f"<{logical_id}>")] = f"<{logical_id}.Arn>"
+        self.symbolic = symbolic
+        self._symbolic = _alternation(symbolic, bounded=False)
+
+    def text(self, value: str) -> str:
+        if self._concrete is not None:
+            value = self._concrete.sub(lambda m: self.concrete[m.group(0)], value)
+        if self._symbolic is not None:
+            value = self._symbolic.sub(lambda m: self.symbolic[m.group(0)], value)
+            # a name became a token inside an ARN: the ARN itself may now be known
+            value = self._symbolic.sub(lambda m: self.symbolic[m.group(0)], value)
+        return value
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            # prose is left alone: "the current wave" is not the environment named current
+            return {self.text(str(k)): v if k in PROSE_KEYS else self.value(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.value(v) for v in value]
+        return value
+
+
+def side_concrete_values(
+    parameters: Mapping[str, Any],
+    identity: set[str],
+    stack_name: str | None = None,
+    account: str | None = None,
+    region: str | None = None,
+) -> dict[str, str]:
+    """The values that name this deployment, each mapped to its token."""
+    concrete: dict[str, str] = {}
+    for key in sorted(identity):
+        value = parameters.get(key)
+        if isinstance(value, str):
+            concrete[value] = f"${{{key}}}"
+    if region:
+        concrete[region] = "${AWS::Region}"
+    if account:
+        concrete[account] = "${AWS::AccountId}"
+    if stack_name:
+        concrete[stack_name] = "${AWS::StackName}"
+    return concrete

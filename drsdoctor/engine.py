@@ -1,0 +1,304 @@
+"""Finds checks, runs them over a Snapshot, and ranks the root cause.
+
+Checks come from three places, all loaded the same way (import the module, its @check decorators
+register): the built-in ``drsdoctor.checks`` package, ``--checks-dir`` folders, and packages that
+register the ``drsdoctor.checks`` entry-point group.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib
+import importlib.metadata
+import importlib.util
+import pkgutil
+import sys
+import traceback
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from drsdoctor import exitcodes
+from drsdoctor.checkapi import (
+    CAUSE,
+    ERROR,
+    FAIL,
+    LAYERS,
+    MECHANISM,
+    PASS,
+    PLAN_STEPS,
+    REGISTRY,
+    SEVERITIES,
+    SKIP,
+    STATUSES,
+    SYMPTOM,
+    WARN,
+    CheckSpec,
+    Finding,
+    consequences,
+    iter_findings,
+)
+from drsdoctor.errors import InputError
+from drsdoctor.snapshot import Snapshot
+
+ENTRY_POINT_GROUP = "drsdoctor.checks"
+
+
+@dataclass
+class LoadedChecks:
+    checks: list[CheckSpec]
+    problems: list[str] = field(default_factory=list)  # plugins that would not load, one line each
+
+
+def load_checks(checks_dirs: Iterable[str | Path] = (), entry_points: bool = True) -> LoadedChecks:
+    """Import the built-in checks, every module in ``checks_dirs`` and the entry-point plugins."""
+    modules: set[str] = set()
+    problems: list[str] = []
+    import drsdoctor.checks as builtin
+
+    for info in sorted(pkgutil.iter_modules(builtin.__path__), key=lambda info: info.name):
+        if not info.name.startswith("_"):
+            modules.add(importlib.import_module(f"{builtin.__name__}.{info.name}").__name__)
+    for folder in checks_dirs:
+        modules.update(_import_folder(Path(folder)))
+    if entry_points:
+        for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                loaded = entry.load()
+            except Exception as bad:  # a broken plugin must not stop the diagnosis
+                problems.append(f"entry point {entry.name} ({entry.value}) did not load: "
+                                f"{type(bad).__name__}: {bad}")
+                continue
+            modules.add(str(getattr(loaded, "__module__", None) or getattr(loaded, "__name__", "")))
+    checks = sorted((spec for spec in REGISTRY.values() if spec.module in modules), key=lambda spec: spec.id)
+    return LoadedChecks(checks, problems)
+
+
+def _import_folder(folder: Path) -> set[str]:
+    if not folder.is_dir():
+        raise InputError(f"--checks-dir {folder}: not a directory")
+    # a name unique to the folder, so two folders may each hold a checks.py
+    prefix = "drsdoctor_user_checks_" + hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:10]
+    names = set()
+    for path in sorted(folder.glob("*.py")):
+        if path.name.startswith("_"):
+            continue
+        name = f"{prefix}.{path.stem}"
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None or spec.loader is None:
+            raise InputError(f"--checks-dir: cannot load {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as bad:  # the user's check file is input: one line, exit 2
+            del sys.modules[name]
+            where = f" (line {bad.lineno})" if isinstance(bad, SyntaxError) else ""
+            message = f"check module {path}{where}: {type(bad).__name__}: {bad}"
+            raise InputError(message.splitlines()[0]) from None
+        names.add(name)
+    return names
+
+
+def select(checks: Sequence[CheckSpec], only: Iterable[str] = (),
+           skip: Iterable[str] = ()) -> list[CheckSpec]:
+    """Keep the checks named with --check (all when none) minus those named with --skip."""
+    known = {spec.id for spec in checks}
+    only, skip = {i.upper() for i in only}, {i.upper() for i in skip}
+    for wanted in only | skip:
+        if wanted not in known:
+            close = difflib.get_close_matches(wanted, sorted(known), n=1)
+            hint = f"; did you mean {close[0]}?" if close else ""
+            raise InputError(f"no check with id {wanted}{hint} (see `drsdoctor checks`)")
+    return [spec for spec in checks if (not only or spec.id in only) and spec.id not in skip]
+
+
+# ---- running -------------------------------------------------------------------------------------
+
+def run_check(spec: CheckSpec, snap: Snapshot) -> list[Finding]:
+    """Run one check; missing facts and crashes become ``error`` findings, never a pass."""
+    # a fact is missing as a whole when nothing of it was gathered and a call for it failed
+    missing = [problem for fact in spec.reads for problem in snap.errors_for(fact)[:1]
+               if not problem.resource or _absent(getattr(snap, fact, None))]
+    if missing:  # one error for the check, naming every call and permission that was missing
+        first = missing[0]
+        facts = ", ".join(problem.fact for problem in missing)
+        return [spec.complete(Finding(
+            check="", status=ERROR, resource=first.resource or snap.target,
+            detail=f"could not read {facts}: " + "; ".join(problem.describe() for problem in missing),
+            evidence=[problem.message for problem in missing if problem.message]))]
+    try:
+        findings = [spec.complete(finding) for finding in iter_findings(spec.run(snap))]
+    except Exception as bug:
+        last = traceback.extract_tb(bug.__traceback__)[-1]
+        return [spec.complete(Finding(
+            check="", status=ERROR, resource=snap.target,
+            detail=f"the check crashed: {type(bug).__name__}: {bug}",
+            evidence=[f"{Path(last.filename).name}:{last.lineno} in {last.name}"]))]
+    bad = [finding for finding in findings if finding.status not in STATUSES]
+    if bad:
+        return [spec.complete(Finding(check="", status=ERROR, resource=snap.target,
+                                      detail=f"the check yielded an unknown status {bad[0].status!r}"))]
+    # parts of a fact that are missing: their passes cannot be trusted, say what was not read
+    for fact in spec.reads:
+        for problem in snap.errors_for(fact):
+            findings = [f for f in findings if not (f.status == PASS and f.resource == problem.resource)]
+            if not any(f.status == ERROR and f.resource == problem.resource for f in findings):
+                findings.append(spec.complete(Finding(
+                    check="", status=ERROR, resource=problem.resource,
+                    detail=f"could not read {problem.fact}: {problem.describe()}")))
+    if not findings:
+        findings = [spec.complete(Finding(check="", status=SKIP, resource=snap.target,
+                                          detail="nothing to check in this snapshot"))]
+    return findings
+
+
+def _absent(value: object) -> bool:
+    return value is None or (isinstance(value, (list, dict)) and not value)
+
+
+def run_checks(snap: Snapshot, checks: Sequence[CheckSpec]) -> list[Finding]:
+    return [finding for spec in checks for finding in run_check(spec, snap)]
+
+
+# ---- root cause ----------------------------------------------------------------------------------
+
+@dataclass
+class RootCause:
+    finding: Finding
+    chain: list[Finding]  # what it explains, mechanism before symptom
+    also: list[Finding] = field(default_factory=list)  # other failing causes, next in rank
+
+    @property
+    def summary(self) -> str:
+        return self.finding.detail
+
+
+def _explained_by(cause: Finding, failing: list[Finding], implied: bool = True) -> list[Finding]:
+    """Every failing finding reachable from ``cause`` through explains -> shows links, nearest first;
+    with ``implied``, also through what the explained tags lead to (checkapi.LEADS_TO)."""
+    seen: list[Finding] = []
+    frontier = [cause]
+    while frontier:
+        current = frontier.pop(0)
+        explains = consequences(current.explains) if implied else set(current.explains)
+        for other in failing:
+            if other is cause or any(other is known for known in seen):
+                continue
+            if explains & set(other.shows):
+                seen.append(other)
+                frontier.append(other)
+    return seen
+
+
+def rank_root_cause(findings: Sequence[Finding]) -> RootCause | None:
+    """The deepest failing finding that explains the most observed symptoms; fail before warn."""
+    failing = [finding for finding in findings if finding.status in (FAIL, WARN)]
+    if not failing:
+        return None
+    observed = {id(f) for f in failing if f.layer == SYMPTOM}
+
+    def rank(item: tuple[int, Finding]) -> tuple[int, ...]:
+        index, finding = item
+        reached = _explained_by(finding, failing)
+        symptoms = sum(1 for f in reached if id(f) in observed) + (id(finding) in observed)
+        # a cause whose mechanism was observed beats one linked to the symptoms only by implication
+        witnessed = sum(1 for f in _explained_by(finding, failing, implied=False) if f.layer == MECHANISM)
+        return (finding.status == FAIL, symptoms > 0 or not observed, LAYERS.index(finding.layer),
+                witnessed, symptoms, len(reached), -SEVERITIES.index(finding.severity), -index)
+
+    ordered = sorted(enumerate(failing), key=rank, reverse=True)
+    root = ordered[0][1]
+    chain = _explained_by(root, failing)
+    chain.sort(key=lambda finding: -LAYERS.index(finding.layer))
+    also = [f for _, f in ordered[1:]
+            if f.layer == CAUSE and f.status == FAIL and all(f is not c for c in chain)]
+    return RootCause(root, chain, also[:3])
+
+
+# ---- the operators' fix plan ---------------------------------------------------------------------
+
+@dataclass
+class PlanAnswer:
+    step: str
+    question: str
+    status: str  # the worst status of the checks that answer it; skip when none ran
+    answer: str
+    checks: list[str]
+
+
+_WORST = (FAIL, ERROR, WARN, PASS, SKIP)
+
+
+def answer_plan(findings: Sequence[Finding], checks: Sequence[CheckSpec]) -> list[PlanAnswer]:
+    answers = []
+    for step, question in PLAN_STEPS:
+        ids = [spec.id for spec in checks if spec.plan_step == step]
+        mine = [finding for finding in findings if finding.check in ids]
+        ran = [finding for finding in mine if finding.status != SKIP]
+        if not ran:
+            why = mine[0].detail if mine else "no check answers it"
+            answers.append(PlanAnswer(step, question, SKIP, f"Not checked: {why}", ids))
+            continue
+        status = min((finding.status for finding in ran), key=_WORST.index)
+        worst = [finding for finding in ran if finding.status == status]
+        shown = worst
+        if status == PASS:  # one line per check says what was verified
+            shown = list({finding.check: finding for finding in reversed(worst)}.values())[::-1]
+        shown = sorted(shown, key=lambda finding: -LAYERS.index(finding.layer))  # the cause first
+        more = f" (+{len(shown) - 2} more)" if len(shown) > 2 else ""
+        verdict = {FAIL: "No", ERROR: "Unknown", WARN: "Mostly", PASS: "Yes"}[status]
+        text = "; ".join(finding.detail for finding in shown[:2])
+        answers.append(PlanAnswer(step, question, status, f"{verdict}: {text}{more}", ids))
+    return answers
+
+
+# ---- the report ----------------------------------------------------------------------------------
+
+@dataclass
+class Report:
+    target: str
+    findings: list[Finding]
+    root_cause: RootCause | None
+    plan: list[PlanAnswer] = field(default_factory=list)
+    collected_at: datetime | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
+
+    def summary_line(self) -> str:
+        counts = self.counts()
+        words = ((FAIL, "failed"), (WARN, "warned"), (ERROR, "errored"), (PASS, "passed"), (SKIP, "skipped"))
+        parts = [f"{counts[status]} {word}" for status, word in words]
+        verdict = ("root cause: " + self.root_cause.finding.check) if self.root_cause else (
+            "incomplete" if counts[ERROR] else "healthy")
+        return f"{len(self.findings)} findings: " + ", ".join(parts) + f"; {verdict}"
+
+    @property
+    def exit_code(self) -> int:
+        """1 when a check failed; 3 when nothing at all could be diagnosed (only errors); else 0.
+
+        The same rule as `drsdoctor diagnose` (commands/diagnose.py): a partial report still counts.
+        """
+        counts = self.counts()
+        if counts[FAIL]:
+            return exitcodes.PROBLEMS
+        if counts[ERROR] and not (counts[PASS] or counts[WARN]):
+            return exitcodes.INCOMPLETE
+        return exitcodes.OK
+
+
+def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: Iterable[str] = (),
+             skip: Iterable[str] = (), checks_dirs: Iterable[str | Path] = ()) -> Report:
+    """Run the (selected) checks over a Snapshot and rank the root cause: the engine's one entry point."""
+    notes = list(snap.notes)
+    if checks is None:
+        loaded = load_checks(checks_dirs)
+        checks, notes = loaded.checks, notes + loaded.problems
+    chosen = select(checks, only, skip)
+    findings = run_checks(snap, chosen)
+    return Report(snap.target, findings, rank_root_cause(findings), answer_plan(findings, chosen),
+                  snap.collected_at, notes)

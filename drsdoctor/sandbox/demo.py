@@ -1,0 +1,106 @@
+"""The demo run: start a world, break it (or not), run the first plan until it ends or is visibly stuck.
+
+`run_demo(fault)` returns a DemoResult while the world is still up (use it as a context manager, or call
+`result.world.close()`), so diagnose can inspect the very execution the demo ran:
+
+    with run_demo("finder-rule-disabled") as result:
+        result.execution_arn, result.outcome.status, result.world.endpoint_url
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from drsdoctor.sandbox.world import Outcome, Sandbox
+
+Report = Callable[[str], None]
+
+
+@dataclass
+class DemoResult:
+    execution_arn: str
+    outcome: Outcome
+    world: Sandbox
+    fault: str | None
+    wall_seconds: float
+
+    def __enter__(self) -> DemoResult:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.world.close()
+
+    def summary(self) -> list[str]:
+        """A few lines for the operator: what ran, how it ended, where it is."""
+        outcome = self.outcome
+        waves = ", ".join(f"{wave.name} {status}" for wave, status in
+                          zip(self.world.plans[0].waves, outcome.wave_statuses, strict=False)) or "no waves"
+        minutes = outcome.simulated_seconds / 60
+        lines = [f"execution {self.execution_arn}",
+                 f"state {outcome.status} after {minutes:.0f} simulated minutes ({self.wall_seconds:.1f} s)",
+                 f"waves: {waves}"]
+        if outcome.status == "SUCCEEDED":
+            lines.append(f"recovery instances: {len(self.world.recovery_instances())}")
+        if self.fault:
+            lines.append(f"fault injected: {self.fault}")
+        return lines
+
+
+class ProgressDisplay:
+    """Progress on stderr: a rich status line on a terminal, plain lines otherwise."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stderr
+        self.started = time.monotonic()
+        self._status: Any = None
+        self._last = ""
+        if self.stream.isatty():
+            from rich.console import Console
+
+            self._status = Console(file=self.stream).status("starting the sandbox")
+            self._status.start()
+
+    def step(self, message: str) -> None:
+        if message == self._last:
+            return
+        self._last = message
+        line = f"[{time.monotonic() - self.started:5.1f}s] {message}"
+        if self._status is not None:
+            self._status.update(line)
+            self._status.console.log(message)
+        else:
+            print(line, file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._status is not None:
+            self._status.stop()
+            self._status = None
+
+
+def run_demo(fault: str | None = None, report: Report | None = None, speed: float | None = None) -> DemoResult:
+    """Deploy, break (unless fault is None or "none"), run the first plan; the world stays up."""
+    say = report or (lambda _message: None)
+    fault = None if fault in (None, "none") else fault
+    started = time.monotonic()
+    say("deploying the reference orchestrator into the sandbox" + (f" and injecting {fault}" if fault else ""))
+    options: dict[str, Any] = {"speed": speed} if speed else {}
+    world = Sandbox.start(fault=fault, **options)
+    try:
+        arn = world.start_recovery()
+        say(f"recovery started: {arn.rsplit(':', 1)[-1]}")
+        names = [wave.name for wave in world.plans[0].waves]
+
+        def progress(status: str, waves: list[str]) -> None:
+            shown = " | ".join(f"{name} {state}" for name, state in zip(names, waves, strict=False))
+            say(f"{status:<9} {shown or 'beginning the plan'}  (simulated {world.clock.now():%H:%M})")
+
+        outcome = world.run_until_settled(arn, on_progress=progress)
+    except BaseException:
+        world.close()
+        raise
+    say(f"execution {outcome.status}")
+    return DemoResult(arn, outcome, world, fault, time.monotonic() - started)

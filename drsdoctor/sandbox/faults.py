@@ -1,0 +1,220 @@
+"""The fault catalogue: drift that breaks a working orchestrator, injected through the public AWS APIs.
+
+Each fault has a name (a public contract: `demo --fault NAME`, `sandbox serve --fault NAME`), a one-line
+summary, the root cause in an operator's words (what diagnose should name), `inject(world)` and `repair(world)`
+(the fix, also through the APIs, so tests can share one world and the demo can show the remedy).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from drsdoctor.errors import InputError
+
+if TYPE_CHECKING:
+    from drsdoctor.sandbox.world import Sandbox
+
+OTHER_ENVIRONMENT = "archive"
+LAUNCH_FAILURE_HOST = "app-2"
+LAUNCH_FAILURE_REASON = "Replication of the source server is stalled; no recent snapshot to launch from"
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    summary: str
+    root_cause: str
+    symptom: str  # what the operator sees: STUCK (loops in its polling states) or FAILED
+    inject: Callable[[Sandbox], None]
+    repair: Callable[[Sandbox], None]
+
+
+# -- IAM: edit a statement of a role's inline policy -------------------------------------------------------
+
+def _role_of(world: Sandbox, function_role: str) -> str:
+    return f"drs-orchestrator-{world.environment}-{function_role}-role"
+
+
+def _policy_names(world: Sandbox, role: str) -> list[str]:
+    return list(world.client("iam").list_role_policies(RoleName=role)["PolicyNames"])
+
+
+def _remove_action(world: Sandbox, function_role: str, action: str) -> None:
+    """Drop one action from every statement of the role's inline policies (empty statements go too)."""
+    iam = world.client("iam")
+    role = _role_of(world, function_role)
+    for name in _policy_names(world, role):
+        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(document)
+        edited = copy.deepcopy(document)
+        statements = edited["Statement"] if isinstance(edited["Statement"], list) else [edited["Statement"]]
+        kept = []
+        for statement in statements:
+            actions = statement.get("Action", [])
+            actions = [actions] if isinstance(actions, str) else list(actions)
+            if action in actions:
+                actions.remove(action)
+                if not actions:
+                    continue
+                statement["Action"] = actions
+            kept.append(statement)
+        edited["Statement"] = kept
+        if edited != document:
+            world.saved.setdefault(f"policy:{role}:{name}", document)
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(edited))
+
+
+def _restore_policies(world: Sandbox, function_role: str) -> None:
+    iam = world.client("iam")
+    role = _role_of(world, function_role)
+    for name in _policy_names(world, role):
+        document = world.saved.pop(f"policy:{role}:{name}", None)
+        if document is not None:
+            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
+
+
+# -- the faults --------------------------------------------------------------------------------------------
+
+def _disable_finder_rule(world: Sandbox) -> None:
+    world.client("events").disable_rule(Name=world.finder_rule_name)
+
+
+def _enable_finder_rule(world: Sandbox) -> None:
+    world.client("events").enable_rule(Name=world.finder_rule_name)
+
+
+def _poller_env_mismatch(world: Sandbox) -> None:
+    """The poller reads the archive environment's table (which exists, so nothing errors: it just finds nothing)."""
+    other = f"drs-orchestrator-{OTHER_ENVIRONMENT}-execution-history"
+    dynamodb = world.client("dynamodb")
+    if other not in dynamodb.list_tables()["TableNames"]:
+        dynamodb.create_table(
+            TableName=other, BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": "executionId", "AttributeType": "S"}],
+            KeySchema=[{"AttributeName": "executionId", "KeyType": "HASH"}])
+    lambda_ = world.client("lambda")
+    name = world.function_name("execution-poller")
+    variables = dict(lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"])
+    world.saved.setdefault("poller-env", dict(variables))
+    variables["EXECUTION_TABLE"] = other
+    lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
+
+
+def _restore_poller_env(world: Sandbox) -> None:
+    variables = world.saved.pop("poller-env", None)
+    if variables is not None:
+        world.client("lambda").update_function_configuration(
+            FunctionName=world.function_name("execution-poller"), Environment={"Variables": variables})
+
+
+def _drift_choice(world: Sandbox) -> None:
+    """CheckWaveStatus compares with "Completed": a completed wave never matches and loops forever."""
+    sfn = world.client("stepfunctions")
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=world.state_machine_arn)["definition"])
+    world.saved.setdefault("definition", json.dumps(definition))
+    choice_state = definition["States"]["CheckWaveStatus"]
+
+    def drift(rule: Any) -> Any:
+        if isinstance(rule, dict):
+            if rule.get("StringEquals") == "COMPLETED":
+                rule = {**rule, "StringEquals": "Completed"}
+            return {key: drift(value) for key, value in rule.items()}
+        if isinstance(rule, list):
+            return [drift(item) for item in rule]
+        return rule
+
+    choice_state["Choices"] = drift(choice_state["Choices"])
+    sfn.update_state_machine(stateMachineArn=world.state_machine_arn, definition=json.dumps(definition))
+
+
+def _restore_definition(world: Sandbox) -> None:
+    definition = world.saved.pop("definition", None)
+    if definition is not None:
+        world.client("stepfunctions").update_state_machine(stateMachineArn=world.state_machine_arn,
+                                                           definition=definition)
+
+
+def _failing_server(world: Sandbox) -> str:
+    for plan in world.plans:
+        for wave in plan.waves:
+            for hostname, server_id in zip(wave.hostnames, wave.source_server_ids, strict=True):
+                if hostname == LAUNCH_FAILURE_HOST:
+                    return server_id
+    raise LookupError(f"no source server {LAUNCH_FAILURE_HOST} in the seeded plans")
+
+
+def _stall_server(world: Sandbox) -> None:
+    # DRS has no API to break replication: this one goes through the simulator, as a network outage would.
+    server = _failing_server(world)
+    world.drs.set_replication(server, "STALLED")
+    world.drs.set_outcome(server, "FAILED", LAUNCH_FAILURE_REASON)
+
+
+def _heal_server(world: Sandbox) -> None:
+    server = _failing_server(world)
+    world.drs.set_replication(server, "CONTINUOUS")
+    world.drs.set_outcome(server, "LAUNCHED")
+
+
+FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
+    Fault("finder-rule-disabled",
+          "The execution-finder schedule rule is disabled (events:DisableRule).",
+          "The EventBridge rule that runs the execution-finder every minute is DISABLED, so the poller is "
+          "never invoked and the wave status in DynamoDB never leaves POLLING.",
+          "STUCK", _disable_finder_rule, _enable_finder_rule),
+    Fault("poller-missing-drs-describe",
+          "The poller's role lost drs:DescribeJobs (iam:PutRolePolicy with the statement edited).",
+          "The execution-poller role's policy no longer allows drs:DescribeJobs, so every poll is denied "
+          "and the wave status is written as UNKNOWN.",
+          "STUCK", lambda w: _remove_action(w, "execution-poller", "drs:DescribeJobs"),
+          lambda w: _restore_policies(w, "execution-poller")),
+    Fault("orchestrator-missing-follow-on",
+          "The orchestration role lost drs:CreateRecoveryInstanceForDrs.",
+          "The orchestration role lacks drs:CreateRecoveryInstanceForDrs, which DRS uses with the caller's "
+          "credentials to launch recovery instances: the job ends COMPLETED with every server FAILED.",
+          "FAILED", lambda w: _remove_action(w, "orchestration", "drs:CreateRecoveryInstanceForDrs"),
+          lambda w: _restore_policies(w, "orchestration")),
+    Fault("poller-table-env-mismatch",
+          f"The poller's EXECUTION_TABLE names the {OTHER_ENVIRONMENT} environment's table "
+          "(lambda:UpdateFunctionConfiguration).",
+          f"The execution-poller's EXECUTION_TABLE environment variable names "
+          f"drs-orchestrator-{OTHER_ENVIRONMENT}-execution-history, another environment's table: it never "
+          "finds the execution, so the wave status is never updated.",
+          "STUCK", _poller_env_mismatch, _restore_poller_env),
+    Fault("statemachine-choice-drift",
+          "The deployed definition compares the wave status with \"Completed\" (states:UpdateStateMachine).",
+          "The deployed state machine definition drifted: CheckWaveStatus compares $.waveStatus with "
+          "\"Completed\" instead of \"COMPLETED\", so a completed wave loops in WaitForWave forever.",
+          "STUCK", _drift_choice, _restore_definition),
+    Fault("server-launch-failure",
+          f"Source server {LAUNCH_FAILURE_HOST} fails to launch in DRS (its replication stalled).",
+          f"DRS could not launch source server {LAUNCH_FAILURE_HOST}: its replication is STALLED, the launch "
+          "ends FAILED, and the wave (and execution) fail.",
+          "FAILED", _stall_server, _heal_server),
+)}
+
+
+def get(name: str) -> Fault:
+    """The fault of that name; a bad name is the user's input error."""
+    fault = FAULTS.get(name)
+    if fault is None:
+        raise InputError(f"no fault named {name!r}; `drsdoctor demo --list-faults` lists them: "
+                         + ", ".join(FAULTS))
+    return fault
+
+
+def inject(name: str, world: Sandbox) -> Fault:
+    fault = get(name)
+    fault.inject(world)
+    return fault
+
+
+def catalogue() -> list[str]:
+    """One line a fault, for `demo --list-faults`."""
+    width = max(len(name) for name in FAULTS)
+    return [f"{fault.name:<{width}}  {fault.summary}" for fault in FAULTS.values()]

@@ -1,0 +1,94 @@
+"""Who is calling the DRS simulator, and may they: moto's STS and IAM state, judged by drsdoctor's evaluator.
+
+`identify` maps an access key to the role it was issued for by sts:AssumeRole (each function's worker gets
+such keys). `authorize` reads the role's policies as they are now (inline, attached managed, boundary), so
+detaching a policy or editing an inline one takes effect on the very next call, and asks the IAM evaluator.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+from urllib.parse import unquote
+
+from drsdoctor.iam.evaluate import PolicySet, Request, evaluate
+from drsdoctor.iam.policy import Policy, parse_policy
+
+
+def _document(text: Any) -> str:
+    """moto keeps documents as given: JSON text, sometimes URL-encoded, sometimes already a mapping."""
+    if isinstance(text, dict):
+        return json.dumps(text, sort_keys=True)
+    text = str(text)
+    return unquote(text) if text.lstrip().startswith("%7B") else text
+
+
+class SandboxIdentity:
+    """identify/authorize callables for DrsWireApp over moto's in-process STS and IAM backends."""
+
+    def __init__(self, account_id: str, region: str, partition: str = "aws") -> None:
+        self.account_id, self.region, self.partition = account_id, region, partition
+        self._parsed: dict[tuple[str, str, str], Policy] = {}
+        self._lock = threading.Lock()
+
+    def identify(self, access_key_id: str) -> str:
+        """The role (or user) behind an access key; any other key is the account's root, as moto treats it."""
+        from moto.sts.models import sts_backends
+
+        assumed = sts_backends[self.account_id][self.partition].get_assumed_role_from_access_key(access_key_id)
+        if assumed is not None:
+            return str(assumed.role_arn)
+        from moto.iam.models import iam_backends
+
+        try:
+            user = iam_backends[self.account_id][self.partition].get_user_from_access_key_id(access_key_id)
+        except Exception:  # moto raises its own not-found types here
+            user = None
+        return str(user.arn) if user is not None else f"arn:{self.partition}:iam::{self.account_id}:root"
+
+    def authorize(self, principal_arn: str, action: str, resource: str) -> str:
+        """The IAM decision (allowed, explicitDeny, implicitDeny) for the principal's current policies."""
+        if principal_arn.endswith(":root"):
+            return "allowed"
+        policies = self.policies_of(principal_arn)
+        if policies is None:
+            return "implicitDeny"
+        context: dict[str, str | list[str]] = {"aws:RequestedRegion": self.region,
+                                               "aws:PrincipalAccount": self.account_id}
+        if action.lower() == "iam:passrole":
+            # DRS passes the recovery instance role to the instances it launches.
+            context["iam:PassedToService"] = "ec2.amazonaws.com"
+        return evaluate(policies, Request(action, resource, context, principal=principal_arn)).decision
+
+    def policies_of(self, principal_arn: str) -> PolicySet | None:
+        """The role's (or user's) policies as they stand in IAM right now."""
+        from moto.iam.models import iam_backends
+
+        backend = iam_backends[self.account_id][self.partition]
+        name = principal_arn.rsplit("/", 1)[-1]
+        try:
+            holder: Any = backend.get_role(name) if ":role/" in principal_arn else backend.get_user(name)
+        except Exception:  # the role was deleted: nothing allows anything
+            return None
+        identity = [self._parse("inline", policy_name, document)
+                    for policy_name, document in sorted(holder.policies.items())]
+        for arn, managed in sorted(holder.managed_policies.items()):
+            version = next(v for v in managed.versions if v.version_id == managed.default_version_id)
+            identity.append(self._parse(arn, version.version_id, version.document))
+        boundary = None
+        boundary_arn = getattr(holder, "permissions_boundary", None)
+        if boundary_arn:
+            managed = backend.get_policy(boundary_arn)
+            version = next(v for v in managed.versions if v.version_id == managed.default_version_id)
+            boundary = self._parse(boundary_arn, version.version_id, version.document)
+        return PolicySet(identity=identity, boundary=boundary)
+
+    def _parse(self, source: str, name: str, document: Any) -> Policy:
+        text = _document(document)
+        key = (source, name, text)
+        with self._lock:
+            parsed = self._parsed.get(key)
+            if parsed is None:
+                parsed = self._parsed[key] = parse_policy(text, name=name)
+            return parsed

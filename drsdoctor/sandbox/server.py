@@ -1,0 +1,75 @@
+"""One HTTP endpoint on 127.0.0.1 for every service: DRS requests go to the DRS simulator, the rest to moto.
+
+DRS requests are told apart by the service in their SigV4 credential scope (`.../drs/aws4_request`), so one
+`endpoint_url` (or `AWS_ENDPOINT_URL`) serves an unmodified boto3 or AWS CLI. `GET /_sandbox/clock` answers
+the world's simulated time ({"now": ISO 8601}).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+CLOCK_PATH = "/_sandbox/clock"
+_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+
+
+def service_of(environ: dict[str, Any]) -> str | None:
+    """The service named in a request's SigV4 credential scope, if it is signed."""
+    match = _SCOPE.search(environ.get("HTTP_AUTHORIZATION", ""))
+    return match.group(1) if match else None
+
+
+class Dispatcher:
+    """The WSGI app: DRS to `drs_app`, everything else to moto's server app."""
+
+    def __init__(self, drs_app: WSGIApp, is_drs: Callable[[dict[str, Any]], bool] | None = None,
+                 now: Callable[[], Any] | None = None) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.moto_app = DomainDispatcherApplication(create_backend_app)
+        self.drs_app = drs_app
+        self.is_drs = is_drs or (lambda environ: service_of(environ) == "drs")
+        self.now = now
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == CLOCK_PATH and self.now is not None:
+            # The world's simulated "now", for tools that compare timestamps with the present.
+            body = json.dumps({"now": self.now().isoformat()}).encode()
+            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            return [body]
+        if self.is_drs(environ):
+            return self.drs_app(environ, start_response)
+        return self.moto_app(environ, start_response)
+
+
+class LoopbackServer:
+    """A threaded werkzeug server on 127.0.0.1 in a background thread; port 0 picks a free port."""
+
+    def __init__(self, app: WSGIApp, port: int = 0) -> None:
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
+
+        self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True,
+                                                   request_handler=MotoRequestHandler)
+        self.port = int(self._server.server_address[1])
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        # moto's Step Functions engine calls Lambda at http://localhost:$MOTO_PORT: that must be us.
+        os.environ["MOTO_PORT"] = str(self.port)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
+
+    def start(self) -> LoopbackServer:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)

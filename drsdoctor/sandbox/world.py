@@ -1,0 +1,295 @@
+"""The sandbox world: the reference orchestrator deployed into moto, a DRS simulator, one loopback endpoint.
+
+    from drsdoctor.sandbox.world import Sandbox
+
+    with Sandbox.start(fault=None, port=0) as world:       # fault: a name from drsdoctor.sandbox.faults
+        world.endpoint_url, world.region                    # http://127.0.0.1:PORT, us-east-1
+        world.state_machine_arn, world.plans, world.start_input
+        sfn = world.client("stepfunctions")                 # boto3 against the sandbox (or world.session())
+        arn = world.start_recovery()                        # the first plan; returns the execution ARN
+        outcome = world.run_until_settled(arn)              # outcome.status: SUCCEEDED | FAILED | STUCK
+        world.clock                                         # the virtual clock (world.clock.advance(60))
+
+What runs: CloudFormation deploys drsdoctor/reference/template.yaml (code zip in S3) into moto; the Step
+Functions engine really executes the definition; Lambda invocations run the functions' own code in worker
+processes with their deployed environment and their role's credentials (runtime.py); the schedule rule fires on
+the clock (scheduler.py); DRS calls go to the simulator, which enforces the caller's IAM (identity.py).
+The clock runs `speed` times faster than real time (default 1200: a simulated minute per 50 ms while no
+function runs), starts in the past (`lead`, default 6 h) and never runs past the wall clock, so every timestamp
+the world writes (history, logs, metrics, DynamoDB, DRS) is one consistent, plausible time before now;
+`world.clock.now()` (or GET {endpoint_url}/_sandbox/clock) is the world's present.
+One world per process at a time (moto's state is process-wide).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from drsdoctor.sandbox import motopatch
+from drsdoctor.sandbox.clock import Clock
+from drsdoctor.sandbox.drs.model import DrsModel
+from drsdoctor.sandbox.drs.wire import DrsWireApp, is_drs_request
+from drsdoctor.sandbox.identity import SandboxIdentity
+from drsdoctor.sandbox.runtime import FunctionRuntime
+from drsdoctor.sandbox.scheduler import Scheduler
+from drsdoctor.sandbox.seed import Plan, seed
+from drsdoctor.sandbox.server import Dispatcher, LoopbackServer
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+ENVIRONMENT = "sandbox"
+STACK_NAME = f"drs-orchestrator-{ENVIRONMENT}"
+CODE_BUCKET = f"drs-orchestrator-code-{ACCOUNT_ID}"
+PARAMETERS = {"EnvironmentName": ENVIRONMENT, "PollIntervalSeconds": "30", "MaxPollIntervalSeconds": "60",
+              "WaveTimeoutMinutes": "120"}
+DEFAULT_SPEED = 1200.0
+DEFAULT_LEAD = datetime.timedelta(hours=6)
+# A healthy wave changes something (job, server or wave status) at least every few simulated minutes.
+STUCK_AFTER_SECONDS = 20 * 60
+FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+@dataclass
+class Outcome:
+    """How an execution ended (or that it stopped moving)."""
+
+    execution_arn: str
+    status: str  # SUCCEEDED | FAILED | TIMED_OUT | ABORTED | STUCK | RUNNING (gave up waiting)
+    record: dict[str, Any] | None = None  # the execution-history item the functions wrote
+    simulated_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    wave_statuses: list[str] = field(default_factory=list)
+
+
+class Sandbox:
+    """A running world; see the module docstring. Create with `Sandbox.start(...)`, end with `close()`."""
+
+    def __init__(self, *, port: int = 0, speed: float = DEFAULT_SPEED,
+                 lead: datetime.timedelta = DEFAULT_LEAD) -> None:
+        self.region, self.account_id, self.environment = REGION, ACCOUNT_ID, ENVIRONMENT
+        self.clock = Clock(datetime.datetime.now(datetime.timezone.utc) - lead)
+        self.speed = speed
+        self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now)
+        self.identity = SandboxIdentity(self.account_id, self.region)
+        self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify, authorize=self.identity.authorize)
+        self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now), port)
+        self.endpoint_url = self.server.endpoint_url
+        self.runtime = FunctionRuntime(self.clock, self.endpoint_url, self.region)
+        self.scheduler: Scheduler | None = None
+        self.outputs: dict[str, str] = {}
+        self.plans: list[Plan] = []
+        self.fault: str | None = None
+        self.saved: dict[str, Any] = {}  # what faults replaced, so repair() can put it back
+        self._clients: dict[str, Any] = {}
+        self._clients_lock = threading.Lock()
+        self._closed = False
+
+    # -- life cycle -----------------------------------------------------------------------------------------
+
+    @classmethod
+    def start(cls, fault: str | None = None, port: int = 0, speed: float = DEFAULT_SPEED,
+              lead: datetime.timedelta = DEFAULT_LEAD, run_clock: bool = True) -> Sandbox:
+        """Serve, deploy the reference stack, seed the plan, inject `fault`, and let the clock run."""
+        from drsdoctor.sandbox import faults
+
+        if fault and fault != "none":
+            faults.get(fault)  # a mistyped name fails before anything starts
+        world = cls(port=port, speed=speed, lead=lead)
+        try:
+            world.server.start()
+            motopatch.install(world.clock, world.runtime)
+            world._reset_moto()
+            world.deploy()
+            world._prewarm()
+            world.plans = seed(world.drs, world.resource("dynamodb"),
+                               world.outputs["ProtectionGroupsTableName"], world.outputs["RecoveryPlansTableName"])
+            if fault and fault != "none":
+                world.inject(fault)
+            world.scheduler = Scheduler(world.clock, world.session(), world.endpoint_url).start()
+            if run_clock:
+                world.clock.run(speed)
+        except BaseException:
+            world.close()
+            raise
+        return world
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the clock, the scheduler, every function worker and the server."""
+        if self._closed:
+            return
+        self._closed = True
+        self.clock.pause()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        self.runtime.close()
+        motopatch.uninstall()
+        self.server.stop()
+
+    def _reset_moto(self) -> None:
+        """A fresh account: moto's state outlives a world in the same process."""
+        import urllib.request
+
+        request = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST", data=b"")
+        with urllib.request.urlopen(request, timeout=30) as response:
+            response.read()
+
+    def _prewarm(self) -> None:
+        """Start each function's first container in the background while the world is seeded."""
+        from moto.awslambda.utils import get_backend
+
+        backend = get_backend(self.account_id, self.region)
+        for role in ("orchestration", "execution-finder", "execution-poller"):
+            function = backend.get_function(self.function_name(role))
+            threading.Thread(target=self.runtime.prewarm, args=(function,), daemon=True).start()
+
+    def deploy(self) -> None:
+        """The reference template through CloudFormation, its code zip in S3 first."""
+        from drsdoctor.reference import build_code_zip, template_text
+
+        s3 = self.client("s3")
+        s3.create_bucket(Bucket=CODE_BUCKET)
+        key = "drs-orchestrator/functions.zip"
+        s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=build_code_zip())
+        parameters = {**PARAMETERS, "CodeBucket": CODE_BUCKET, "CodeKey": key}
+        cloudformation = self.client("cloudformation")
+        cloudformation.create_stack(
+            StackName=STACK_NAME, TemplateBody=template_text(), Capabilities=["CAPABILITY_NAMED_IAM"],
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
+        stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+        if stack["StackStatus"] != "CREATE_COMPLETE":
+            raise RuntimeError(f"the reference stack did not deploy: {stack['StackStatus']} "
+                               f"{stack.get('StackStatusReason', '')}")
+        self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+
+    def inject(self, fault: str) -> None:
+        """Break the world the way drift breaks real accounts (drsdoctor.sandbox.faults)."""
+        from drsdoctor.sandbox import faults
+
+        faults.inject(fault, self)
+        self.fault = fault
+
+    def repair(self) -> None:
+        """Undo the injected fault through the same APIs."""
+        from drsdoctor.sandbox import faults
+
+        if self.fault:
+            faults.get(self.fault).repair(self)
+            self.fault = None
+
+    # -- clients --------------------------------------------------------------------------------------------
+
+    def session(self) -> boto3.session.Session:
+        """A boto3 session for the sandbox account (any credentials work against moto)."""
+        return boto3.session.Session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
+                                     region_name=self.region)
+
+    def client(self, service: str) -> Any:
+        """A boto3 client against the sandbox (one per service, shared: boto3 clients are thread-safe)."""
+        with self._clients_lock:
+            client = self._clients.get(service)
+            if client is None:
+                client = self._clients[service] = self.session().client(  # type: ignore[call-overload]
+                    service, endpoint_url=self.endpoint_url)
+            return client
+
+    def resource(self, service: str) -> Any:
+        return self.session().resource(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+
+    @property
+    def state_machine_arn(self) -> str:
+        return self.outputs["StateMachineArn"]
+
+    @property
+    def stack_name(self) -> str:
+        return STACK_NAME
+
+    def function_name(self, role: str) -> str:
+        """orchestration | execution-finder | execution-poller -> the deployed function's name."""
+        return f"drs-orchestrator-{self.environment}-{role}"
+
+    @property
+    def finder_rule_name(self) -> str:
+        return self.outputs["FinderRuleName"]
+
+    @property
+    def start_input(self) -> str:
+        """The execution input (JSON text) that runs the first plan."""
+        return json.dumps({"planId": self.plans[0].plan_id})
+
+    def info(self) -> dict[str, Any]:
+        """What `sandbox serve` prints: where the world is and how to start a recovery."""
+        return {"endpoint_url": self.endpoint_url, "region": self.region,
+                "state_machine_arn": self.state_machine_arn, "plans": [p.plan_id for p in self.plans],
+                "start_input": self.start_input, "drs_endpoint_url": self.endpoint_url,
+                "stack_name": STACK_NAME, "fault": self.fault}
+
+    # -- running a recovery ---------------------------------------------------------------------------------
+
+    def start_recovery(self, plan_id: str | None = None, name: str | None = None) -> str:
+        """Start the state machine on a plan (the first by default); returns the execution ARN."""
+        plan = plan_id or self.plans[0].plan_id
+        kwargs = {"name": name} if name else {}
+        started = self.client("stepfunctions").start_execution(
+            stateMachineArn=self.state_machine_arn, input=json.dumps({"planId": plan}), **kwargs)
+        return str(started["executionArn"])
+
+    def execution_record(self, execution_arn: str) -> dict[str, Any] | None:
+        """The execution-history item the functions keep for this execution."""
+        table = self.resource("dynamodb").Table(self.outputs["ExecutionHistoryTableName"])
+        item = table.get_item(Key={"executionId": execution_arn}, ConsistentRead=True).get("Item")
+        return dict(item) if item else None
+
+    def progress(self, execution_arn: str) -> tuple[str, list[str], tuple[Any, ...]]:
+        """(execution status, wave statuses, a signature that changes whenever anything moves)."""
+        status = self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+        record = self.execution_record(execution_arn) or {}
+        waves = [str(w.get("status")) for w in record.get("waves", [])]
+        jobs, _ = self.drs.describe_jobs()
+        job_states = tuple(sorted((job.job_id, job.status,
+                                   tuple(sorted((s.source_server_id, s.launch_status) for s in job.servers)))
+                                  for job in jobs))
+        signature = (status, record.get("status"), record.get("currentWave"), tuple(waves), job_states)
+        return status, waves, signature
+
+    def run_until_settled(self, execution_arn: str, stuck_after: float = STUCK_AFTER_SECONDS,
+                          real_timeout: float = 120.0, on_progress: Any = None) -> Outcome:
+        """Wait (on the clock) until the execution ends, or nothing has moved for `stuck_after` simulated s."""
+        started_real, started_sim = time.monotonic(), self.clock.now()
+        last_signature: tuple[Any, ...] | None = None
+        last_change = self.clock.now()
+        status, waves = "RUNNING", []
+        while time.monotonic() - started_real < real_timeout:
+            status, waves, signature = self.progress(execution_arn)
+            now = self.clock.now()
+            if signature != last_signature:
+                last_signature, last_change = signature, now
+                if on_progress is not None:
+                    on_progress(status, waves)
+            if status in FINISHED:
+                break
+            if (now - last_change).total_seconds() >= stuck_after:
+                status = "STUCK"
+                break
+            # Look again after a fifth of a real second: often enough to see every change, cheap for the world.
+            self.clock.wait_until(now + datetime.timedelta(days=1), real_timeout=0.2)
+        return Outcome(execution_arn, status, self.execution_record(execution_arn),
+                       (self.clock.now() - started_sim).total_seconds(), time.monotonic() - started_real,
+                       waves)
+
+    def recovery_instances(self) -> list[dict[str, Any]]:
+        """Recovery instances DRS launched, as DescribeRecoveryInstances reports them."""
+        drs = self.client("drs")
+        return list(drs.describe_recovery_instances(filters={})["items"])

@@ -1,0 +1,173 @@
+"""Lambda, DynamoDB and DRS checks: tables named in environments, function health, the record, the jobs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import timedelta
+
+import pytest
+from builders import NOW, Snapshot, findings, fn_arn, healthy, run, statuses, stuck
+
+from drsdoctor.snapshot import DrsJob, JobLogItem, JobServer, Table, WaveRecord
+
+
+def poller_env(**changes: str) -> Snapshot:
+    snap = healthy()
+    poller = snap.function_of_kind("poller")
+    assert poller is not None
+    poller.environment.update(changes)
+    return snap
+
+
+@pytest.mark.parametrize(("name", "build", "expected"), [
+    ("every table exists", healthy, {"pass"}),
+    ("prod function names a dev-only table", lambda: poller_env(EXECUTION_TABLE="drs-execution-history-stg"),
+     {"pass", "fail"}),
+    ("table given as an ARN", lambda: poller_env(
+        HISTORY_ARN="arn:aws:dynamodb:us-east-1:123456789012:table/drs-execution-history-prod"), {"pass"}),
+    ("no functions", lambda: healthy(functions=[]), {"skip"}),
+])
+def test_lmb001_env_tables(name: str, build: Callable[[], Snapshot], expected: set[str]) -> None:
+    assert statuses("LMB001", build()) == expected
+
+
+def test_lmb001_suggests_the_near_miss_and_writes_the_full_environment_back() -> None:
+    snap = poller_env(EXECUTION_TABLE="drs-execution-history-dev")
+    snap.region_table_names.remove("drs-execution-history-dev")
+    failing = [f for f in findings("LMB001", snap) if f.status == "fail"]
+    assert [f.resource for f in failing] == [fn_arn("drs-execution-poller") + "#EXECUTION_TABLE"]
+    assert "did you mean drs-execution-history-prod?" in failing[0].detail
+    environment = json.loads(failing[0].remediation.split("--environment ")[1].strip("'"))
+    assert environment == {"Variables": {"EXECUTION_TABLE": "drs-execution-history-prod",
+                                         "DRS_REGION": "us-east-1"}}
+    assert "poller-failing" in failing[0].explains
+
+
+def test_lmb001_a_table_described_as_missing_fails_even_if_listed() -> None:
+    snap = healthy(tables=[Table("drs-plans-prod", exists=False)])
+    assert ("fail", fn_arn("drs-orchestration") + "#PLANS_TABLE") in run("LMB001", snap)
+
+
+@pytest.mark.parametrize(("state", "update", "expected"), [
+    ("Active", "Successful", "pass"),
+    ("Failed", "Successful", "fail"),
+    ("Active", "Failed", "fail"),
+    ("Pending", "InProgress", "warn"),
+])
+def test_lmb002_function_state(state: str, update: str, expected: str) -> None:
+    snap = healthy()
+    snap.functions[2].state, snap.functions[2].last_update_status = state, update
+    assert dict((r, s) for s, r in run("LMB002", snap))[fn_arn("drs-execution-poller")] == expected
+
+
+def test_lmb003_reserved_concurrency_zero_means_never_runs() -> None:
+    snap = healthy()
+    snap.functions[1].reserved_concurrency = 0
+    snap.functions[2].reserved_concurrency = 5
+    result = dict((r, s) for s, r in run("LMB003", snap))
+    assert result[fn_arn("drs-execution-finder")] == "fail"
+    assert result[fn_arn("drs-execution-poller")] == "pass"
+    (failing,) = [f for f in findings("LMB003", snap) if f.status == "fail"]
+    assert failing.remediation == (
+        "aws lambda delete-function-concurrency --function-name drs-execution-finder")
+
+
+def test_lmb004_errors_in_the_pollers_logs_are_a_failing_mechanism() -> None:
+    snap = healthy()
+    snap.functions[2].recent_errors = [
+        "[ERROR] ClientError: An error occurred (AccessDeniedException) when calling DescribeJobs: "
+        "not authorized"]
+    (failing,) = [f for f in findings("LMB004", snap) if f.status == "fail"]
+    assert "permission denied" in failing.detail and failing.shows == ("poller-failing",)
+    assert statuses("LMB004", healthy()) == {"pass"}
+
+
+@pytest.mark.parametrize(("name", "build", "expected"), [
+    ("record present", healthy, {"pass"}),
+    ("record missing", lambda: healthy(execution_record=None), {"fail"}),
+])
+def test_ddb001_execution_record(name: str, build: Callable[[], Snapshot], expected: set[str]) -> None:
+    assert statuses("DDB001", build()) == expected
+
+
+def test_ddb001_names_the_table_the_functions_use() -> None:
+    (finding,) = findings("DDB001", healthy(execution_record=None))
+    assert "drs-execution-history-prod" in finding.detail
+
+
+def stale(status: str, minutes: int) -> Snapshot:
+    snap = stuck()
+    assert snap.execution_record is not None
+    changed = NOW - timedelta(minutes=minutes)
+    snap.execution_record.waves = [WaveRecord(1, status, job_id="drsjob-1", updated_at=changed)]
+    return snap
+
+
+@pytest.mark.parametrize(("name", "build", "expected"), [
+    ("completed record", healthy, {"pass"}),
+    ("UNKNOWN", lambda: stale("UNKNOWN", 1), {"fail"}),
+    ("STARTED, updated a minute ago", lambda: stale("STARTED", 1), {"pass"}),
+    ("STARTED, unchanged for 40 minutes", lambda: stale("STARTED", 40), {"fail"}),
+    ("no record", lambda: healthy(execution_record=None), {"skip"}),
+])
+def test_ddb002_wave_status(name: str, build: Callable[[], Snapshot], expected: set[str]) -> None:
+    assert statuses("DDB002", build()) == expected
+
+
+def test_ddb002_counts_poll_intervals_from_the_orchestrations_setting() -> None:
+    (finding,) = findings("DDB002", stale("STARTED", 40))
+    assert "80 poll intervals of 30s" in finding.detail
+
+
+def test_ddb003_fails_when_the_finders_index_is_missing_and_suggests_the_near_miss() -> None:
+    snap = healthy()
+    finder = snap.function_of_kind("finder")
+    assert finder is not None
+    finder.environment["STATUS_INDEX"] = "StatusIndex"
+    (finding,) = findings("DDB003", snap)
+    assert finding.status == "fail" and "did you mean status-index?" in finding.detail
+    assert '"IndexName":"StatusIndex"' in finding.remediation
+    assert statuses("DDB003", healthy()) == {"pass"}
+
+
+def job(status: str, *launches: str) -> DrsJob:
+    servers = [JobServer(f"s-{n}", launch) for n, launch in enumerate(launches)]
+    return DrsJob("drsjob-1", status, servers=servers,
+                  creation_time=NOW - timedelta(minutes=10))
+
+
+@pytest.mark.parametrize(("name", "jobs", "expected"), [
+    ("all launched", [job("COMPLETED", "LAUNCHED", "LAUNCHED")], {"pass"}),
+    ("one failed", [job("COMPLETED", "LAUNCHED", "FAILED")], {"fail"}),
+    ("still launching", [job("STARTED", "IN_PROGRESS")], {"pass"}),
+])
+def test_drs001_job_status(name: str, jobs: list[DrsJob], expected: set[str]) -> None:
+    assert statuses("DRS001", healthy(drs_jobs=jobs)) == expected
+
+
+def test_drs001_no_job_for_a_started_wave() -> None:
+    snap = stuck(drs_jobs=[])
+    assert snap.execution_record is not None
+    snap.execution_record.waves[0].job_id = None
+    (finding,) = findings("DRS001", snap)
+    assert finding.status == "fail" and finding.shows == ("wave-not-started",)
+
+
+def test_drs002_reports_failure_events_with_their_reasons() -> None:
+    items = [JobLogItem("JOB_START", NOW), JobLogItem("LAUNCH_FAILED", NOW, {
+        "sourceServerID": "s-1",
+        "rawError": "User is not authorized to perform: drs:CreateRecoveryInstanceForDrs"})]
+    (finding,) = findings("DRS002", healthy(job_log_items={"drsjob-1": items}))
+    assert finding.status == "fail" and "LAUNCH_FAILED for s-1" in finding.detail
+    assert "permission the launch needs is missing" in finding.detail
+    assert statuses("DRS002", healthy()) == {"pass"}
+
+
+@pytest.mark.parametrize(("name", "jobs", "expected"), [
+    ("completed and launched", [job("COMPLETED", "LAUNCHED", "FAILED")], {"pass"}),
+    ("completed and nothing launched", [job("COMPLETED", "FAILED", "FAILED")], {"fail"}),
+    ("not completed yet", [job("STARTED", "PENDING")], {"skip"}),
+])
+def test_drs003_completed_without_launch(name: str, jobs: list[DrsJob], expected: set[str]) -> None:
+    assert statuses("DRS003", healthy(drs_jobs=jobs)) == expected

@@ -1,0 +1,127 @@
+"""diff-stacks against deployed stacks in the sandbox: equal deployments, each configuration fault named."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from drsdoctor.diff.engine import diff_sources
+from drsdoctor.diff.model import DiffResult
+
+pytestmark = pytest.mark.slow
+
+# fault -> (resource, category, phrase) naming it; any other change is a consequence on that resource
+FAULTS = {
+    "finder-rule-disabled": ("ExecutionFinderSchedule", "rule", "ENABLED -> DISABLED"),
+    "poller-missing-drs-describe": ("ExecutionPollerRole", "iam", "loses drs:DescribeJobs"),
+    "orchestrator-missing-follow-on": ("OrchestrationRole", "iam", "loses drs:CreateRecoveryInstanceForDrs"),
+    "poller-table-env-mismatch": (
+        "ExecutionPollerFunction",
+        "env",
+        "drs-orchestrator-archive-execution-history",
+    ),
+    "statemachine-choice-drift": ("RecoveryStateMachine", "statemachine", "'Completed'"),
+}
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[Any]:
+    from drsdoctor.sandbox.world import Sandbox
+
+    with Sandbox.start(run_clock=False) as started:
+        yield started
+
+
+@pytest.fixture
+def credentials(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "sandbox")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "sandbox")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+
+
+def diff(world: Any, first: str, second: str) -> DiffResult:
+    from drsdoctor.aws import AwsSession, AwsSettings
+    from drsdoctor.diff.deployed import load_stack
+    from drsdoctor.diff.sources import load_sources
+
+    session = AwsSession(AwsSettings(region=world.region, endpoint_url=world.endpoint_url))
+    return diff_sources(
+        *load_sources(first, second, {}, {}, lambda name, given: load_stack(session, name, given))
+    )
+
+
+def test_healthy_stack_equals_the_reference(world: Any, credentials: None) -> None:
+    assert diff(world, "reference", world.stack_name).changes == []
+
+
+def test_two_deployments_with_different_environment_names_are_identical(
+    world: Any, credentials: None
+) -> None:
+    from drsdoctor.reference import template_text
+
+    stack = world.client("cloudformation").describe_stacks(StackName=world.stack_name)["Stacks"][0]
+    parameters = [
+        {"ParameterKey": p["ParameterKey"], "ParameterValue": p["ParameterValue"]}
+        for p in stack["Parameters"]
+        if p["ParameterKey"] != "EnvironmentName"
+    ]
+    world.client("cloudformation").create_stack(
+        StackName="drs-orchestrator-second",
+        TemplateBody=template_text(),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+        Parameters=[*parameters, {"ParameterKey": "EnvironmentName", "ParameterValue": "second"}],
+    )
+    result = diff(world, world.stack_name, "drs-orchestrator-second")
+    assert result.changes == []
+
+
+@pytest.mark.parametrize("fault", sorted(FAULTS))
+def test_reference_against_a_faulty_stack_names_the_fault(world: Any, credentials: None, fault: str) -> None:
+    from drsdoctor.sandbox.faults import get
+
+    resource, category, phrase = FAULTS[fault]
+    injected = get(fault)
+    injected.inject(world)
+    try:
+        result = diff(world, "reference", world.stack_name)
+    finally:
+        injected.repair(world)
+    top = result.changes[0]
+    assert (top.resource, top.category, top.risk) == (resource, category, "high")
+    assert any(phrase in c.summary for c in result.changes if c.resource == resource), [
+        c.summary for c in result.changes
+    ]
+    assert {c.resource for c in result.changes} == {resource}
+    assert all(c.drift == "b" for c in result.changes if c.path != "Policies.execution-poller.Statement")
+
+
+def test_a_fault_that_is_not_configuration_shows_no_difference(world: Any, credentials: None) -> None:
+    from drsdoctor.sandbox.faults import get
+
+    fault = get("server-launch-failure")
+    fault.inject(world)
+    try:
+        assert diff(world, "reference", world.stack_name).changes == []
+    finally:
+        fault.repair(world)
+
+
+def test_cli_exit_codes_against_the_sandbox(world: Any, credentials: None) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "drsdoctor", "diff-stacks", *args, "--region", world.region],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+        )
+
+    assert run("reference", world.stack_name, "--endpoint-url", world.endpoint_url).returncode == 0
+    unknown = run("reference", "no-such-stack", "--endpoint-url", world.endpoint_url)
+    assert unknown.returncode == 2 and "no-such-stack" in unknown.stderr
+    unreachable = run("reference", world.stack_name, "--endpoint-url", "http://127.0.0.1:9")
+    assert unreachable.returncode == 3 and len(unreachable.stderr.strip().splitlines()) == 1
