@@ -32,9 +32,10 @@ SERVICE_CLI = {"sfn": "stepfunctions", "cloudwatch-logs": "logs", "eventbridge":
 LOOP = {  # one iteration = Pass entered/exited + Choice entered/exited: four history events
     "StartAt": "Count",
     "States": {
-        "Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n"}, "Next": "Again"},
-        "Again": {"Type": "Choice", "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Count"}],
-                  "Default": "Done"},
+        "Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n"},
+                  "Next": "Again"},
+        "Again": {"Type": "Choice", "Default": "Done",
+                  "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Count"}]},
         "Done": {"Type": "Succeed"},
     },
 }
@@ -66,7 +67,7 @@ def operator_credentials(info: dict[str, Any]) -> dict[str, str]:
 
 
 def client(info: dict[str, Any], service: str, credentials: dict[str, str]) -> Any:
-    return boto3.client(service, region_name=info["region"], endpoint_url=info["endpoint_url"],  # type: ignore[call-overload]
+    return boto3.client(service, region_name=info["region"], endpoint_url=info["endpoint_url"],
                         aws_access_key_id=credentials["AWS_ACCESS_KEY_ID"],
                         aws_secret_access_key=credentials["AWS_SECRET_ACCESS_KEY"])
 
@@ -87,13 +88,14 @@ def wait_for(sfn: Any, arn: str, seconds: float, settled_after: float = 8.0) -> 
     return "RUNNING"
 
 
-def time_cli_diagnose(info: dict[str, Any], credentials: dict[str, str], arn: str, repeat: int) -> tuple[float, int]:
+def time_cli_diagnose(info: dict[str, Any], credentials: dict[str, str], arn: str,
+                      repeat: int) -> tuple[float, int]:
     env = {**os.environ, **credentials, "AWS_ENDPOINT_URL": info["endpoint_url"]}
     times, code = [], 0
     for _ in range(repeat):
         started = time.perf_counter()
-        done = subprocess.run([PYTHON, "-m", "drsdoctor", "diagnose", arn, "--format", "json"], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run([PYTHON, "-m", "drsdoctor", "diagnose", arn, "--format", "json"], cwd=ROOT,
+                              env=env, capture_output=True, text=True, timeout=300)
         times.append(time.perf_counter() - started)
         code = done.returncode
         if code not in (0, 1):
@@ -120,9 +122,10 @@ def time_runbook(info: dict[str, Any], credentials: dict[str, str], records: lis
     distinct = list({(r.service, r.operation, r.params): r for r in records}.values())
     started = time.perf_counter()
     for record in distinct:
-        command = [AWS_CLI, SERVICE_CLI.get(record.service, record.service), xform_name(record.operation, "-"),
-                   "--endpoint-url", info["endpoint_url"], "--output", "json", "--no-paginate",
-                   "--cli-input-json", record.params or "{}"]
+        service = SERVICE_CLI.get(record.service, record.service)
+        command = [AWS_CLI, service, xform_name(record.operation, "-"), "--endpoint-url",
+                   info["endpoint_url"], "--output", "json", "--no-paginate", "--cli-input-json",
+                   record.params or "{}"]
         subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     return time.perf_counter() - started, len(distinct)
 
@@ -148,7 +151,8 @@ def main() -> None:
     try:
         credentials = operator_credentials(info)
         sfn = client(info, "stepfunctions", credentials)
-        arn = sfn.start_execution(stateMachineArn=info["state_machine_arn"], input=info["start_input"])["executionArn"]
+        started = sfn.start_execution(stateMachineArn=info["state_machine_arn"], input=info["start_input"])
+        arn = started["executionArn"]
         wait_for(sfn, arn, 120)
         diagnose_seconds, exit_code = time_cli_diagnose(info, credentials, arn, args.repeat)
         records = calls_of_diagnose(info, credentials, arn)
@@ -164,7 +168,8 @@ def main() -> None:
         "diagnose_seconds": round(diagnose_seconds, 2), "diagnose_exit_code": exit_code,
         "runbook_seconds": round(runbook_seconds, 2), "runbook_calls": runbook_calls,
         "speedup": round(runbook_seconds / diagnose_seconds, 1),
-        "api_calls": len(records), "distinct_calls": len({(r.service, r.operation, r.params) for r in records}),
+        "api_calls": len(records),
+        "distinct_calls": len({(r.service, r.operation, r.params) for r in records}),
         "short_history_events": short_events, "short_history_seconds": round(short_seconds, 2),
         "long_history_events": long_events, "long_history_seconds": round(long_seconds, 2),
         "long_over_short": round(long_seconds / short_seconds, 2),

@@ -24,13 +24,13 @@ from drsdoctor.snapshot import Snapshot
        reads=("execution_record",))
 def execution_record(snap: Snapshot) -> Iterator[Finding]:
     record = snap.execution_record
-    if record is not None:
+    if record is not None and record.exists:
         waves = ", ".join(f"wave {w.number} {w.status}" for w in record.waves) or "no waves yet"
         yield passed(f"{record.table}#{_key(record.key)}", f"record {record.status}: {waves}")
         return
     tables = sorted({value for f in snap.functions_of_kind("orchestration", "finder", "poller")
                      for name, value in f.environment.items() if name == "EXECUTION_TABLE"})
-    table = tables[0] if tables else "the execution-history table"
+    table = record.table if record else (tables[0] if tables else "the execution-history table")
     yield fail(snap.target, f"no record of this execution in {table}: the finder has nothing to poll",
                evidence=[f"EXECUTION_TABLE values: {', '.join(tables)}"] if tables else [],
                shows=RECORD_MISSING, explains=EXECUTION_STUCK, fix={"table": table})

@@ -29,7 +29,7 @@ UNKNOWN = {"UNKNOWN", ""}
        reads=("execution_record",))
 def wave_status(snap: Snapshot) -> Iterator[Finding]:
     record = snap.execution_record
-    if record is None:
+    if record is None or not record.exists:
         yield skip(snap.target, "no execution record (see DDB001)")
         return
     wave = record.current_wave()

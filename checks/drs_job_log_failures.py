@@ -34,6 +34,7 @@ def job_log_failures(snap: Snapshot) -> Iterator[Finding]:
         hint = " (a permission the launch needs is missing)" if denied else ""
         yield fail(job_id, f"job {job_id}: {len(failures)} failure event(s); first {first.event} for "
                            f"{server}: {reason[:200]}{hint}", evidence=evidence, shows=SERVERS_NOT_LAUNCHED,
+                   explains=SERVERS_NOT_LAUNCHED,
                    fix={"event": first.event, "server": server})
 
 

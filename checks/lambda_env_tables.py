@@ -35,26 +35,41 @@ def env_tables(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "no functions were found")
         return
     existing = set(snap.region_table_names) | {t.name for t in snap.tables if t.exists}
-    gone = {t.name for t in snap.tables if not t.exists}
+    existing -= {t.name for t in snap.tables if not t.exists}
     for function in snap.functions:
-        named = table_variables(function, existing)
-        if not named:
-            continue
-        for variable, table in named.items():
-            if table in existing and table not in gone:
-                yield passed(f"{function.arn}#{variable}", f"{function.name} {variable}={table} exists")
+        for variable, table in table_variables(function, existing).items():
+            where = f"{function.arn}#{variable}"
+            agreed = _agreed_value(snap, function, variable, existing)
+            if table in existing and agreed in (None, table):
+                yield passed(where, f"{function.name} {variable}={table} exists")
                 continue
-            near = difflib.get_close_matches(table, sorted(existing), n=1, cutoff=0.75)
-            hint = f"; did you mean {near[0]}?" if near else ""
-            fixed = dict(function.environment)
-            fixed[variable] = near[0] if near else "TABLE_NAME"
+            if table in existing:  # it exists, but it is another deployment's: the -prod/-dev mix-up
+                detail = (f"{function_label(function)} has {variable}={table} while the other functions use "
+                          f"{agreed}: it reads and writes another environment's table")
+                suggestion = agreed
+            else:
+                near = difflib.get_close_matches(table, sorted(existing), n=1, cutoff=0.75)
+                suggestion = agreed or (near[0] if near else None)
+                hint = f"; did you mean {suggestion}?" if suggestion else ""
+                region = snap.region or "the region"
+                detail = (f"{function_label(function)} has {variable}={table}, and no table {table} "
+                          f"exists in {region}{hint}")
+            fixed = {**function.environment, variable: suggestion or "TABLE_NAME"}
             environment = json.dumps({"Variables": fixed}, separators=(",", ":"))
-            yield fail(f"{function.arn}#{variable}",
-                       f"{function_label(function)} has {variable}={table}, and no table {table} exists in "
-                       f"{snap.region or 'the region'}{hint}",
+            yield fail(where, detail,
                        evidence=[f"tables in the region: {', '.join(sorted(existing)) or '(none listed)'}"],
                        explains=BREAKS_WHEN_DOWN.get(function.kind, ()),
                        fix={"function": function.name, "environment": environment})
+
+
+def _agreed_value(snap: Snapshot, function: Function, variable: str, existing: set[str]) -> str | None:
+    """The existing table every other function names in the same variable, when they all agree."""
+    values = {other.environment[variable] for other in snap.functions
+              if other is not function and variable in other.environment}
+    if len(values) != 1:
+        return None
+    (value,) = values
+    return value if value in existing else None
 
 
 def table_variables(function: Function, existing: set[str]) -> dict[str, str]:

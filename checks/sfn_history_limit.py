@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from drsdoctor.checkapi import HIGH, HISTORY_LIMIT, SYMPTOM, Finding, check, fail, now_of, passed, skip, warn
+from drsdoctor.checkapi import HIGH, HISTORY_LIMIT, SYMPTOM, Finding, check, fail, passed, skip, warn
 from drsdoctor.snapshot import Snapshot
 
 LIMIT = 25_000
@@ -31,10 +31,13 @@ def history_limit(snap: Snapshot) -> Iterator[Finding]:
     if count >= LIMIT * WARN_AT:
         yield warn(arn, f"the history has {count} of {LIMIT} events", shows=HISTORY_LIMIT, fix=fix)
         return
-    start = snap.execution.start_date
-    if snap.execution.status == "RUNNING" and start and count > 0:
-        hours = max((now_of(snap) - start).total_seconds() / 3600, 1 / 60)
-        per_hour = count / hours
+    events = snap.history.events
+    if snap.execution.status == "RUNNING" and len(events) > 1:
+        # the history's own timestamps: the rate holds even when our clock and AWS's disagree
+        oldest, newest = min(e.timestamp for e in events), max(e.timestamp for e in events)
+        seen = max(e.id for e in events) - min(e.id for e in events)
+        hours = max((newest - oldest).total_seconds() / 3600, 1 / 60)
+        per_hour = seen / hours
         left = (LIMIT - count) / per_hour
         if left < HOURS_AHEAD:
             yield warn(arn, f"at {per_hour:.0f} events an hour the history reaches {LIMIT} events in "

@@ -77,10 +77,12 @@ def _loop_states(snap: Snapshot, events: list[HistoryEvent]) -> set[str]:
         cycles = parse_definition(definition).find_cycles() if definition else []
     except Exception:  # an unparseable definition: the history alone still shows the loop
         cycles = []
+    repeated = {name for name, count in entered.items() if count >= MIN_ITERATIONS}
+    # a cycle of the graph may hold the wave loop around the polling loop: keep what really repeated
     for cycle in cycles:
-        if any(entered[name] >= MIN_ITERATIONS for name in cycle):
-            return set(cycle)
-    return {name for name, count in entered.items() if count >= MIN_ITERATIONS}
+        if repeated & set(cycle):
+            return repeated & set(cycle)
+    return repeated
 
 
 def _order(entries: list[HistoryEvent]) -> list[str]:

@@ -183,7 +183,9 @@ def _explained_by(cause: Finding, failing: list[Finding], implied: bool = True) 
     frontier = [cause]
     while frontier:
         current = frontier.pop(0)
-        explains = consequences(current.explains) if implied else set(current.explains)
+        explains = set(current.explains)
+        if implied:  # what it explains, and what that and what it shows lead to
+            explains = consequences(explains) | (consequences(current.shows) - set(current.shows))
         for other in failing:
             if other is cause or any(other is known for known in seen):
                 continue
@@ -214,7 +216,8 @@ def rank_root_cause(findings: Sequence[Finding]) -> RootCause | None:
     chain = _explained_by(root, failing)
     chain.sort(key=lambda finding: -LAYERS.index(finding.layer))
     also = [f for _, f in ordered[1:]
-            if f.layer == CAUSE and f.status == FAIL and all(f is not c for c in chain)]
+            if f.layer == CAUSE and f.status == FAIL and f.check != root.check
+            and all(f is not c for c in chain)]
     return RootCause(root, chain, also[:3])
 
 

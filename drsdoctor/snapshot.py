@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import types
 import typing
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Union
+from typing import Any
+
+from drsdoctor.jsoncodec import decode, encode
 
 BUNDLE_SCHEMA = "drsdoctor.bundle/1"
 
@@ -153,7 +154,15 @@ class ExecutionRecord:
     poll_interval_seconds: int | None = None
     item: dict[str, Any] = field(default_factory=dict)  # the raw item, plain JSON values
 
+    @property
+    def exists(self) -> bool:
+        """False when the table was read and holds no item for the execution."""
+        return bool(self.item or self.status or self.waves)
+
     def current_wave(self) -> WaveRecord | None:
+        index = self.item.get("currentWave")
+        if isinstance(index, int) and 0 <= index < len(self.waves):  # the orchestrator's own pointer
+            return self.waves[index]
         open_waves = [wave for wave in self.waves if wave.status not in ("COMPLETED", "LAUNCHED")]
         return open_waves[0] if open_waves else (self.waves[-1] if self.waves else None)
 
@@ -391,7 +400,7 @@ class Snapshot:
     # -- bundle ---------------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
-        return {"schema": BUNDLE_SCHEMA, **_encode(self)}
+        return {"schema": BUNDLE_SCHEMA, **encode(self)}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Snapshot:
@@ -399,7 +408,7 @@ class Snapshot:
         if schema != BUNDLE_SCHEMA:
             raise ValueError(f"not a drsdoctor bundle (schema {schema!r}, expected {BUNDLE_SCHEMA!r})")
         body = {key: value for key, value in data.items() if key != "schema"}
-        return typing.cast(Snapshot, _decode(cls, body))
+        return typing.cast(Snapshot, decode(cls, body))
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -436,51 +445,3 @@ def _function_arn_without_qualifier(arn: str) -> str:
     # arn:aws:lambda:region:account:function:name[:alias-or-version]
     parts = arn.split(":")
     return ":".join(parts[:7]) if len(parts) > 7 and parts[2] == "lambda" else arn
-
-
-# ---- JSON codec: dataclasses <-> plain JSON, driven by the type hints ----------------------------
-
-def _encode(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {str(key): _encode(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_encode(item) for item in value]
-    return value
-
-
-_HINTS: dict[type, dict[str, Any]] = {}
-
-
-def _decode(hint: Any, value: Any) -> Any:
-    if value is None:
-        return None
-    origin = typing.get_origin(hint)
-    if origin in (Union, types.UnionType):
-        options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _decode(options[0], value) if len(options) == 1 else value
-    if origin is list:
-        (item_hint,) = typing.get_args(hint)
-        return [_decode(item_hint, item) for item in _expect(value, list, hint)]
-    if origin is dict:
-        _, item_hint = typing.get_args(hint)
-        return {key: _decode(item_hint, item) for key, item in _expect(value, dict, hint).items()}
-    if hint is datetime:
-        return datetime.fromisoformat(_expect(value, str, hint))
-    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
-        if hint not in _HINTS:
-            _HINTS[hint] = typing.get_type_hints(hint)
-        hints = _HINTS[hint]
-        data = _expect(value, dict, hint)
-        known = {name: _decode(hints[name], item) for name, item in data.items() if name in hints}
-        return hint(**known)
-    return value
-
-
-def _expect(value: Any, kind: type, hint: Any) -> Any:
-    if not isinstance(value, kind):
-        raise ValueError(f"expected {getattr(hint, '__name__', hint)}, got {type(value).__name__}")
-    return value

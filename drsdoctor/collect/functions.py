@@ -125,7 +125,7 @@ def classify(functions: list[Function], called_by_machine: set[str], poller_vari
                if poller_variable in f.environment}
     for item in functions:
         lowered = item.name.lower()
-        if item.name in called_by_machine:
+        if item.name in called_by_machine or (not called_by_machine and "orchestrat" in lowered):
             item.kind = "orchestration"
         elif item.name in pollers or (not pollers and "poller" in lowered):
             item.kind = "poller"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import click
 
@@ -43,13 +43,30 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
     Exit codes: 0 healthy, 1 problems found, 2 bad input (a malformed ARN, another service's ARN,
     an EXPRESS machine), 3 could not complete (unknown execution, no credentials, unreachable).
     """
-    session = None
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
-    else:
-        if not execution_arn:
-            raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
-        snap, session = _collect(execution_arn, region, profile, endpoint_url, history_limit)
+        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)
+    if not execution_arn:
+        raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
+    from drsdoctor.aws import AwsSession, AwsSettings
+    from drsdoctor.collect import parse_execution_arn
+
+    target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
+    settings = AwsSettings(region=target.region or region, profile=profile, endpoint_url=endpoint_url)
+    session = AwsSession(settings)
+    try:
+        with _progress() as say:
+            snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say)
+    finally:
+        if verbose:  # the calls made so far, even when the run could not complete
+            for record in session.call_log.records:
+                click.echo(f"  {record.line()}", err=True)
+            click.echo(session.call_log.summary(), err=True)
+    _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)
+
+
+def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: tuple[str, ...],
+            skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None) -> NoReturn:
     if save_bundle:
         from drsdoctor.collect.bundle import save_bundle as save
 
@@ -58,10 +75,6 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
     from drsdoctor.report import render
 
     emit(render(report, output_format), output_path)
-    if verbose and session is not None:
-        for record in session.call_log.records:
-            click.echo(f"  {record.line()}", err=True)
-        click.echo(session.call_log.summary(), err=True)
     sys.exit(exit_code(report))
 
 
@@ -82,19 +95,6 @@ def _from_bundle(path: str, execution_arn: str | None) -> Snapshot:
     if execution_arn and execution_arn.strip() != snap.target:
         raise InputError(f"bundle {path} is about {snap.target}, not {execution_arn}")
     return snap
-
-
-def _collect(execution_arn: str, region: str | None, profile: str | None, endpoint_url: str | None,
-             history_limit: int) -> tuple[Snapshot, AwsSession]:
-    from drsdoctor.aws import AwsSession, AwsSettings
-    from drsdoctor.collect import parse_execution_arn
-
-    target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
-    settings = AwsSettings(region=target.region or region, profile=profile, endpoint_url=endpoint_url)
-    session = AwsSession(settings)
-    with _progress() as say:
-        snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say)
-    return snap, session
 
 
 def collect_snapshot(execution_arn: str, session: AwsSession, history_limit: int = 1000,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 import click
@@ -142,9 +143,11 @@ def _json(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> dict[s
         result = decision.to_aws_json()
         need = needs.get(decision.action)
         if need is not None:
-            result["Need"] = {"Why": need.why, "Source": need.source, "FollowOn": need.follow_on}
+            result["Need"] = {"Why": need.why, "Source": need.source, "FollowOn": need.follow_on,
+                              "Resource": need.resource}
         results.append(result)
-    return {"EvaluationResults": results, "IsTruncated": False,
+    # SimulatePrincipalPolicy's response shape, plus which engine answered and for whom
+    return {"schema": "drsdoctor.iam/1", "EvaluationResults": results, "IsTruncated": False,
             "Engine": decisions[0].engine if decisions else "local",
             "Principal": {"Arn": principal.arn, "Source": principal.source,
                           "Unresolved": principal.unresolved}}
@@ -154,13 +157,18 @@ def _text(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> str:
     width = max([len(d.action) for d in decisions] + [6])
     lines = [f"{'ACTION':<{width}}  {'DECISION':<12}  MATCHED"]
     for decision in decisions:
-        matched = ", ".join(f"{m.policy} {m.statement}".strip() + (f" (line {m.line})" if m.line else "")
+        # a policy file is named by its file name: the table stays readable, the JSON keeps the path
+        matched = ", ".join(f"{Path(m.policy).name} {m.statement}".strip()
+                            + (f" (line {m.line})" if m.line else "")
                             for m in decision.matched_statements) or "-"
         need = needs.get(decision.action)
         marker = " [follow-on]" if need is not None and need.follow_on else ""
         lines.append(f"{decision.action:<{width}}  {decision.decision:<12}  {matched}{marker}")
         if not decision.allowed and need is not None:
             lines.append(f"{'':<{width}}  needed: {need.why} ({need.source})")
+            if need.resource != "*" and decision.resource == "*":
+                # a role scoped to its tables is right to refuse `*`: say which ARN to ask about
+                lines.append(f"{'':<{width}}  needed on {need.resource}: rerun with --resource ARN")
         if decision.missing_context_values:
             lines.append(f"{'':<{width}}  missing context: {', '.join(decision.missing_context_values)}")
         if decision.boundary_decision not in (None, "allowed") and decision.decision != "explicitDeny":

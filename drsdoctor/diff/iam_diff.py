@@ -116,8 +116,14 @@ def diff_role_permissions(role: str, role_type: str, before: PolicyDocs, after: 
                 + (" (broadening)" if broadens else ""),
             )
         )
+    # only actions a changed statement covers can change: the rest need no evaluation
+    touched: set[str] = set()
+    for key in old.keys() ^ new.keys():
+        touched |= _covered_actions((old.get(key) or new[key])[1])
     changes.extend(
-        _effective_changes(role, role_type, [s for _, s in old.values()], [s for _, s in new.values()])
+        _effective_changes(
+            role, role_type, [s for _, s in old.values()], [s for _, s in new.values()], touched
+        )
     )
     return changes
 
@@ -133,15 +139,19 @@ def _is_broad(statement: Mapping[str, Any]) -> bool:
 
 
 def _effective_changes(
-    role: str, role_type: str, old: list[Mapping[str, Any]], new: list[Mapping[str, Any]]
+    role: str,
+    role_type: str,
+    old: list[Mapping[str, Any]],
+    new: list[Mapping[str, Any]],
+    touched: set[str],
 ) -> list[Change]:
     old_policy, new_policy = _policy(old), _policy(new)
     if old_policy is None or new_policy is None:
         return []
     lost: dict[str, list[str]] = {}
     gained: dict[str, list[str]] = {}
-    old_allowed = _grants(old_policy, old + new)
-    new_allowed = _grants(new_policy, old + new)
+    old_allowed = _grants(old_policy, old + new, touched)
+    new_allowed = _grants(new_policy, old + new, touched)
     for action in sorted(old_allowed.keys() | new_allowed.keys()):
         before, after = old_allowed.get(action, set()), new_allowed.get(action, set())
         if before - after:
@@ -219,7 +229,7 @@ def _escaped(statement: Mapping[str, Any]) -> dict[str, Any]:
     return escaped
 
 
-def _grants(policy: Any, statements: Iterable[Mapping[str, Any]]) -> dict[str, set[str]]:
+def _grants(policy: Any, statements: Iterable[Mapping[str, Any]], touched: set[str]) -> dict[str, set[str]]:
     """action -> resources it is allowed on, over the actions and resources either side names."""
     from drsdoctor.iam.evaluate import PolicySet, Request, evaluate
 
@@ -228,7 +238,7 @@ def _grants(policy: Any, statements: Iterable[Mapping[str, Any]]) -> dict[str, s
         if statement.get("Effect") != "Allow":
             continue
         resources = {str(r).replace("${", "%{") for r in _as_list(statement.get("Resource"))} or {"*"}
-        for action in _covered_actions(statement):
+        for action in _covered_actions(statement) & touched:
             candidates.setdefault(action, set()).update(resources)
     policies = PolicySet(identity=[policy])
     allowed: dict[str, set[str]] = {}

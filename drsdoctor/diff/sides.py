@@ -85,7 +85,7 @@ def _collect(source: Source, identity: set[str], prefix: str, into: dict[str, Re
         name_key = NAME_PROPERTIES.get(resource_type)
         if name_key and isinstance(properties.get(name_key), str):
             # a resource's own name is compared as a name, not as its own token
-            normal[name_key] = Tokeniser(tokeniser.concrete).text(properties[name_key])
+            normal[name_key] = tokeniser.concrete_text(properties[name_key])
         live = None
         if deployment and logical_id in deployment.live:
             live = tokeniser.value(canonical_properties(resource_type, deployment.live[logical_id]))

@@ -9,7 +9,7 @@ name, account, region and identity parameter values become `${AWS::StackName}`, 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 # the ARN a resource of each type has, from its name; matched after names became tokens
@@ -41,10 +41,29 @@ PROSE_KEYS = frozenset({"Description", "Comment", "Cause", "ConstraintDescriptio
 _TOKEN = re.compile(r"\$\{[^}]*\}|<[^<>]*>")
 
 
+def _trie(words: Iterable[str]) -> str:
+    """One pattern for many words, sharing prefixes: hundreds of names compile fast, longest match wins."""
+    root: dict[str, Any] = {}
+    for word in words:
+        node = root
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        return f"(?:{body})?" if "" in node else body  # greedy: the longer word is tried first
+
+    return build(root)
+
+
 def _alternation(words: Mapping[str, str], bounded: bool) -> re.Pattern[str] | None:
     if not words:
         return None
-    body = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    body = _trie(words)
     if bounded:  # "archive" is a token in drs-archive-table, not in archived
         return re.compile(rf"(?<![A-Za-z0-9])(?:{body})(?![A-Za-z0-9])")
     return re.compile(body)
@@ -74,6 +93,12 @@ class Tokeniser:
                 symbolic[ARN_FORMATS[resource_type].format(name=f"<{logical_id}>")] = f"<{logical_id}.Arn>"
         self.symbolic = symbolic
         self._symbolic = _alternation(symbolic, bounded=False)
+
+    def concrete_text(self, value: str) -> str:
+        """Only this side's own values replaced: for a resource's own name, compared as a name."""
+        if self._concrete is not None:
+            value = self._concrete.sub(lambda m: self.concrete[m.group(0)], value)
+        return value
 
     def text(self, value: str) -> str:
         if self._concrete is not None:

@@ -3,6 +3,8 @@
 An explicit Deny in any policy wins. Otherwise, when SCPs are present an SCP must allow; when a
 permissions boundary is present it must allow; when a session policy is present it must allow;
 then an identity-based or a resource-based Allow allows. Anything else is an implicit deny.
+A resource-based policy is taken as naming the role (not a role session), so the boundary and
+session policy limit it too; SCPs given together are taken as attached at one level.
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html
 """
 
@@ -40,6 +42,8 @@ class Request:
 
 
 _MEMOS_PER_ROLE = 256
+GROUPS = ("identity", "resource", "boundary", "session", "scps")
+_IDENTITY, _RESOURCE, _BOUNDARY, _SESSION, _SCPS = range(5)
 
 
 @dataclass
@@ -54,6 +58,28 @@ class PolicySet:
     # (resource, caller, context) -> which statements hold: a statement's verdict depends on nothing
     # else, so the sandbox authorising call after call for one role works each statement out once
     _memos: dict[Any, dict[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
+    # action -> (group, statement) pairs that name it, for the policies as they were when planned
+    _plans: dict[str, tuple[tuple[int, Statement], ...]] = field(default_factory=dict, repr=False,
+                                                                compare=False)
+    _planned_for: tuple[int, ...] = field(default=(), repr=False, compare=False)
+
+    def groups(self) -> list[list[Policy]]:
+        """The policies by group, in GROUPS order."""
+        return [self.identity, self.resource, [self.boundary] if self.boundary else [],
+                [self.session] if self.session else [], self.scps]
+
+    def plan(self, action: str, lowered: str) -> tuple[tuple[int, Statement], ...]:
+        """Every statement naming the action, tagged with its group; replanned if the policies changed."""
+        fingerprint = tuple(id(policy) for group in self.groups() for policy in group)
+        if fingerprint != self._planned_for:
+            self._plans.clear()
+            self._planned_for = fingerprint
+        found = self._plans.get(lowered)
+        if found is None:
+            found = self._plans[lowered] = tuple(
+                (index, statement) for index, group in enumerate(self.groups()) for policy in group
+                for statement in policy.statements_for(action, lowered))
+        return found
 
     def memo_for(self, resource: str, principal: str | None,
                  context: dict[str, list[str]]) -> dict[Any, Any]:
@@ -139,7 +165,10 @@ def _matched(statement: Statement) -> MatchedStatement:
                             statement.line, statement.column)
 
 
-_GUARDS = ("boundary", "session", "scps")  # each, when present, must allow as well
+def _group_verdict(allows: list[Statement], denies: list[Statement], kind: str) -> EvalDecision:
+    if any(statement.policy.kind == kind for statement in denies):
+        return "explicitDeny"
+    return "allowed" if allows else "implicitDeny"
 
 
 class _Evaluation:
@@ -151,30 +180,35 @@ class _Evaluation:
 
     def __init__(self, policies: PolicySet, resource: str, context: dict[str, list[str]],
                  principal: str | None) -> None:
-        self.resource, self.context, self.principal = resource, context, principal
-        groups = [("identity", policies.identity), ("resource", policies.resource),
-                  ("boundary", [policies.boundary] if policies.boundary else []),
-                  ("session", [policies.session] if policies.session else []), ("scps", policies.scps)]
-        self.groups = [(name, group) for name, group in groups if group]
-        self.present = {name for name, _ in self.groups}
+        self.policies, self.resource, self.context, self.principal = policies, resource, context, principal
+        present = [bool(group) for group in policies.groups()]
+        self.guards = [index for index in (_BOUNDARY, _SESSION, _SCPS) if present[index]]
+        self.has_boundary, self.has_scps = present[_BOUNDARY], present[_SCPS]
         # statement -> (holds, missed context keys, is an Allow)
-        self.memo: dict[Statement, tuple[bool, tuple[str, ...], bool]] = policies.memo_for(
+        self.memo: dict[Statement, tuple[bool, dict[str, None], bool]] = policies.memo_for(
             resource, principal, context)
         self.matched: dict[Statement, MatchedStatement] = {}
 
-    def _holds(self, statement: Statement) -> tuple[bool, tuple[str, ...], bool]:
+    def _holds(self, statement: Statement) -> tuple[bool, dict[str, None], bool]:
         """Does the statement apply (action aside), and which context keys it missed."""
         context = self.context
-        missing: tuple[str, ...] = ()
+        missing: dict[str, None] = {}
         try:
-            holds = statement.resource_test(self.resource, context) \
-                and _principal_applies(statement, self.principal)
+            holds = statement.resource_test(self.resource, context) and (
+                (statement.principals is None and statement.not_principals is None)
+                or _principal_applies(statement, self.principal))
             if holds:
-                missing = tuple(key for key, lower in statement.context_keys_lower if lower not in context)
-                holds = all(test.evaluate(context) for test in statement.conditions)
+                for key, lower in statement.context_keys_lower:
+                    if lower not in context:
+                        missing[key] = None
+                for test in statement.conditions:
+                    if not test.evaluate(context):
+                        holds = False
+                        break
         except MissingVariable as unknown:
             # AWS: a variable whose key is absent makes the element not match
-            holds, missing = False, (*missing, unknown.key)
+            holds = False
+            missing[unknown.key] = None
         self.memo[statement] = result = (holds, missing, statement.effect == "Allow")
         return result
 
@@ -185,37 +219,26 @@ class _Evaluation:
     def decide(self, action: str) -> Decision:
         if ":" not in action:
             raise InputError(f"{action!r} is not an action (service:Action)")
-        memo, missing, lowered = self.memo, dict[str, None](), action.lower()
-        allows: dict[str, list[Statement]] = {}
+        memo, holds, missing = self.memo, self._holds, dict[str, None]()
+        allows: list[list[Statement]] = [[], [], [], [], []]
         denies: list[Statement] = []
-        for name, group in self.groups:
-            allowed = allows[name] = []
-            for policy in group:
-                for statement in policy.statements_for(action, lowered):
-                    holds, missed, allow = memo.get(statement) or self._holds(statement)
-                    if missed:
-                        missing.update(dict.fromkeys(missed))
-                    if holds:
-                        (allowed if allow else denies).append(statement)
-        denied_in = {statement.policy.kind for statement in denies}
-
-        def verdict(name: str, kind: str) -> EvalDecision | None:
-            if name not in self.present:
-                return None
-            return "explicitDeny" if kind in denied_in else "allowed" if allows[name] else "implicitDeny"
-
-        decision = Decision(action, self.resource, "implicitDeny", missing_context_values=list(missing),
-                            boundary_decision=verdict("boundary", "boundary"),
-                            organizations_decision=verdict("scps", "scp"))
+        for group, statement in self.policies.plan(action, action.lower()):
+            known = memo.get(statement) or holds(statement)
+            if known[1]:
+                missing.update(known[1])
+            if known[0]:
+                (allows[group] if known[2] else denies).append(statement)
+        boundary = _group_verdict(allows[_BOUNDARY], denies, "boundary") if self.has_boundary else None
+        organizations = _group_verdict(allows[_SCPS], denies, "scp") if self.has_scps else None
+        verdict: EvalDecision = "implicitDeny"
+        matched: list[Statement] = []
         if denies:
-            decision.decision = "explicitDeny"
-            decision.matched_statements = self._match(denies)
-        elif all(allows[guard] for guard in _GUARDS if guard in self.present):
-            granted = allows.get("identity", []) + allows.get("resource", [])
-            if granted:
-                decision.decision = "allowed"
-                decision.matched_statements = self._match(granted)
-        return decision
+            verdict, matched = "explicitDeny", denies
+        elif all(allows[guard] for guard in self.guards):
+            matched = allows[_IDENTITY] + allows[_RESOURCE]
+            verdict = "allowed" if matched else "implicitDeny"
+        return Decision(action, self.resource, verdict, self._match(matched) if matched else [],
+                        list(missing), boundary, organizations)
 
 
 def evaluate(policies: PolicySet, request: Request) -> Decision:

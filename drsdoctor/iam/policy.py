@@ -123,9 +123,12 @@ class Statement:
         globs = [p for p in static if is_glob(p)]
 
         def test(resource: str, context: Mapping[str, list[str]]) -> bool:
-            hit = resource in exact or any(arn_match(p, resource) for p in globs) or any(
-                arn_match(substitute(p, context, as_pattern=True), resource) for p in dynamic)
-            return hit != negate
+            if resource in exact or any(arn_match(p, resource) for p in globs):
+                return not negate
+            for pattern in dynamic:
+                if arn_match(substitute(pattern, context, as_pattern=True), resource):
+                    return not negate
+            return negate
 
         return test
 

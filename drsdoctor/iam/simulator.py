@@ -45,6 +45,7 @@ def simulate_with_aws(iam_client: Any, principal_arn: str, actions: list[str], r
                       context: Mapping[str, ContextValue]) -> list[Decision] | None:
     """SimulatePrincipalPolicy's answer, or None when it is unavailable or not permitted."""
     from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.parsers import ResponseParserError
 
     decisions: list[Decision] = []
     request: dict[str, Any] = {"PolicySourceArn": principal_arn, "ActionNames": actions,
@@ -58,7 +59,7 @@ def simulate_with_aws(iam_client: Any, principal_arn: str, actions: list[str], r
             if not page.get("IsTruncated"):
                 return decisions
             request["Marker"] = page["Marker"]
-    except (ClientError, BotoCoreError, NotImplementedError):
+    except (ClientError, BotoCoreError, ResponseParserError, NotImplementedError):
         # AccessDenied, NotImplemented, throttled, unreachable: mid-incident an offline answer
         # beats none, and every Decision says which engine gave it
         return None

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from drsdoctor.errors import InputError
-from drsdoctor.reference import CODE_ZIP_NAME, DEFAULT_PARAMETERS, build_code_zip, function_sources, template_text
+from drsdoctor.reference import (
+    CODE_ZIP_NAME,
+    DEFAULT_PARAMETERS,
+    build_code_zip,
+    function_sources,
+    template_text,
+)
 
 DEPLOY_GUIDE = """\
 # Deploying the drsdoctor reference DRS wave orchestrator
@@ -62,7 +68,7 @@ def planned_files() -> dict[str, bytes]:
 
 
 def export(directory: str | Path, force: bool = False) -> list[Path]:
-    """Write the deployable set; refuses to replace a non-empty file unless force. Returns the paths written."""
+    """Write the deployable set and return the paths; a non-empty file is replaced only with force."""
     root = Path(directory)
     if root.exists() and not root.is_dir():
         raise InputError(f"{root} exists and is not a directory")

@@ -26,10 +26,9 @@ def wave_waits(poll_interval: int, max_poll_interval: int) -> Any:
 
 def max_wave_reads(poll_interval: int, max_poll_interval: int, timeout_minutes: int) -> int:
     """Most ReadWaveStatus runs one wave can have: the first read at or after the timeout ends the loop."""
-    elapsed, reads = 0, 0
-    for wait in wave_waits(poll_interval, max_poll_interval):
+    elapsed = 0
+    for reads, wait in enumerate(wave_waits(poll_interval, max_poll_interval), start=1):
         elapsed += wait
-        reads += 1
         if elapsed >= timeout_minutes * 60:
             return reads
     raise AssertionError("unreachable: wave_waits never ends")
@@ -44,7 +43,7 @@ def max_history_events(events_per_read: int, events_per_wave: int, events_per_ex
 
 
 def worst_case_parameters(template: dict[str, Any]) -> dict[str, int]:
-    """The parameter values the template allows that make the loop longest: shortest waits, longest timeout."""
+    """The parameter values that make the loop longest: shortest waits, longest timeout."""
     parameters = template["Parameters"]
     return {
         "poll_interval": int(parameters["PollIntervalSeconds"]["MinValue"]),

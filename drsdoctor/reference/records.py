@@ -1,4 +1,4 @@
-"""The reference orchestrator's DynamoDB items, documented, with small builders (sandbox seed, tests, examples).
+"""The reference orchestrator's DynamoDB items, documented, with builders (sandbox seed, tests, examples).
 
 Protection group (table drs-orchestrator-ENV-protection-groups, key groupId):
     {groupId, name, sourceServerIds: [DRS source server ids]}
@@ -43,7 +43,8 @@ def recovery_plan(plan_id: str, name: str, waves: list[tuple[str, list[str]]],
 
 def wave(wave_number: int, name: str, source_server_ids: list[str], status: str = PENDING,
          job_ids: list[str] | None = None, started_at: str | None = None,
-         failure_reasons: list[str] | None = None, protection_group_ids: list[str] | None = None) -> dict[str, Any]:
+         failure_reasons: list[str] | None = None,
+         protection_group_ids: list[str] | None = None) -> dict[str, Any]:
     item: dict[str, Any] = {"waveNumber": wave_number, "name": name,
                             "protectionGroupIds": list(protection_group_ids or []),
                             "sourceServerIds": list(source_server_ids), "status": status,
@@ -70,7 +71,8 @@ SAMPLE_SERVERS = {
 
 
 def sample_groups() -> list[dict[str, Any]]:
-    return [protection_group(f"pg-{tier}", f"{tier} servers", servers) for tier, servers in SAMPLE_SERVERS.items()]
+    return [protection_group(f"pg-{tier}", f"{tier} servers", servers)
+            for tier, servers in SAMPLE_SERVERS.items()]
 
 
 def sample_plan() -> dict[str, Any]:

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,6 +87,7 @@ class FunctionRuntime:
         self.region = region
         self._pools: dict[str, _FunctionPool] = {}
         self._lock = threading.Lock()
+        self._code_lock = threading.Lock()
         self._code_root = Path(tempfile.mkdtemp(prefix="drsdoctor-functions-"))
         self._async = ThreadPoolExecutor(max_workers=_ASYNC_WORKERS, thread_name_prefix="lambda-async")
         self._closed = False
@@ -279,11 +281,10 @@ class FunctionRuntime:
     def _code_dir(self, function: Any) -> Path:
         """The function's deployment package, unpacked once per code version."""
         target = self._code_root / function.code_sha_256.replace("/", "_").replace("+", "-")
-        if not target.exists():
-            staging = Path(tempfile.mkdtemp(dir=self._code_root))
-            with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as package:
-                package.extractall(staging)
-            staging.rename(target)
+        with self._code_lock:
+            if not target.exists():
+                with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as package:
+                    package.extractall(target)
         return target
 
     @staticmethod
@@ -317,6 +318,7 @@ class FunctionRuntime:
             self._pools.clear()
         for container in containers:
             self._stop(container)
+        shutil.rmtree(self._code_root, ignore_errors=True)
 
     # -- logs and metrics -----------------------------------------------------------------------------------
 

@@ -34,7 +34,7 @@ import boto3
 
 from drsdoctor.sandbox import motopatch
 from drsdoctor.sandbox.clock import Clock
-from drsdoctor.sandbox.drs.model import DrsModel
+from drsdoctor.sandbox.drs.model import DrsModel, Phases
 from drsdoctor.sandbox.drs.wire import DrsWireApp, is_drs_request
 from drsdoctor.sandbox.identity import SandboxIdentity
 from drsdoctor.sandbox.runtime import FunctionRuntime
@@ -51,8 +51,10 @@ PARAMETERS = {"EnvironmentName": ENVIRONMENT, "PollIntervalSeconds": "30", "MaxP
               "WaveTimeoutMinutes": "120"}
 DEFAULT_SPEED = 1200.0
 DEFAULT_LEAD = datetime.timedelta(hours=6)
-# A healthy wave changes something (job, server or wave status) at least every few simulated minutes.
-STUCK_AFTER_SECONDS = 20 * 60
+# Small servers: a launch job takes about a minute and a half, so a 3-wave plan takes minutes, not an hour.
+DRS_PHASES = Phases(pending=5, cleanup=10, snapshot=20, conversion=40, launch=20, denied=5, terminate=10)
+# A healthy wave changes something (job, server or wave status) at least every two simulated minutes.
+STUCK_AFTER_SECONDS = 10 * 60
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -76,7 +78,7 @@ class Sandbox:
         self.region, self.account_id, self.environment = REGION, ACCOUNT_ID, ENVIRONMENT
         self.clock = Clock(datetime.datetime.now(datetime.timezone.utc) - lead)
         self.speed = speed
-        self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now)
+        self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now, phases=DRS_PHASES)
         self.identity = SandboxIdentity(self.account_id, self.region)
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify, authorize=self.identity.authorize)
         self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now), port)

@@ -84,7 +84,7 @@ def test_access_denied_names_the_missing_permission() -> None:
     from botocore.exceptions import ClientError
 
     answer = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}
-    denied = ClientError(answer, "GetPolicy")  # type: ignore[arg-type]
+    denied = ClientError(answer, "GetPolicy")
     failure = failure_from(denied, "lambda", "GetPolicy", "poller")
     assert (failure.kind, failure.fatal) == ("denied", False)
     assert str(failure).endswith("(needs lambda:GetPolicy)")

@@ -22,8 +22,8 @@ def poller_env(**changes: str) -> Snapshot:
 
 @pytest.mark.parametrize(("name", "build", "expected"), [
     ("every table exists", healthy, {"pass"}),
-    ("prod function names a dev-only table", lambda: poller_env(EXECUTION_TABLE="drs-execution-history-stg"),
-     {"pass", "fail"}),
+    ("poller names a table that does not exist",
+     lambda: poller_env(EXECUTION_TABLE="drs-execution-history-stg"), {"pass", "fail"}),
     ("table given as an ARN", lambda: poller_env(
         HISTORY_ARN="arn:aws:dynamodb:us-east-1:123456789012:table/drs-execution-history-prod"), {"pass"}),
     ("no functions", lambda: healthy(functions=[]), {"skip"}),
@@ -171,3 +171,32 @@ def test_drs002_reports_failure_events_with_their_reasons() -> None:
 ])
 def test_drs003_completed_without_launch(name: str, jobs: list[DrsJob], expected: set[str]) -> None:
     assert statuses("DRS003", healthy(drs_jobs=jobs)) == expected
+
+
+def test_ddb001_an_empty_read_of_the_table_is_a_missing_record() -> None:
+    from drsdoctor.snapshot import ExecutionRecord
+
+    snap = healthy(execution_record=ExecutionRecord(table="drs-execution-history-prod",
+                                                    key={"executionId": "exec-1"}))
+    (finding,) = findings("DDB001", snap)
+    assert finding.status == "fail"
+    assert "no record of this execution in drs-execution-history-prod" in finding.detail
+    assert statuses("DDB002", snap) == {"skip"}
+
+
+def test_ddb002_follows_the_orchestrators_current_wave_pointer() -> None:
+    snap = stale("STARTED", 1)
+    assert snap.execution_record is not None
+    snap.execution_record.waves.insert(0, WaveRecord(0, "COMPLETED", updated_at=NOW - timedelta(minutes=30)))
+    snap.execution_record.waves.append(WaveRecord(2, "UNKNOWN"))
+    snap.execution_record.item = {"currentWave": 2}
+    (finding,) = findings("DDB002", snap)
+    assert finding.status == "fail" and finding.detail.startswith("wave 2 status is UNKNOWN")
+
+
+def test_lmb001_a_function_on_another_environments_existing_table_fails() -> None:
+    snap = poller_env(EXECUTION_TABLE="drs-execution-history-dev")  # exists, but the others use -prod
+    (failing,) = [f for f in findings("LMB001", snap) if f.status == "fail"]
+    assert failing.resource == fn_arn("drs-execution-poller") + "#EXECUTION_TABLE"
+    assert "while the other functions use drs-execution-history-prod" in failing.detail
+    assert '"EXECUTION_TABLE":"drs-execution-history-prod"' in failing.remediation

@@ -21,7 +21,7 @@ from builders import (
     stuck,
 )
 
-from drsdoctor.snapshot import Execution, History, Stack, StateMachine
+from drsdoctor.snapshot import Execution, History, HistoryEvent, Stack, StateMachine
 
 
 def failed_execution() -> Snapshot:
@@ -119,11 +119,18 @@ def test_sfn004_history_limit(name: str, events: int, expected: str) -> None:
 
 
 def test_sfn004_warns_when_a_running_loop_will_reach_the_limit_soon() -> None:
-    snap = stuck(history=History(events=[], total_events=12_000))
-    assert snap.execution is not None
-    snap.execution.start_date = NOW - timedelta(hours=2)  # 6,000 events an hour: 2.2 hours left
+    # 12,000 events in the 2 hours the history spans: 6,000 an hour, 2.2 hours left
+    events = [HistoryEvent(12_000, "WaitStateEntered", NOW),
+              HistoryEvent(1, "ExecutionStarted", NOW - timedelta(hours=2))]
+    snap = stuck(history=History(events=events))
     (finding,) = findings("SFN004", snap)
     assert finding.status == "warn" and "2.2 hours" in finding.detail
+
+
+def test_sfn004_projects_from_the_historys_own_clock_not_ours() -> None:
+    events = [HistoryEvent(300, "WaitStateEntered", NOW + timedelta(hours=5)),
+              HistoryEvent(1, "ExecutionStarted", NOW + timedelta(hours=4))]  # AWS's clock ahead of ours
+    assert statuses("SFN004", stuck(history=History(events=events))) == {"pass"}
 
 
 def _stack_with(definition: dict) -> Stack:

@@ -51,7 +51,8 @@ def build_world(history_table: str = HISTORY_TABLE, finder_rule_state: str = "EN
     """Three functions, three tables, a schedule rule, a state machine and one running execution."""
     session = boto3.session.Session(region_name=REGION)
     iam, awslambda = session.client("iam"), session.client("lambda")
-    dynamodb, events, sfn = session.client("dynamodb"), session.client("events"), session.client("stepfunctions")
+    dynamodb, events = session.client("dynamodb"), session.client("events")
+    sfn = session.client("stepfunctions")
     names = {kind: f"orch-dev-{kind}" for kind in ("orchestration", "finder", "poller")}
     roles = {kind: _role(iam, f"orch-dev-{kind}-role", "lambda.amazonaws.com", ["drs:*", "dynamodb:*"])
              for kind in names}
@@ -83,8 +84,8 @@ def build_world(history_table: str = HISTORY_TABLE, finder_rule_state: str = "EN
     rule = "orch-dev-finder-schedule"
     events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)", State=finder_rule_state)
     events.put_targets(Rule=rule, Targets=[{"Id": "finder", "Arn": arns["finder"]}])
-    awslambda.add_permission(FunctionName=names["finder"], StatementId="events", Action="lambda:InvokeFunction",
-                             Principal="events.amazonaws.com",
+    awslambda.add_permission(FunctionName=names["finder"], StatementId="events",
+                             Action="lambda:InvokeFunction", Principal="events.amazonaws.com",
                              SourceArn=f"arn:aws:events:{REGION}:{ACCOUNT}:rule/{rule}")
     definition = {"StartAt": "StartWave", "States": {
         "StartWave": {"Type": "Task", "Resource": arns["orchestration"], "Next": "ReadWaveStatus"},
@@ -94,10 +95,13 @@ def build_world(history_table: str = HISTORY_TABLE, finder_rule_state: str = "EN
         "Done": {"Type": "Succeed"}}}
     machine = sfn.create_state_machine(name="orch-dev-recovery", definition=json.dumps(definition),
                                        roleArn=machine_role)["stateMachineArn"]
-    execution = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"planId": "plan-1"}))["executionArn"]
+    started = sfn.start_execution(stateMachineArn=machine, input=json.dumps({"planId": "plan-1"}))
+    execution = started["executionArn"]
     dynamodb.put_item(TableName=HISTORY_TABLE, Item={
-        "executionId": {"S": execution}, "status": {"S": "POLLING"}, "updatedAt": {"S": "2026-01-07T10:02:00Z"},
-        "waves": {"L": [{"M": {"waveNumber": {"N": "1"}, "name": {"S": "database"}, "status": {"S": "UNKNOWN"},
+        "executionId": {"S": execution}, "status": {"S": "POLLING"},
+        "updatedAt": {"S": "2026-01-07T10:02:00Z"},
+        "waves": {"L": [{"M": {"waveNumber": {"N": "1"}, "name": {"S": "database"},
+                               "status": {"S": "UNKNOWN"},
                                "jobIds": {"L": [{"S": JOB_ID}]},
                                "sourceServerIds": {"L": [{"S": "s-1234567890abcdef0"}]}}}]}})
     return World(execution, machine, names, rule)

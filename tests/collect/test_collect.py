@@ -77,8 +77,9 @@ def test_each_distinct_call_is_made_once(world: World) -> None:
 def test_every_role_gets_decisions(world: World) -> None:
     snap = collect(world.execution_arn, world.session())
     kinds = sorted((role.kind, role.function or "") for role in snap.role_decisions)
-    assert kinds == sorted([("orchestration", world.names["orchestration"]), ("finder", world.names["finder"]),
-                            ("poller", world.names["poller"]), ("statemachine", "")])
+    assert kinds == sorted([("orchestration", world.names["orchestration"]),
+                            ("finder", world.names["finder"]), ("poller", world.names["poller"]),
+                            ("statemachine", "")])
     orchestration = snap.role("orchestration")
     assert orchestration is not None and orchestration.engine == "local"  # moto cannot simulate
     start = next(d for d in orchestration.decisions if d.action == "drs:StartRecovery")

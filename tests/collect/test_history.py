@@ -37,7 +37,8 @@ def test_a_long_history_is_read_only_as_far_as_needed(gather: Gatherer) -> None:
         stub.add_response("get_execution_history", {"events": _events(25000, 1000), "nextToken": "page-2"},
                           {"executionArn": ARN, "reverseOrder": True, "maxResults": 1000})
         stub.add_response("get_execution_history", {"events": _events(24000, 1000), "nextToken": "page-3"},
-                          {"executionArn": ARN, "reverseOrder": True, "maxResults": 1000, "nextToken": "page-2"})
+                          {"executionArn": ARN, "reverseOrder": True, "maxResults": 1000,
+                           "nextToken": "page-2"})
         start = [{"id": 1, "type": "ExecutionStarted", "timestamp": WHEN, "previousEventId": 0,
                   "executionStartedEventDetails": {"input": '{"planId": "plan-1"}'}}]
         stub.add_response("get_execution_history", {"events": start, "nextToken": "more"},

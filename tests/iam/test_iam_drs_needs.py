@@ -19,22 +19,38 @@ def test_every_need_is_a_real_action_with_a_reason_and_a_source(kind: str) -> No
         assert need.source.startswith("https://docs.aws.amazon.com/")
 
 
-@pytest.mark.parametrize(("kind", "action"), [
-    ("orchestration", "drs:StartRecovery"), ("orchestration", "drs:CreateRecoveryInstanceForDrs"),
-    ("orchestration", "iam:PassRole"), ("orchestration", "ec2:RunInstances"), ("orchestration", "dynamodb:PutItem"),
-    ("finder", "dynamodb:Query"), ("finder", "lambda:InvokeFunction"),
-    ("poller", "drs:DescribeJobs"), ("poller", "drs:DescribeJobLogItems"), ("poller", "dynamodb:UpdateItem"),
-    ("statemachine", "lambda:InvokeFunction"),
-])
+@pytest.mark.parametrize(
+    ("kind", "action"),
+    [
+        ("orchestration", "drs:StartRecovery"),
+        ("orchestration", "drs:CreateRecoveryInstanceForDrs"),
+        ("orchestration", "iam:PassRole"),
+        ("orchestration", "ec2:RunInstances"),
+        ("orchestration", "dynamodb:PutItem"),
+        ("finder", "dynamodb:Query"),
+        ("finder", "lambda:InvokeFunction"),
+        ("poller", "drs:DescribeJobs"),
+        ("poller", "drs:DescribeJobLogItems"),
+        ("poller", "dynamodb:UpdateItem"),
+        ("statemachine", "lambda:InvokeFunction"),
+    ],
+)
 def test_the_issue_s_needs_are_present(kind: str, action: str) -> None:
     assert action in actions_for(kind)
 
 
 def test_follow_on_actions_are_what_drs_does_with_the_caller_s_credentials() -> None:
     follow_on = follow_on_actions()
-    assert {"drs:CreateRecoveryInstanceForDrs", "drs:ListTagsForResource", "iam:PassRole",
-            "ec2:CreateLaunchTemplateVersion", "ec2:RunInstances", "ec2:CreateVolume", "ec2:CreateSnapshot",
-            "ec2:DescribeSecurityGroups"} <= set(follow_on)
+    assert {
+        "drs:CreateRecoveryInstanceForDrs",
+        "drs:ListTagsForResource",
+        "iam:PassRole",
+        "ec2:CreateLaunchTemplateVersion",
+        "ec2:RunInstances",
+        "ec2:CreateVolume",
+        "ec2:CreateSnapshot",
+        "ec2:DescribeSecurityGroups",
+    } <= set(follow_on)
     assert "drs:StartRecovery" not in follow_on
     assert all(need.follow_on for need in follow_on_needs())
     orchestration = needs_for("orchestration")
@@ -44,10 +60,17 @@ def test_follow_on_actions_are_what_drs_does_with_the_caller_s_credentials() -> 
 
 def test_resource_hints_fill_in_from_deployment_names() -> None:
     [index] = [n for n in needs_for("finder") if n.action == "dynamodb:Query"]
-    names = {"partition": "aws", "region": "us-east-1", "account": "111122223333",
-             "history_table": "execution-history", "status_index": "StatusIndex"}
-    assert index.resource_for(names) == \
-        "arn:aws:dynamodb:us-east-1:111122223333:table/execution-history/index/StatusIndex"
+    names = {
+        "partition": "aws",
+        "region": "us-east-1",
+        "account": "111122223333",
+        "history_table": "execution-history",
+        "status_index": "StatusIndex",
+    }
+    assert (
+        index.resource_for(names)
+        == "arn:aws:dynamodb:us-east-1:111122223333:table/execution-history/index/StatusIndex"
+    )
     assert index.resource_for({"partition": "aws"}) is None
 
 
@@ -63,17 +86,23 @@ def test_each_service_has_its_actions(service: str) -> None:
     assert all(action.startswith(service + ":") for action in actions)
 
 
-@pytest.mark.parametrize(("pattern", "inside", "outside"), [
-    ("drs:Describe*", {"drs:DescribeJobs", "drs:DescribeJobLogItems", "drs:DescribeSourceServers"},
-     {"drs:StartRecovery"}),
-    ("drs:*ForDrs", {"drs:CreateRecoveryInstanceForDrs"}, {"drs:DescribeJobs"}),
-    ("lambda:Invoke*", {"lambda:InvokeFunction"}, {"lambda:Invoke"}),
-    ("iam:Pass*", {"iam:PassRole"}, set()),
-    ("DYNAMODB:getitem", {"dynamodb:GetItem"}, {"dynamodb:BatchGetItem"}),
-    ("states:StartExecution", {"states:StartExecution"}, set()),
-    ("*:DescribeJobs", {"drs:DescribeJobs"}, set()),
-    ("s3:GetObject", set(), {"s3:GetObject"}),
-])
+@pytest.mark.parametrize(
+    ("pattern", "inside", "outside"),
+    [
+        (
+            "drs:Describe*",
+            {"drs:DescribeJobs", "drs:DescribeJobLogItems", "drs:DescribeSourceServers"},
+            {"drs:StartRecovery"},
+        ),
+        ("drs:*ForDrs", {"drs:CreateRecoveryInstanceForDrs"}, {"drs:DescribeJobs"}),
+        ("lambda:Invoke*", {"lambda:InvokeFunction"}, {"lambda:Invoke"}),
+        ("iam:Pass*", {"iam:PassRole"}, set()),
+        ("DYNAMODB:getitem", {"dynamodb:GetItem"}, {"dynamodb:BatchGetItem"}),
+        ("states:StartExecution", {"states:StartExecution"}, set()),
+        ("*:DescribeJobs", {"drs:DescribeJobs"}, set()),
+        ("s3:GetObject", set(), {"s3:GetObject"}),
+    ],
+)
 def test_expand_action_pattern(pattern: str, inside: set[str], outside: set[str]) -> None:
     expanded = expand_action_pattern(pattern)
     assert inside <= expanded
@@ -83,3 +112,18 @@ def test_expand_action_pattern(pattern: str, inside: set[str], outside: set[str]
 def test_unknown_service_list_is_an_input_error() -> None:
     with pytest.raises(InputError, match="no action list for service 's3'"):
         actions_for_service("s3")
+
+
+def test_the_read_calls_of_load_role_are_declared_for_drsdoctor_permissions() -> None:
+    import drsdoctor.iam
+    from drsdoctor.aws.readonly import is_read_operation
+
+    assert {
+        "iam:GetRole",
+        "iam:ListRolePolicies",
+        "iam:GetRolePolicy",
+        "iam:ListAttachedRolePolicies",
+        "iam:GetPolicy",
+        "iam:GetPolicyVersion",
+    } <= set(drsdoctor.iam.READ_ACTIONS)
+    assert all(is_read_operation("iam", action.split(":")[1]) for action in drsdoctor.iam.READ_ACTIONS)

@@ -19,7 +19,11 @@ GOOD = {"Effect": "Allow", "Action": "drs:StartRecovery", "Resource": "*"}
 
 MALFORMED = [
     ("effect misspelt", _one({**GOOD, "Effect": "allow"}), "statement [0], field Effect"),
-    ("action and notaction", _one({**GOOD, "NotAction": "ec2:*"}), "field NotAction: use Action or NotAction"),
+    (
+        "action and notaction",
+        _one({**GOOD, "NotAction": "ec2:*"}),
+        "field NotAction: use Action or NotAction",
+    ),
     ("no action", _one({"Effect": "Allow", "Resource": "*"}), "needs Action or NotAction"),
     ("no resource", _one({"Effect": "Allow", "Action": "drs:*"}), "needs Resource or NotResource"),
     ("action without service", _one({**GOOD, "Action": "StartRecovery"}), "'StartRecovery' is not an action"),
@@ -27,21 +31,47 @@ MALFORMED = [
     ("number as resource", _one({**GOOD, "Resource": 7}), "field Resource"),
     ("unknown element", _one({**GOOD, "Actions": "drs:*"}), "unknown element 'Actions'"),
     ("principal in identity policy", _one({**GOOD, "Principal": "*"}), "cannot name a principal"),
-    ("unknown operator", _one({**GOOD, "Condition": {"StringEqual": {"a:b": "c"}}}),
-     "field Condition: unknown condition operator 'StringEqual'"),
-    ("unknown set operator", _one({**GOOD, "Condition": {"ForSomeValues:StringEquals": {"a:b": "c"}}}),
-     "unknown set operator"),
-    ("Null has no IfExists", _one({**GOOD, "Condition": {"NullIfExists": {"a:b": "true"}}}),
-     "unknown condition operator"),
-    ("bad CIDR", _one({**GOOD, "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.300/8"}}}),
-     "'10.0.0.300/8' is not a valid value"),
-    ("bad number", _one({**GOOD, "Condition": {"NumericEquals": {"s3:max-keys": "ten"}}}), "is not a valid value"),
-    ("bad date", _one({**GOOD, "Condition": {"DateLessThan": {"aws:CurrentTime": "yesterday"}}}),
-     "is not a valid value"),
+    (
+        "unknown operator",
+        _one({**GOOD, "Condition": {"StringEqual": {"a:b": "c"}}}),
+        "field Condition: unknown condition operator 'StringEqual'",
+    ),
+    (
+        "unknown set operator",
+        _one({**GOOD, "Condition": {"ForSomeValues:StringEquals": {"a:b": "c"}}}),
+        "unknown set operator",
+    ),
+    (
+        "Null has no IfExists",
+        _one({**GOOD, "Condition": {"NullIfExists": {"a:b": "true"}}}),
+        "unknown condition operator",
+    ),
+    (
+        "bad CIDR",
+        _one({**GOOD, "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.300/8"}}}),
+        "'10.0.0.300/8' is not a valid value",
+    ),
+    (
+        "bad number",
+        _one({**GOOD, "Condition": {"NumericEquals": {"s3:max-keys": "ten"}}}),
+        "is not a valid value",
+    ),
+    (
+        "bad date",
+        _one({**GOOD, "Condition": {"DateLessThan": {"aws:CurrentTime": "yesterday"}}}),
+        "is not a valid value",
+    ),
     ("condition not an object", _one({**GOOD, "Condition": ["StringEquals"]}), "must be an object"),
-    ("condition value object", _one({**GOOD, "Condition": {"StringEquals": {"a:b": {"c": 1}}}}),
-     "must be a string, number or boolean"),
-    ("sid names the statement", _one({**GOOD, "Sid": "Starter", "Effect": "Maybe"}), "statement Starter, field Effect"),
+    (
+        "condition value object",
+        _one({**GOOD, "Condition": {"StringEquals": {"a:b": {"c": 1}}}}),
+        "must be a string, number or boolean",
+    ),
+    (
+        "sid names the statement",
+        _one({**GOOD, "Sid": "Starter", "Effect": "Maybe"}),
+        "statement Starter, field Effect",
+    ),
     ("bad version", {"Version": "2024-01-01", "Statement": [GOOD]}, "field Version"),
     ("no statement", {"Version": "2012-10-17"}, "has no Statement"),
     ("statement is a string", {"Version": "2012-10-17", "Statement": ["Allow"]}, "must be a JSON object"),
@@ -66,10 +96,12 @@ def test_policy_error_is_an_input_error_so_the_cli_exits_2() -> None:
 
 def test_file_errors_carry_the_line_of_the_field(tmp_path: Path) -> None:
     path = tmp_path / "starter.json"
-    path.write_text('{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Sid": "Ok", "Effect": "Allow",'
-                    ' "Action": "drs:*", "Resource": "*"},\n    {\n      "Sid": "Broken",\n'
-                    '      "Effect": "Allow",\n      "Action": "drs:*",\n      "Resource": "*",\n'
-                    '      "Condition": {"StringEquals": "x"}\n    }\n  ]\n}\n')
+    path.write_text(
+        '{\n  "Version": "2012-10-17",\n  "Statement": [\n    {"Sid": "Ok", "Effect": "Allow",'
+        ' "Action": "drs:*", "Resource": "*"},\n    {\n      "Sid": "Broken",\n'
+        '      "Effect": "Allow",\n      "Action": "drs:*",\n      "Resource": "*",\n'
+        '      "Condition": {"StringEquals": "x"}\n    }\n  ]\n}\n'
+    )
     with pytest.raises(PolicyError) as raised:
         load_policy_file(path)
     assert raised.value.line == 10
@@ -91,8 +123,10 @@ def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
 
 
 def test_statement_positions_point_at_the_opening_brace() -> None:
-    policy = parse_policy('{"Version": "2012-10-17",\n "Statement": [\n   {"Effect": "Allow", "Action": "drs:*",'
-                          ' "Resource": "*"}]}')
+    policy = parse_policy(
+        '{"Version": "2012-10-17",\n "Statement": [\n   {"Effect": "Allow", "Action": "drs:*",'
+        ' "Resource": "*"}]}'
+    )
     statement = policy.statements[0]
     assert (statement.line, statement.column) == (3, 4)
     assert statement.label == "[0]"

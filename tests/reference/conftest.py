@@ -97,9 +97,10 @@ def aws_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def drs(aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Drs]:
+def drs(aws_env: None, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> Iterator[Drs]:
+    """A fresh DRS per test (a module may set DRS_PHASES to make jobs shorter)."""
     clock = FakeClock()
-    model = DrsModel(region=REGION, now=clock)
+    model = DrsModel(region=REGION, now=clock, phases=getattr(request.module, "DRS_PHASES", None))
     holder: dict[str, Drs] = {}
     app = DrsWireApp(model, authorize=lambda *args: holder["drs"].authorize(*args),
                      throttle=lambda operation: holder["drs"].throttle(operation))
@@ -167,7 +168,10 @@ class Stack:
         return plan
 
 
-def deploy_reference(parameters: dict[str, str] | None = None) -> tuple[dict[str, str], dict[str, dict[str, str]]]:
+Deployment = tuple[dict[str, str], dict[str, dict[str, str]]]  # outputs, each function's environment
+
+
+def deploy_reference(parameters: dict[str, str] | None = None) -> Deployment:
     """Upload the code zip to moto's S3 and create the stack from the unchanged template."""
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket="reference-code")
@@ -197,7 +201,7 @@ MOTO_CONFIG: dict[str, Any] = {"lambda": {"use_docker": False},
 
 
 @pytest.fixture(scope="module")
-def deployment(request: pytest.FixtureRequest) -> Iterator[tuple[dict[str, str], dict[str, dict[str, str]]]]:
+def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
     """One deployment per test module (a module may set REFERENCE_PARAMETERS); tests share it."""
     with pytest.MonkeyPatch.context() as monkeypatch, mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
         isolate_aws(monkeypatch)
@@ -205,7 +209,7 @@ def deployment(request: pytest.FixtureRequest) -> Iterator[tuple[dict[str, str],
 
 
 @pytest.fixture
-def stack(deployment: tuple[dict[str, str], dict[str, dict[str, str]]], aws_env: None,
+def stack(deployment: Deployment, aws_env: None,
           monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
     """The module's deployment with empty tables."""
     outputs, environments = deployment

@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import traceback
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,7 +43,8 @@ class FunctionRunner:
         name = function_name.split(":function:")[-1].split(":")[0]
         event = json.loads(body or "{}")
         with self.lock:
-            self.invocations.append((name, (headers or {}).get("X-Amz-Invocation-Type", "RequestResponse"), event))
+            kind = (headers or {}).get("X-Amz-Invocation-Type", "RequestResponse")
+            self.invocations.append((name, kind, event))
             saved = dict(os.environ)
             try:
                 result = self.stack.run(self.names[name], event)
@@ -67,11 +69,15 @@ def running_functions(stack: Any, drs: Any, monkeypatch: pytest.MonkeyPatch) -> 
         return runner.invoke(function_name, body, headers, response_headers)
 
     def wait(_self: Any, env: Any, wait_seconds: int) -> None:
-        for _ in range(int(wait_seconds)):  # one simulated second at a time; the schedule fires on the minute
-            drs.clock.advance(1)
-            if int(drs.clock.now.timestamp()) % 60 == 0:
-                boto3.client("lambda", region_name=REGION).invoke(FunctionName=finder, InvocationType="Event",
-                                                                  Payload=b"{}")
+        end = drs.clock.now.timestamp() + int(wait_seconds)
+        while True:  # the schedule fires on every simulated minute the wait crosses
+            minute = (int(drs.clock.now.timestamp()) // 60 + 1) * 60
+            if minute > end:
+                break
+            drs.clock.advance(minute - drs.clock.now.timestamp())
+            boto3.client("lambda", region_name=REGION).invoke(FunctionName=finder, InvocationType="Event",
+                                                              Payload=b"{}")
+        drs.clock.advance(end - drs.clock.now.timestamp())
 
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
     monkeypatch.setattr(WaitFunction, "_wait_interval", wait)
@@ -88,14 +94,14 @@ def create_state_machine(stack: Any) -> str:
     assert "${" not in text
     stepfunctions = boto3.client("stepfunctions", region_name=REGION)
     return str(stepfunctions.create_state_machine(
-        name="reference-recovery", definition=text,
+        name=f"reference-recovery-{uuid.uuid4().hex[:8]}", definition=text,
         roleArn="arn:aws:iam::123456789012:role/drs-orchestrator-dev-state-machine-role")["stateMachineArn"])
 
 
-def run_execution(state_machine_arn: str, plan_id: str, deadline_seconds: float = 60) -> dict[str, Any]:
+def run_execution(state_machine_arn: str, plan_id: str, deadline_seconds: float = 120) -> dict[str, Any]:
     """Start an execution and wait for it to end (moto runs it in a thread); returns the description."""
     stepfunctions = boto3.client("stepfunctions", region_name=REGION)
-    execution_arn = stepfunctions.start_execution(stateMachineArn=state_machine_arn, name="run-1",
+    execution_arn = stepfunctions.start_execution(stateMachineArn=state_machine_arn, name=uuid.uuid4().hex,
                                                   input=json.dumps({"planId": plan_id}))["executionArn"]
     deadline = time.monotonic() + deadline_seconds
     while time.monotonic() < deadline:

@@ -26,8 +26,9 @@ def invocations(monkeypatch):
 def seed(stack, statuses):
     table = stack.table("ExecutionHistoryTableName")
     for number, status in enumerate(statuses):
-        table.put_item(Item=records.execution_record(f"arn:aws:states:us-east-1:123456789012:execution:sm:{number}",
-                                                     "plan-1", [records.wave(1, "db", ["s-1"])], status=status))
+        execution_id = f"arn:aws:states:us-east-1:123456789012:execution:sm:{number}"
+        waves = [records.wave(1, "db", ["s-1"])]
+        table.put_item(Item=records.execution_record(execution_id, "plan-1", waves, status=status))
 
 
 def test_the_finder_invokes_the_poller_once_per_polling_execution(stack, invocations):
@@ -53,7 +54,7 @@ def test_the_finder_reads_every_page_of_the_status_index(stack, invocations):
 def test_the_finder_with_a_missing_index_fails_loudly(stack, invocations, monkeypatch, capsys):
     stack.environments["ExecutionFinderFunction"]["STATUS_INDEX"] = "NoSuchIndex"
     try:
-        with pytest.raises(Exception, match="NoSuchIndex|index"):
+        with pytest.raises(Exception, match=r"NoSuchIndex|index"):
             stack.run("ExecutionFinderFunction", {})
     finally:
         stack.environments["ExecutionFinderFunction"]["STATUS_INDEX"] = "StatusIndex"

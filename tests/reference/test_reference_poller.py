@@ -46,7 +46,8 @@ def test_a_server_that_fails_to_launch_fails_the_wave_with_drs_reasons(stack, dr
 
 
 def test_a_missing_follow_on_permission_fails_every_server_and_says_so(stack, drs, started_wave):
-    drs.denied.add("ec2:RunInstances")  # DRS launches as the caller: the job is accepted, then every server fails
+    # DRS launches as the caller: the job is accepted, then every server fails
+    drs.denied.add("ec2:RunInstances")
     execution_id = started_wave((2,))
     drs.clock.advance(JOB_SECONDS)
 
@@ -65,7 +66,8 @@ def test_access_denied_on_the_job_writes_unknown_and_logs_the_code(stack, drs, s
 
     assert result["waveStatus"] == "UNKNOWN"
     record = stack.record(execution_id)
-    assert record["status"] == "POLLING"  # still in flight: it keeps being polled until someone fixes the role
+    # still in flight: it keeps being polled until someone fixes the role
+    assert record["status"] == "POLLING"
     assert record["waves"][0]["status"] == "UNKNOWN"
     assert "AccessDeniedException" in record["waves"][0]["statusDetail"]
     errors = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "ERROR"]

@@ -11,7 +11,7 @@ from drsdoctor.reference.functions import execution_poller, orchestration
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 
 
-def test_interleaved_poller_and_orchestration_writes_keep_both_sides_fields(stack, drs, started_wave, monkeypatch):
+def test_a_poller_write_between_a_read_and_an_answer_is_kept(stack, drs, started_wave, monkeypatch):
     execution_id = started_wave((1, 1))
     drs.clock.advance(600)
     stale = stack.record(execution_id)  # what the orchestration function read before the poller wrote
@@ -19,7 +19,8 @@ def test_interleaved_poller_and_orchestration_writes_keep_both_sides_fields(stac
     def orchestration_reads_the_stale_record(_execution_id):
         return orchestration.plain(stale)
 
-    stack.poll(execution_id)  # the poller writes wave 1 COMPLETED while the orchestration function is mid-call
+    # the poller writes wave 1 COMPLETED while the orchestration function is mid-call
+    stack.poll(execution_id)
     monkeypatch.setattr(orchestration, "load_execution", orchestration_reads_the_stale_record)
     status = stack.orchestrate("wave_status", executionId=execution_id, waveIndex=0, attempt=0)
     monkeypatch.undo()
@@ -73,8 +74,10 @@ def test_complete_plan_refuses_an_execution_that_failed(stack, drs, started_wave
 
 
 def test_the_example_plan_files_are_the_builders_items():
-    groups = {path.stem: json.loads(path.read_text()) for path in (EXAMPLES / "protection-groups").glob("*.json")}
-    plans = {path.stem: json.loads(path.read_text()) for path in (EXAMPLES / "recovery-plans").glob("*.json")}
+    def items(folder):
+        return {path.stem: json.loads(path.read_text()) for path in (EXAMPLES / folder).glob("*.json")}
+
+    groups, plans = items("protection-groups"), items("recovery-plans")
 
     assert groups == {group["groupId"]: records.to_dynamodb_json(group) for group in records.sample_groups()}
     assert plans == {records.sample_plan()["planId"]: records.to_dynamodb_json(records.sample_plan())}

@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 
 def log(level: str, message: str, **fields: Any) -> None:
     """One JSON line per event: operators and drsdoctor search these logs."""
-    print(json.dumps({"level": level, "function": "execution-finder", "message": message, **fields}, default=str))
+    line = {"level": level, "function": "execution-finder", "message": message, **fields}
+    print(json.dumps(line, default=str))
 
 
 def polling_executions() -> list[str]:

@@ -23,15 +23,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 DRS_MAX_ATTEMPTS = 8
 THROTTLING_CODES = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
-FAILED_EVENTS = {"SNAPSHOT_FAIL", "CONVERSION_FAIL", "LAUNCH_FAILED", "CLEANUP_FAIL", "USING_PREVIOUS_SNAPSHOT_FAILED",
-                 "DEPLOY_NETWORK_CONFIGURATION_FAILED", "UPDATE_NETWORK_CONFIGURATION_FAILED",
+FAILED_EVENTS = {"SNAPSHOT_FAIL", "CONVERSION_FAIL", "LAUNCH_FAILED", "CLEANUP_FAIL",
+                 "USING_PREVIOUS_SNAPSHOT_FAILED", "DEPLOY_NETWORK_CONFIGURATION_FAILED",
+                 "UPDATE_NETWORK_CONFIGURATION_FAILED",
                  "UPDATE_LAUNCH_TEMPLATE_FAILED", "NETWORK_RECOVERY_FAIL", "JOB_CANCEL"}
 MAX_REASONS = 25  # keeps the record far below DynamoDB's 400 KB item limit on a large wave
 
 
 def log(level: str, message: str, **fields: Any) -> None:
     """One JSON line per event: operators and drsdoctor search these logs."""
-    print(json.dumps({"level": level, "function": "execution-poller", "message": message, **fields}, default=str))
+    line = {"level": level, "function": "execution-poller", "message": message, **fields}
+    print(json.dumps(line, default=str))
 
 
 def now_iso() -> str:
@@ -78,7 +80,8 @@ def failure_reason(item: dict[str, Any]) -> str:
     return f"{server}: {item.get('event')}: {raw}"[:1000]
 
 
-def wave_outcome(jobs: dict[str, dict[str, Any]], logs: dict[str, list[dict[str, Any]]]) -> tuple[str, list[str]]:
+def wave_outcome(jobs: dict[str, dict[str, Any]],
+                 logs: dict[str, list[dict[str, Any]]]) -> tuple[str, list[str]]:
     """The wave's status from its jobs and their log items, with the reasons when it failed."""
     servers = [server for job in jobs.values() for server in job.get("participatingServers", [])]
     reasons = [failure_reason(item) for job_id in jobs for item in logs.get(job_id, [])
@@ -93,9 +96,10 @@ def wave_outcome(jobs: dict[str, dict[str, Any]], logs: dict[str, list[dict[str,
     if all_done and servers and all(server.get("launchStatus") == "LAUNCHED" for server in servers):
         return "COMPLETED", []
     if all_done:  # the job ended but not every server launched: it will never finish by itself
-        stuck = [f"{server.get('sourceServerID')}: launchStatus {server.get('launchStatus')} after the job ended"
+        stuck = [f"{server.get('sourceServerID')}: launchStatus {server.get('launchStatus')} at the job's end"
                  for server in servers if server.get("launchStatus") != "LAUNCHED"]
-        return "FAILED", (reasons + (stuck or ["the job ended without any participating server"]))[:MAX_REASONS]
+        stuck = stuck or ["the job ended without any participating server"]
+        return "FAILED", (reasons + stuck)[:MAX_REASONS]
     started = any(job.get("status") == "STARTED" for job in jobs.values())
     launching = any(server.get("launchStatus") in ("IN_PROGRESS", "LAUNCHED") for server in servers)
     return ("LAUNCHING" if started or launching else "POLLING"), []
@@ -137,21 +141,22 @@ def enrich(drs: Any, execution_id: str, status: str, servers: list[dict[str, Any
         if status == "COMPLETED":
             return reasons, recovery_instances(drs, [s["sourceServerID"] for s in servers])
     except (ClientError, BotoCoreError) as error:
-        code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else type(error).__name__
+        code = (error.response.get("Error", {}).get("Code") if isinstance(error, ClientError)
+                else type(error).__name__)
         log("WARN", "cannot read the wave's servers or recovery instances", executionId=execution_id,
             errorCode=code, error=str(error))
     return reasons, {}
 
 
 def write_wave(execution_id: str, index: int, status: str, reasons: list[str], detail: str,
-               instances: dict[str, str] | None = None) -> bool:
+               instances: dict[str, str] | None = None, wave_number: int | None = None) -> bool:
     """Write the wave's status; the execution leaves POLLING when the wave is finished."""
     stamp = now_iso()
     sets = [f"waves[{index}].#ws = :wave", f"waves[{index}].failureReasons = :reasons",
             f"waves[{index}].statusDetail = :detail", f"waves[{index}].updatedAt = :stamp",
             f"waves[{index}].polledAt = :stamp", "version = version + :one", "updatedAt = :stamp"]
-    values: dict[str, Any] = {":wave": status, ":reasons": reasons, ":detail": detail, ":stamp": stamp, ":one": 1,
-                              ":polling": "POLLING", ":index": index}
+    values: dict[str, Any] = {":wave": status, ":reasons": reasons, ":detail": detail, ":stamp": stamp,
+                              ":one": 1, ":polling": "POLLING", ":index": index}
     if instances:
         sets.append(f"waves[{index}].recoveryInstances = :instances")
         values[":instances"] = instances
@@ -161,7 +166,7 @@ def write_wave(execution_id: str, index: int, status: str, reasons: list[str], d
     elif status == "FAILED":
         sets += ["#status = :failed", "statusReason = :why", "finishedAt = :stamp"]
         values[":failed"] = "FAILED"
-        values[":why"] = f"wave {index + 1} failed: {'; '.join(reasons) or detail}"[:1000]
+        values[":why"] = f"wave {wave_number or index + 1} failed: {'; '.join(reasons) or detail}"[:1000]
     try:
         boto3.resource("dynamodb").Table(os.environ["EXECUTION_TABLE"]).update_item(
             Key={"executionId": execution_id},
@@ -195,21 +200,23 @@ def poll(execution_id: str) -> dict[str, Any]:
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", "Unknown"))
         if code in THROTTLING_CODES:  # transient: keep the last status, the next finder run asks again
-            log("WARN", "DRS throttled past retries; will poll again", executionId=execution_id, errorCode=code)
+            log("WARN", "DRS throttled past retries; will poll again", executionId=execution_id,
+                errorCode=code)
             return {"executionId": execution_id, "waveStatus": wave.get("status")}
         log("ERROR", "cannot read the wave's DRS job", executionId=execution_id, wave=wave["waveNumber"],
             jobIds=job_ids, errorCode=code, error=str(error))
         write_wave(execution_id, index, "UNKNOWN", [], f"{code}: {error}"[:1000])
         return {"executionId": execution_id, "waveStatus": "UNKNOWN", "errorCode": code}
     except BotoCoreError as error:  # endpoint unreachable, timeouts: the job's state is unknown
-        log("ERROR", "cannot reach DRS", executionId=execution_id, errorCode=type(error).__name__, error=str(error))
+        log("ERROR", "cannot reach DRS", executionId=execution_id, errorCode=type(error).__name__,
+            error=str(error))
         write_wave(execution_id, index, "UNKNOWN", [], f"{type(error).__name__}: {error}"[:1000])
         return {"executionId": execution_id, "waveStatus": "UNKNOWN", "errorCode": type(error).__name__}
     missing = [job_id for job_id in job_ids if job_id not in jobs]
     if missing or not job_ids:
         detail = f"DRS does not know job(s) {', '.join(missing) or '(none recorded)'}"
-        log("ERROR", "wave job not found", executionId=execution_id, wave=wave["waveNumber"], errorCode="JobNotFound",
-            jobIds=missing)
+        log("ERROR", "wave job not found", executionId=execution_id, wave=wave["waveNumber"],
+            errorCode="JobNotFound", jobIds=missing)
         write_wave(execution_id, index, "UNKNOWN", [], detail)
         return {"executionId": execution_id, "waveStatus": "UNKNOWN", "errorCode": "JobNotFound"}
     status, reasons = wave_outcome(jobs, logs)
@@ -219,9 +226,9 @@ def poll(execution_id: str) -> dict[str, Any]:
     detail = "; ".join(f"{job_id}: {job.get('status')}" for job_id, job in jobs.items())
     if last_events:
         detail += f" (last event {last_events[-1]})"
-    written = write_wave(execution_id, index, status, reasons, detail, instances)
-    log("ERROR" if status == "FAILED" else "INFO", "wave polled", executionId=execution_id, wave=wave["waveNumber"],
-        waveStatus=status, jobIds=job_ids, reasons=reasons, written=written)
+    written = write_wave(execution_id, index, status, reasons, detail, instances, wave["waveNumber"])
+    log("ERROR" if status == "FAILED" else "INFO", "wave polled", executionId=execution_id,
+        wave=wave["waveNumber"], waveStatus=status, jobIds=job_ids, reasons=reasons, written=written)
     return {"executionId": execution_id, "waveStatus": status, "failureReasons": reasons}
 
 

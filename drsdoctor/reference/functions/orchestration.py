@@ -25,7 +25,9 @@ MAX_SERVERS_PER_START = 200  # drs:StartRecovery accepts at most 200 source serv
 MAX_WAVES = 10  # bounds the execution history (see drsdoctor.reference.limits)
 CLAIM_LEASE_SECONDS = 300  # longer than the function timeout: an older claim belongs to a dead invocation
 CLOCK_SKEW_SECONDS = 300  # DRS stamps jobs with its own clock: look a little before the claim
-TAG_EXECUTION, TAG_WAVE, TAG_BATCH = "drs-orchestrator:execution-id", "drs-orchestrator:wave", "drs-orchestrator:batch"
+# tags on each StartRecovery job: a retry finds the jobs an interrupted start left unrecorded
+TAG_EXECUTION = "drs-orchestrator:execution-id"
+TAG_WAVE, TAG_BATCH = "drs-orchestrator:wave", "drs-orchestrator:batch"
 DRS_MAX_ATTEMPTS = 8
 THROTTLING_CODES = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
 FINISHED_WAVE = {"COMPLETED", "FAILED"}
@@ -53,7 +55,8 @@ class DrsThrottled(Exception):
 
 def log(level: str, message: str, **fields: Any) -> None:
     """One JSON line per event: operators and drsdoctor search these logs."""
-    print(json.dumps({"level": level, "function": "orchestration", "message": message, **fields}, default=str))
+    line = {"level": level, "function": "orchestration", "message": message, **fields}
+    print(json.dumps(line, default=str))
 
 
 def now_epoch() -> float:
@@ -96,7 +99,8 @@ def error_code(error: ClientError) -> str:
 
 
 def load_execution(execution_id: str) -> dict[str, Any]:
-    item = table("EXECUTION_TABLE").get_item(Key={"executionId": execution_id}, ConsistentRead=True).get("Item")
+    key = {"executionId": execution_id}
+    item = table("EXECUTION_TABLE").get_item(Key=key, ConsistentRead=True).get("Item")
     if item is None:
         raise ExecutionNotRunning(f"execution {execution_id} has no record")
     return plain(item)
@@ -106,30 +110,31 @@ def chunks(items: list[str], size: int) -> list[list[str]]:
     return [items[start:start + size] for start in range(0, len(items), size)]
 
 
-# --- begin_plan ------------------------------------------------------------------------------------
-
 
 def build_waves(plan: dict[str, Any], groups: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
     """The plan's waves in order, each with its deduplicated source servers."""
-    waves, seen = [], {}
+    waves: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
     for wave in sorted(plan.get("waves", []), key=lambda wave: int(wave["waveNumber"])):
         servers: list[str] = []
         for group_id in wave.get("protectionGroupIds", []):
             for server in groups[group_id].get("sourceServerIds", []):
                 if server in seen and seen[server] != wave["waveNumber"]:
-                    raise PlanInvalid(f"server {server} is in wave {seen[server]} and wave {wave['waveNumber']}")
+                    where = f"wave {seen[server]} and wave {wave['waveNumber']}"
+                    raise PlanInvalid(f"server {server} is in {where}")
                 if server not in servers:
                     servers.append(server)
                     seen[server] = wave["waveNumber"]
         if not servers:
             raise PlanInvalid(f"wave {wave['waveNumber']} of plan {plan['planId']} has no source servers")
-        waves.append({"waveNumber": int(wave["waveNumber"]), "name": wave.get("name", f"wave {wave['waveNumber']}"),
+        name = wave.get("name", f"wave {wave['waveNumber']}")
+        waves.append({"waveNumber": int(wave["waveNumber"]), "name": name,
                       "protectionGroupIds": list(wave.get("protectionGroupIds", [])),
                       "sourceServerIds": servers, "status": "PENDING", "jobIds": [], "failureReasons": []})
     if not waves:
         raise PlanInvalid(f"plan {plan['planId']} has no waves")
     if len(waves) > MAX_WAVES:
-        raise PlanInvalid(f"plan {plan['planId']} has {len(waves)} waves; at most {MAX_WAVES} fit one execution")
+        raise PlanInvalid(f"plan {plan['planId']} has {len(waves)} waves; at most {MAX_WAVES} fit one run")
     return waves
 
 
@@ -143,7 +148,8 @@ def begin_plan(event: dict[str, Any]) -> dict[str, Any]:
     for group_id in {gid for wave in plan.get("waves", []) for gid in wave.get("protectionGroupIds", [])}:
         group = table("GROUPS_TABLE").get_item(Key={"groupId": group_id}, ConsistentRead=True).get("Item")
         if group is None:
-            raise PlanNotFound(f"protection group {group_id} of plan {plan_id} is not in {os.environ['GROUPS_TABLE']}")
+            where = os.environ["GROUPS_TABLE"]
+            raise PlanNotFound(f"protection group {group_id} of plan {plan_id} is not in {where}")
         groups[group_id] = plain(group)
     waves = build_waves(plan, groups)
     stamp = iso(now_epoch())
@@ -151,7 +157,8 @@ def begin_plan(event: dict[str, Any]) -> dict[str, Any]:
               "isDrill": bool(plan.get("isDrill", False)), "status": "RUNNING", "currentWave": 0,
               "waves": waves, "version": 1, "createdAt": stamp, "updatedAt": stamp}
     try:
-        table("EXECUTION_TABLE").put_item(Item=record, ConditionExpression="attribute_not_exists(executionId)")
+        table("EXECUTION_TABLE").put_item(Item=record,
+                                          ConditionExpression="attribute_not_exists(executionId)")
         log("INFO", "plan begun", executionId=execution_id, planId=plan_id, waves=len(waves))
     except ClientError as error:
         if error_code(error) != "ConditionalCheckFailedException":
@@ -160,8 +167,6 @@ def begin_plan(event: dict[str, Any]) -> dict[str, Any]:
         log("INFO", "plan already begun", executionId=execution_id, planId=plan_id)
     return {"executionId": execution_id, "planId": plan_id, "waveIndex": 0, "waveCount": len(record["waves"])}
 
-
-# --- start_wave ------------------------------------------------------------------------------------
 
 
 def claim_wave(execution_id: str, index: int, token: str) -> bool:
@@ -179,7 +184,8 @@ def claim_wave(execution_id: str, index: int, token: str) -> bool:
     try:
         table("EXECUTION_TABLE").update_item(
             Key={"executionId": execution_id},
-            UpdateExpression=(f"SET {wave}.#ws = :starting, {wave}.claimedAt = :now, {wave}.claimToken = :token, "
+            UpdateExpression=(f"SET {wave}.#ws = :starting, {wave}.claimedAt = :now, "
+                              f"{wave}.claimToken = :token, "
                               f"{wave}.startedAt = if_not_exists({wave}.startedAt, :stamp), "
                               f"currentWave = :index, version = version + :one, updatedAt = :stamp"),
             ConditionExpression=condition,
@@ -241,7 +247,8 @@ def unknown_servers(drs: Any, servers: list[str]) -> list[str]:
 def wave_result(record: dict[str, Any], index: int) -> dict[str, Any]:
     wave = record["waves"][index]
     return {"executionId": record["executionId"], "planId": record["planId"], "waveIndex": index,
-            "waveCount": len(record["waves"]), "waveNumber": wave["waveNumber"], "jobIds": wave.get("jobIds", []),
+            "waveCount": len(record["waves"]), "waveNumber": wave["waveNumber"],
+            "jobIds": wave.get("jobIds", []),
             "attempt": 0, "waitSeconds": poll_interval()}
 
 
@@ -250,7 +257,8 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
     record = load_execution(execution_id)
     wave = record["waves"][index]
     if wave["status"] not in ("PENDING", "STARTING"):
-        log("INFO", "wave already started", executionId=execution_id, wave=wave["waveNumber"], jobIds=wave["jobIds"])
+        log("INFO", "wave already started", executionId=execution_id, wave=wave["waveNumber"],
+            jobIds=wave["jobIds"])
         return wave_result(record, index)
     token = uuid.uuid4().hex
     taking_over = wave["status"] == "STARTING"
@@ -263,14 +271,16 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
                 raise DrsThrottled(f"drs:DescribeSourceServers throttled past retries: {error}") from error
             raise
         if missing:
-            raise PlanInvalid(f"wave {wave['waveNumber']}: DRS has no source server {', '.join(missing[:10])}")
+            unknown = ", ".join(missing[:10])
+            raise PlanInvalid(f"wave {wave['waveNumber']}: DRS has no source server {unknown}")
     if not claim_wave(execution_id, index, token):
         record = load_execution(execution_id)
         wave = record["waves"][index]
         if wave["status"] == "STARTING":
             raise WaveStartInProgress(f"wave {wave['waveNumber']} is being started by another invocation")
         if wave["status"] == "PENDING" or record["status"] not in ("RUNNING", "POLLING"):
-            raise ExecutionNotRunning(f"execution is {record['status']}; wave {wave['waveNumber']} not started")
+            why = f"execution is {record['status']}; wave {wave['waveNumber']} not started"
+            raise ExecutionNotRunning(why)
         return wave_result(record, index)
     recorded = list(wave.get("jobIds", []))
     batches = chunks(wave["sourceServerIds"], MAX_SERVERS_PER_START)
@@ -299,8 +309,6 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
     return wave_result(load_execution(execution_id), index)
 
 
-# --- wave_status -----------------------------------------------------------------------------------
-
 
 def poll_interval() -> int:
     return int(os.environ.get("POLL_INTERVAL_SECONDS", "30"))
@@ -328,8 +336,6 @@ def wave_status(event: dict[str, Any]) -> dict[str, Any]:
             "attempt": attempt, "waitSeconds": wait_seconds(attempt)}
 
 
-# --- complete_plan / fail_plan -----------------------------------------------------------------------
-
 
 def finish(execution_id: str, status: str, reason: str, condition: str, values: dict[str, Any]) -> bool:
     stamp = iso(now_epoch())
@@ -340,7 +346,8 @@ def finish(execution_id: str, status: str, reason: str, condition: str, values: 
                               "finishedAt = :stamp, version = version + :one, updatedAt = :stamp"),
             ConditionExpression=f"attribute_exists(executionId) AND ({condition})",
             ExpressionAttributeNames={"#status": "status"},
-            ExpressionAttributeValues={":final": status, ":reason": reason, ":stamp": stamp, ":one": 1, **values},
+            ExpressionAttributeValues={":final": status, ":reason": reason, ":stamp": stamp, ":one": 1,
+                                       **values},
         )
         return True
     except ClientError as error:

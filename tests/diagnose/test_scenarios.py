@@ -1,0 +1,142 @@
+"""Acceptance: every fault of the sandbox catalogue is named as the root cause, the healthy run is healthy,
+a denied call degrades only what depends on it, and no scenario ever sends anything but reads.
+
+In-process against one shared world (each fault injected, diagnosed, repaired), and through the CLI in a
+subprocess against `drsdoctor sandbox serve --fault NAME`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from drsdoctor import exitcodes
+from drsdoctor.aws import is_read_operation
+from drsdoctor.commands.diagnose import diagnose_execution, exit_code
+from drsdoctor.sandbox import faults
+from tests.diagnose.conftest import (
+    EXPECTED,
+    Served,
+    calls_in_verbose_output,
+    create_operator,
+    operator_session,
+    root_cause_text,
+    run_cli,
+    serve,
+)
+
+pytestmark = pytest.mark.slow
+
+
+def test_every_fault_of_the_catalogue_has_an_expectation() -> None:
+    assert set(EXPECTED) == set(faults.FAULTS)
+
+
+# ---- in-process, one world --------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[Any]:
+    from drsdoctor.sandbox.world import Sandbox
+
+    with Sandbox.start() as started:
+        yield started
+
+
+@pytest.fixture(scope="module")
+def operator(world: Any) -> dict[str, str]:
+    return create_operator(world.client("iam"), "operator")
+
+
+def _recover(world: Any) -> str:
+    arn = world.start_recovery()
+    world.run_until_settled(arn)
+    return str(arn)
+
+
+def _assert_read_only(session: Any) -> None:
+    sent = [(record.service, record.operation) for record in session.call_log.records]
+    assert sent and all(is_read_operation(service, operation) for service, operation in sent), sent
+    assert all(record.outcome != "refused" for record in session.call_log.records)
+
+
+def test_the_healthy_run_is_healthy(world: Any, operator: dict[str, str],
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    arn = _recover(world)
+    session = operator_session(world.endpoint_url, operator, monkeypatch)
+    _, report = diagnose_execution(arn, session)
+    failing = [f"{f.check} {f.detail}" for f in report.findings if f.status == "fail"]
+    assert failing == [] and report.root_cause is None
+    assert exit_code(report) == exitcodes.OK
+    _assert_read_only(session)
+
+
+@pytest.mark.parametrize("fault", sorted(EXPECTED))
+def test_each_fault_is_named_as_the_root_cause(world: Any, operator: dict[str, str], fault: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    checks, word = EXPECTED[fault]
+    injected = faults.inject(fault, world)
+    try:
+        arn = _recover(world)
+        session = operator_session(world.endpoint_url, operator, monkeypatch)
+        _, report = diagnose_execution(arn, session)
+    finally:
+        world.client("stepfunctions").stop_execution(executionArn=arn) if _running(world, arn) else None
+        injected.repair(world)
+    assert report.root_cause is not None, [f"{f.check} {f.status}" for f in report.findings]
+    assert report.root_cause.finding.check in checks, root_cause_text(report)
+    assert word in root_cause_text(report)
+    assert exit_code(report) == exitcodes.PROBLEMS
+    _assert_read_only(session)
+
+
+def _running(world: Any, arn: str) -> bool:
+    return bool(world.client("stepfunctions").describe_execution(executionArn=arn)["status"] == "RUNNING")
+
+
+def test_a_denied_call_degrades_only_the_checks_that_need_it(world: Any,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    denied = create_operator(world.client("iam"), "operator-no-jobs", deny=("drs:DescribeJobs",))
+    arn = _recover(world)
+    session = operator_session(world.endpoint_url, denied, monkeypatch)
+    snap, report = diagnose_execution(arn, session)
+    errors = [f for f in report.findings if f.status == "error"]
+    assert errors and all(f.service == "drs" or "drs:DescribeJobs" in f.detail for f in errors)
+    assert any("drs:DescribeJobs" in f.detail for f in errors)
+    assert snap.functions and snap.rules and snap.execution_record is not None  # everything else intact
+    assert any(f.status == "pass" for f in report.findings)
+    assert exit_code(report) != exitcodes.INCOMPLETE  # something could be diagnosed
+    _assert_read_only(session)
+
+
+# ---- through the CLI, against `sandbox serve` -------------------------------------------------------------
+
+@pytest.fixture(params=["none", *sorted(EXPECTED)])
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, Served]]:
+    for world in serve(request.param):
+        yield request.param, world
+
+
+def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, Served]) -> None:
+    fault, world = served
+    credentials = create_operator(world.client("iam"), "operator")
+    arn = world.run_recovery()
+    done = run_cli("diagnose", arn, "--format", "json", "-v", credentials=credentials,
+                   endpoint_url=world.endpoint_url)
+    assert "Traceback" not in done.stderr
+    report = json.loads(done.stdout)
+    assert report["schema"] == "drsdoctor.report/1"
+    calls = calls_in_verbose_output(done.stderr)
+    assert calls and all(is_read_operation(service, operation) for service, operation in calls), calls
+    if fault == "none":
+        assert done.returncode == exitcodes.OK, done.stdout
+        assert report["root_cause"] is None
+        assert not [f for f in report["findings"] if f["status"] == "fail"]
+        return
+    checks, word = EXPECTED[fault]
+    assert done.returncode == exitcodes.PROBLEMS, done.stderr
+    cause = report["root_cause"]
+    assert cause is not None and cause["check"] in checks, cause
+    assert word in json.dumps(cause)

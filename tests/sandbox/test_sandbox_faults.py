@@ -1,0 +1,136 @@
+"""Each fault breaks the world the way drift breaks a real account, and shows its own symptom.
+
+One world serves the module: each test injects its fault through the AWS APIs, runs the plan until it fails or
+is visibly stuck, checks the symptom, then stops the execution and repairs the fault through the same APIs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from drsdoctor.sandbox import faults
+from drsdoctor.sandbox.world import Outcome, Sandbox
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[Sandbox]:
+    with Sandbox.start() as running:
+        yield running
+
+
+def run_with(world: Sandbox, fault: str) -> tuple[Outcome, list[dict[str, Any]]]:
+    """Inject, run until settled, repair; returns the outcome and the execution's history."""
+    world.inject(fault)
+    try:
+        arn = world.start_recovery()
+        outcome = world.run_until_settled(arn)
+        sfn = world.client("stepfunctions")
+        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        if outcome.status == "STUCK":
+            sfn.stop_execution(executionArn=arn, cause="test over")
+            table = world.resource("dynamodb").Table(world.outputs["ExecutionHistoryTableName"])
+            # An operator closing the record: the finder must not keep polling a dead execution.
+            table.update_item(Key={"executionId": arn}, UpdateExpression="SET #s = :aborted",
+                              ExpressionAttributeNames={"#s": "status"},
+                              ExpressionAttributeValues={":aborted": "ABORTED"})
+        return outcome, events
+    finally:
+        world.repair()
+
+
+def log_messages(world: Sandbox, function: str, since_ms: int) -> list[str]:
+    logs = world.client("logs")
+    group = f"/aws/lambda/{world.function_name(function)}"
+    found: list[str] = []
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms}
+    while True:
+        page = logs.filter_log_events(**kwargs)
+        found += [event["message"] for event in page["events"]]
+        if not page.get("nextToken"):
+            return found
+        kwargs["nextToken"] = page["nextToken"]
+
+
+def started_ms(events: list[dict[str, Any]]) -> int:
+    return int(events[0]["timestamp"].timestamp() * 1000)
+
+
+def test_every_fault_is_catalogued_with_its_root_cause() -> None:
+    assert set(faults.FAULTS) >= {"finder-rule-disabled", "poller-missing-drs-describe",
+                                  "orchestrator-missing-follow-on", "poller-table-env-mismatch",
+                                  "statemachine-choice-drift", "server-launch-failure"}
+    for fault in faults.FAULTS.values():
+        assert fault.summary and fault.root_cause and fault.symptom in ("STUCK", "FAILED")
+    assert len(faults.catalogue()) == len(faults.FAULTS)
+
+
+def test_finder_rule_disabled_means_the_poller_never_runs(world: Sandbox) -> None:
+    outcome, events = run_with(world, "finder-rule-disabled")
+    assert outcome.status == "STUCK"
+    assert outcome.wave_statuses[0] == "POLLING"
+    since = started_ms(events) + 1  # an invocation already running when the rule was disabled may finish
+    assert not [m for m in log_messages(world, "execution-finder", since) if m.startswith("START")]
+    assert not [m for m in log_messages(world, "execution-poller", since) if m.startswith("START")]
+
+
+def test_poller_missing_describe_writes_unknown(world: Sandbox) -> None:
+    outcome, events = run_with(world, "poller-missing-drs-describe")
+    assert outcome.status == "STUCK"
+    assert outcome.wave_statuses[0] == "UNKNOWN"
+    messages = log_messages(world, "execution-poller", started_ms(events))
+    assert any("AccessDeniedException" in m and "drs:DescribeJobs" in m for m in messages)
+
+
+def test_orchestrator_missing_follow_on_fails_every_server(world: Sandbox) -> None:
+    outcome, _ = run_with(world, "orchestrator-missing-follow-on")
+    assert outcome.status == "FAILED"
+    assert outcome.record is not None
+    job_ids = outcome.record["waves"][0]["jobIds"]
+    jobs = world.client("drs").describe_jobs(filters={"jobIDs": job_ids})["items"]
+    assert jobs and all(job["status"] == "COMPLETED" for job in jobs)
+    servers = [server for job in jobs for server in job["participatingServers"]]
+    assert servers and all(server["launchStatus"] == "FAILED" for server in servers)
+
+
+def test_poller_reading_another_environments_table_never_updates_the_wave(world: Sandbox) -> None:
+    outcome, events = run_with(world, "poller-table-env-mismatch")
+    assert outcome.status == "STUCK"
+    assert outcome.wave_statuses[0] == "POLLING"
+    # The poller did run, with the drifted variable: it just looked in the wrong table.
+    starts = [m for m in log_messages(world, "execution-poller", started_ms(events)) if m.startswith("START")]
+    assert starts
+    config = world.client("lambda").get_function_configuration(
+        FunctionName=world.function_name("execution-poller"))
+    assert config["Environment"]["Variables"]["EXECUTION_TABLE"] == world.outputs["ExecutionHistoryTableName"]
+
+
+def test_choice_drift_loops_after_the_wave_completed(world: Sandbox) -> None:
+    outcome, events = run_with(world, "statemachine-choice-drift")
+    assert outcome.status == "STUCK"
+    assert outcome.wave_statuses[0] == "COMPLETED"
+    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    assert entered.count("StartWave") == 1
+    assert entered.count("WaitForWave") >= 3
+    definition = json.loads(world.client("stepfunctions").describe_state_machine(
+        stateMachineArn=world.state_machine_arn)["definition"])
+    assert "Completed" not in json.dumps(definition["States"]["CheckWaveStatus"])  # repaired
+
+
+def test_server_launch_failure_fails_its_wave(world: Sandbox) -> None:
+    outcome, _ = run_with(world, "server-launch-failure")
+    assert outcome.status == "FAILED"
+    assert outcome.wave_statuses[:2] == ["COMPLETED", "FAILED"]
+    assert outcome.record is not None
+    failing = world.plans[0].waves[1].source_server_ids[1]
+    assert any(failing in reason for reason in outcome.record["waves"][1]["failureReasons"])
+
+
+def test_the_world_recovers_once_repaired(world: Sandbox) -> None:
+    outcome = world.run_until_settled(world.start_recovery())
+    assert outcome.status == "SUCCEEDED"
