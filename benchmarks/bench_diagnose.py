@@ -4,8 +4,11 @@ Against `drsdoctor sandbox serve` (a separate process, as a real endpoint would 
   1. diagnose's wall time (the CLI in a subprocess, median of --repeat runs) versus the same facts gathered
      with the `aws` CLI one call at a time: the runbook (every call diagnose made, replayed serially);
   2. the number of API calls diagnose makes versus the distinct calls it needs;
-  3. diagnose on executions with ~100 and ~20,000 history events (a tight Pass/Choice loop): the larger
-     should stay within 1.5x of the smaller, because diagnose reads only the newest events it needs.
+  3. diagnose on executions with 100 and 20,000 history events: the larger should stay within 1.5x of the
+     smaller, because diagnose reads only the newest events it needs. moto's engine runs ~150 events a
+     second (20,000 would take minutes and stall the sandbox), so these two executions are built cheaply: a
+     moto server in this process whose executions carry a polling loop's history of the wanted length, and
+     whose GetExecutionHistory pages (maxResults, reverseOrder, nextToken) the way Step Functions does.
 
     .venv/bin/python benchmarks/bench_diagnose.py [--repeat 3] [--json]
 """
@@ -29,16 +32,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 AWS_CLI = str(Path(PYTHON).with_name("aws"))
 SERVICE_CLI = {"sfn": "stepfunctions", "cloudwatch-logs": "logs", "eventbridge": "events"}
-LOOP = {  # one iteration = Pass entered/exited + Choice entered/exited: four history events
-    "StartAt": "Count",
-    "States": {
-        "Count": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n"},
-                  "Next": "Again"},
-        "Again": {"Type": "Choice", "Default": "Done",
-                  "Choices": [{"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Count"}]},
-        "Done": {"Type": "Succeed"},
-    },
-}
+POLL_LOOP = [("WaitStateEntered", "WaitForWave"), ("WaitStateExited", "WaitForWave"),
+             ("TaskStateEntered", "ReadWaveStatus"), ("TaskScheduled", None), ("TaskStarted", None),
+             ("TaskSucceeded", None), ("TaskStateExited", "ReadWaveStatus"),
+             ("ChoiceStateEntered", "CheckWaveStatus"), ("ChoiceStateExited", "CheckWaveStatus")]
 
 
 def serve() -> tuple[subprocess.Popen[str], dict[str, Any]]:
@@ -98,7 +95,7 @@ def time_cli_diagnose(info: dict[str, Any], credentials: dict[str, str], arn: st
                               env=env, capture_output=True, text=True, timeout=300)
         times.append(time.perf_counter() - started)
         code = done.returncode
-        if code not in (0, 1):
+        if code not in (0, 1, 3):  # 3: the history server has no functions to read, only the history
             raise SystemExit(f"diagnose exited {code}: {done.stderr.strip()}")
     return statistics.median(times), code
 
@@ -130,16 +127,72 @@ def time_runbook(info: dict[str, Any], credentials: dict[str, str], records: lis
     return time.perf_counter() - started, len(distinct)
 
 
-def loop_execution(info: dict[str, Any], credentials: dict[str, str], iterations: int) -> tuple[str, int]:
-    sfn = client(info, "stepfunctions", credentials)
-    name = f"bench-loop-{iterations}"
-    machine = sfn.create_state_machine(name=name, definition=json.dumps(LOOP),
-                                       roleArn=f"arn:aws:iam::{info['state_machine_arn'].split(':')[4]}:role/bench")
-    arn = sfn.start_execution(stateMachineArn=machine["stateMachineArn"],
-                              input=json.dumps({"i": 0, "n": iterations}))["executionArn"]
-    wait_for(sfn, arn, 600)
-    events = sfn.get_execution_history(executionArn=arn, reverseOrder=True, maxResults=1)["events"]
-    return arn, int(events[0]["id"]) if events else 0
+def polling_history(count: int, role_arn: str) -> list[dict[str, Any]]:
+    """An execution stuck in its polling loop for `count` events, as GetExecutionHistory returns them."""
+    import datetime
+
+    start = datetime.datetime(2026, 1, 7, 10, 0, tzinfo=datetime.timezone.utc)
+    events: list[dict[str, Any]] = [{"id": 1, "type": "ExecutionStarted", "timestamp": start,
+                                     "previousEventId": 0,
+                                     "executionStartedEventDetails": {"input": "{}", "roleArn": role_arn}}]
+    for event_id in range(2, count + 1):
+        kind, state = POLL_LOOP[(event_id - 2) % len(POLL_LOOP)]
+        event: dict[str, Any] = {"id": event_id, "type": kind, "previousEventId": event_id - 1,
+                                 "timestamp": start + datetime.timedelta(seconds=event_id * 3)}
+        if state:
+            key = "stateEnteredEventDetails" if kind.endswith("Entered") else "stateExitedEventDetails"
+            event[key] = {"name": state, "output": '{"waveStatus": "UNKNOWN"}'}
+        else:
+            event["taskScheduledEventDetails" if kind == "TaskScheduled" else "taskSucceededEventDetails"
+                  if kind == "TaskSucceeded" else "taskStartedEventDetails"] = {
+                "resource": "invoke", "resourceType": "lambda", "region": "us-east-1"}
+        events.append(event)
+    return events
+
+
+def history_server() -> tuple[Any, str, dict[int, str]]:
+    """A moto server with two executions of 100 and 20,000 events; returns (server, endpoint, arns)."""
+    from moto.core.responses import ActionResult
+    from moto.server import ThreadedMotoServer
+    from moto.stepfunctions import models, responses
+
+    histories: dict[str, list[dict[str, Any]]] = {}
+
+    def history_of(self: Any, role_arn: str) -> list[dict[str, Any]]:
+        if self.execution_arn not in histories:
+            count = int(self.name.rsplit("-", 1)[-1]) if self.name.startswith("bench-history-") else 3
+            histories[self.execution_arn] = polling_history(count, role_arn)
+        return histories[self.execution_arn]
+
+    def paged(self: Any) -> ActionResult:  # Step Functions' paging: maxResults (default 100), reverseOrder
+        events = self.stepfunction_backend.get_execution_history(self._get_param("executionArn"))["events"]
+        if self._get_param("reverseOrder"):
+            events = events[::-1]
+        first, size = int(self._get_param("nextToken") or 0), int(self._get_param("maxResults") or 100)
+        result: dict[str, Any] = {"events": events[first:first + size]}
+        if first + size < len(events):
+            result["nextToken"] = str(first + size)
+        return ActionResult(result)
+
+    models.Execution.get_execution_history = history_of  # type: ignore[method-assign,assignment]
+    responses.StepFunctionResponse.get_execution_history = paged  # type: ignore[method-assign]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    sfn = boto3.client("stepfunctions", region_name="us-east-1", endpoint_url=endpoint,
+                       aws_access_key_id="bench", aws_secret_access_key="bench")
+    definition = json.dumps({"StartAt": "WaitForWave", "States": {
+        "WaitForWave": {"Type": "Wait", "Seconds": 30, "Next": "ReadWaveStatus"},
+        "ReadWaveStatus": {"Type": "Pass", "Next": "CheckWaveStatus"},
+        "CheckWaveStatus": {"Type": "Choice", "Default": "WaitForWave", "Choices": [
+            {"Variable": "$.waveStatus", "StringEquals": "COMPLETED", "Next": "Done"}]},
+        "Done": {"Type": "Succeed"}}})
+    machine = sfn.create_state_machine(name="bench-history", definition=definition,
+                                       roleArn="arn:aws:iam::123456789012:role/bench")["stateMachineArn"]
+    arns = {count: sfn.start_execution(stateMachineArn=machine, name=f"bench-history-{count}")["executionArn"]
+            for count in (100, 20000)}
+    return server, endpoint, arns
 
 
 def main() -> None:
@@ -157,13 +210,18 @@ def main() -> None:
         diagnose_seconds, exit_code = time_cli_diagnose(info, credentials, arn, args.repeat)
         records = calls_of_diagnose(info, credentials, arn)
         runbook_seconds, runbook_calls = time_runbook(info, credentials, records)
-        short_arn, short_events = loop_execution(info, credentials, 25)
-        long_arn, long_events = loop_execution(info, credentials, 5000)
-        short_seconds, _ = time_cli_diagnose(info, credentials, short_arn, args.repeat)
-        long_seconds, _ = time_cli_diagnose(info, credentials, long_arn, args.repeat)
     finally:
         process.terminate()
         process.wait(timeout=60)
+    server, endpoint, arns = history_server()
+    try:
+        bench = {"endpoint_url": endpoint}
+        keys = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+        short_events, long_events = 100, 20000
+        short_seconds, _ = time_cli_diagnose(bench, keys, arns[short_events], args.repeat)
+        long_seconds, _ = time_cli_diagnose(bench, keys, arns[long_events], args.repeat)
+    finally:
+        server.stop()
     figures = {
         "diagnose_seconds": round(diagnose_seconds, 2), "diagnose_exit_code": exit_code,
         "runbook_seconds": round(runbook_seconds, 2), "runbook_calls": runbook_calls,

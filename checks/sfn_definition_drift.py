@@ -34,7 +34,7 @@ _REF = "<ref>"
        title="The deployed state machine definition matches the working reference and its template",
        remediation="Redeploy {state_machine} from the known-good template "
                    "(`drsdoctor diff-stacks {baseline} {stack}` lists every change)",
-       reads=("state_machine", "stack"))
+       reads=("state_machine",))  # the stack is optional: without it the reference still compares
 def definition_drift(snap: Snapshot) -> Iterator[Finding]:
     machine = snap.state_machine
     if machine is None or not machine.definition:
@@ -49,6 +49,9 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         return
     stack_name = snap.stack.name if snap.stack else "STACK"
     baselines = [("reference", _reference_definition()), ("its stack's template", _stack_definition(snap))]
+    unread = snap.missing("stack")
+    if unread is not None and (snap.stack is None or not snap.stack.template):
+        yield error(machine.arn, f"its stack's template could not be read: {unread.describe()}")
     compared = False
     for label, expected in baselines:
         if expected is None:

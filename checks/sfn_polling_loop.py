@@ -1,8 +1,10 @@
-"""SFN002: a running execution is not going round its polling loop with nothing changing.
+"""SFN002: a running execution is not going round its polling loop with its status stuck.
 
 The loop's states come from the definition's cycles (drsdoctor.asl) where it parses, else from the
-history (states entered again and again). The value that never changes is found by comparing the
-outputs of the loop's states iteration by iteration: a status field stuck at UNKNOWN says it all.
+history (states entered again and again). The loop's state outputs are compared iteration by
+iteration: a status that has stayed the same for the last rounds is stuck when it says nothing
+(UNKNOWN), when it is finished yet the loop goes on (the Choice does not act on it), or when an
+in-progress status outlasts a wave's timeout.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from drsdoctor.checks._common import ago, clock
@@ -24,16 +28,28 @@ from drsdoctor.checkapi import (
     now_of,
     passed,
     skip,
-    warn,
 )
 from drsdoctor.snapshot import HistoryEvent, Snapshot
 
 MIN_ITERATIONS = 5  # fewer rounds than this is a wave still launching, not a stuck loop
+UNKNOWN = {"UNKNOWN", "", None}
+FINISHED = {"COMPLETED", "SUCCEEDED", "FAILED", "LAUNCHED", "CANCELLED"}
+DEFAULT_WAVE_TIMEOUT = timedelta(minutes=60)  # when the orchestration sets no WAVE_TIMEOUT_MINUTES
+
+
+@dataclass
+class Streak:
+    """A status field of the loop's outputs and how long it has kept its latest value."""
+
+    path: str
+    value: Any
+    rounds: int
+    since: datetime
 
 
 @check(id="SFN002", service="states", severity=CRITICAL, layer=SYMPTOM, plan_step="transitions",
-       title="A running execution is not looping with nothing changing",
-       remediation="Find why {value} never changes: see the mechanism and cause findings below",
+       title="A running execution is not looping with its status stuck",
+       remediation="Find why {value} does not move the execution on: see the mechanism and cause findings",
        reads=("execution", "history"))
 def polling_loop(snap: Snapshot) -> Iterator[Finding]:
     execution, history = snap.execution, snap.history
@@ -45,31 +61,54 @@ def polling_loop(snap: Snapshot) -> Iterator[Finding]:
         return
     events = history.oldest_first()
     loop = _loop_states(snap, events)
-    entries = [event for event in events if event.type.endswith("StateEntered") and event.state_name in loop]
-    head = next((name for name in _order(entries) if name in loop), None)
-    iterations = sum(1 for event in entries if event.state_name == head)
-    if head is None or iterations < MIN_ITERATIONS:
+    entries = [e for e in events if e.type.endswith("StateEntered") and e.state_name in loop]
+    order = _order(entries)
+    iterations = sum(1 for event in entries if order and event.state_name == order[0])
+    if iterations < MIN_ITERATIONS:
         yield passed(execution.arn, f"no state repeated {MIN_ITERATIONS} times or more")
         return
     since = entries[0].timestamp
-    states = " -> ".join(_order(entries))
-    looping = f"{states} ({iterations} iterations since {clock(since)}, {ago(now_of(snap), since)})"
+    looping = (f"{' -> '.join(order)} ({iterations} iterations since {clock(since)}, "
+               f"{ago(now_of(snap), since)})")
     partial = [] if history.complete else ["only the newest events were read: the loop may be older"]
-    frozen, moving = _values(events, loop)
-    if frozen:
-        path, value = frozen[0]
-        yield fail(execution.arn, f"the execution loops {looping} and {path} stays {json.dumps(value)}",
-                   evidence=[f"{p} = {json.dumps(v)} in every iteration" for p, v in frozen[:5]] + partial,
-                   shows=EXECUTION_STUCK, fix={"value": path})
-    elif moving:
-        yield passed(execution.arn, f"the execution polls {looping} and {moving[0]} changes")
-    else:
-        yield warn(execution.arn, f"the execution loops {looping}", evidence=partial, shows=EXECUTION_STUCK,
-                   fix={"value": "the wave status"})
+    streaks = _streaks(events, loop)
+    stuck = [(streak, why) for streak in streaks if (why := _stuck(streak, snap))]
+    if stuck:
+        streak, why = stuck[0]
+        yield fail(execution.arn, f"the execution loops {looping}; {streak.path} has stayed "
+                                  f"{json.dumps(streak.value)} for {streak.rounds} rounds since "
+                                  f"{clock(streak.since)}: {why}",
+                   evidence=[f"{s.path} = {json.dumps(s.value)} for the last {s.rounds} rounds"
+                             for s, _ in stuck] + partial, shows=EXECUTION_STUCK, fix={"value": streak.path})
+        return
+    moving = ", ".join(f"{s.path}={json.dumps(s.value)}" for s in streaks[:2]) or "no status field"
+    yield passed(execution.arn, f"the execution polls {looping}; now {moving}")
+
+
+def _stuck(streak: Streak, snap: Snapshot) -> str | None:
+    if streak.rounds < MIN_ITERATIONS:
+        return None
+    value = streak.value.upper() if isinstance(streak.value, str) else streak.value
+    if value in UNKNOWN:
+        return "the poller never learns the wave's status"
+    if value in FINISHED:
+        return "the wave is finished but the loop does not act on it"
+    if now_of(snap) - streak.since > _wave_timeout(snap):
+        return f"longer than a wave may take ({int(_wave_timeout(snap).total_seconds() // 60)} minutes)"
+    return None
+
+
+def _wave_timeout(snap: Snapshot) -> timedelta:
+    for function in snap.functions_of_kind("orchestration"):
+        value = function.environment.get("WAVE_TIMEOUT_MINUTES", "")
+        if value.isdigit() and int(value) > 0:
+            return timedelta(minutes=int(value))
+    return DEFAULT_WAVE_TIMEOUT
 
 
 def _loop_states(snap: Snapshot, events: list[HistoryEvent]) -> set[str]:
     entered = Counter(e.state_name for e in events if e.type.endswith("StateEntered") and e.state_name)
+    repeated = {name for name, count in entered.items() if count >= MIN_ITERATIONS}
     definition = snap.state_machine.definition if snap.state_machine else ""
     try:
         from drsdoctor.asl import parse_definition
@@ -77,7 +116,6 @@ def _loop_states(snap: Snapshot, events: list[HistoryEvent]) -> set[str]:
         cycles = parse_definition(definition).find_cycles() if definition else []
     except Exception:  # an unparseable definition: the history alone still shows the loop
         cycles = []
-    repeated = {name for name, count in entered.items() if count >= MIN_ITERATIONS}
     # a cycle of the graph may hold the wave loop around the polling loop: keep what really repeated
     for cycle in cycles:
         if repeated & set(cycle):
@@ -86,16 +124,12 @@ def _loop_states(snap: Snapshot, events: list[HistoryEvent]) -> set[str]:
 
 
 def _order(entries: list[HistoryEvent]) -> list[str]:
-    seen: list[str] = []
-    for event in entries:
-        if event.state_name and event.state_name not in seen:
-            seen.append(event.state_name)
-    return seen
+    return list(dict.fromkeys(event.state_name for event in entries if event.state_name))
 
 
-def _values(events: list[HistoryEvent], loop: set[str]) -> tuple[list[tuple[str, Any]], list[str]]:
-    """Output fields of the loop's states: those equal in every iteration, and those that change."""
-    seen: dict[str, list[Any]] = {}
+def _streaks(events: list[HistoryEvent], loop: set[str]) -> list[Streak]:
+    """For each status-like output field of the loop's states: its latest value and how long it has held."""
+    streaks: dict[tuple[str, str], Streak] = {}  # per state, so one round counts once
     for event in events:
         if not (event.type.endswith("StateExited") and event.state_name in loop):
             continue
@@ -103,16 +137,19 @@ def _values(events: list[HistoryEvent], loop: set[str]) -> tuple[list[tuple[str,
             output = json.loads(event.details.get("output") or "null")
         except ValueError:
             continue
-        for path, value in _flatten(output, f"$.{event.state_name}" if not isinstance(output, dict) else "$"):
-            seen.setdefault(path, []).append(value)
-    frozen = [(path, values[0]) for path, values in seen.items()
-              if len(values) >= MIN_ITERATIONS and all(v == values[0] for v in values)]
-    moving = [path for path, values in seen.items()
-              if len({json.dumps(v, sort_keys=True) for v in values}) > 1]
-    # status-like fields explain a loop; identifiers (executionId, waveNumber) never change and say nothing
-    frozen = [item for item in frozen if "status" in item[0].lower()]
-    moving = sorted(moving, key=lambda path: "status" not in path.lower())
-    return frozen, moving
+        for path, value in _flatten(output, "$"):
+            if "status" not in path.lower():  # identifiers never change and say nothing
+                continue
+            key = (event.state_name or "", path)
+            known = streaks.get(key)
+            if known is not None and known.value == value:
+                known.rounds += 1
+            else:
+                streaks[key] = Streak(path, value, 1, event.timestamp)
+    longest: dict[str, Streak] = {}
+    for streak in sorted(streaks.values(), key=lambda streak: -streak.rounds):
+        longest.setdefault(streak.path, streak)
+    return list(longest.values())
 
 
 def _flatten(value: Any, prefix: str) -> Iterator[tuple[str, Any]]:

@@ -59,6 +59,8 @@ def parse_context(pairs: tuple[str, ...]) -> dict[str, str | list[str]]:
 @click.option("--template", "template_file", type=click.Path(dir_okay=False),
               help="CloudFormation template holding the role (with --role).")
 @click.option("--role", "role_logical_id", help="Logical id of the AWS::IAM::Role in --template.")
+@click.option("--parameter", "parameter_pairs", multiple=True, metavar="NAME=VALUE",
+              help="Template parameter or pseudo parameter (AWS::AccountId=...) for --template.")
 @click.option("--principal-arn", help="Caller ARN matched against resource policies' Principal.")
 @aws_options
 @output_options("text", "json")
@@ -67,7 +69,7 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
                      resource_files: tuple[str, ...], session_file: str | None, actions: tuple[str, ...],
                      role_kind: str | None, resource: str, context_pairs: tuple[str, ...],
                      role_arn: str | None, template_file: str | None, role_logical_id: str | None,
-                     principal_arn: str | None,
+                     parameter_pairs: tuple[str, ...], principal_arn: str | None,
                      region: str | None, profile: str | None, endpoint_url: str | None,
                      output_format: str, output_path: str | None, verbose: int) -> None:
     """Decide actions against policies as AWS would: allowed, explicitDeny or implicitDeny.
@@ -103,7 +105,14 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
         iam_client = session.client("iam", region or "us-east-1")
         principal = load_role(iam_client, role_arn)
     elif template_file and role_logical_id:
-        principal = load_role_from_template(template_file, role_logical_id)
+        parameters = {}
+        for pair in parameter_pairs:
+            name, sep, value = pair.partition("=")
+            if not sep or not name.strip():
+                raise InputError(f"--parameter {pair!r} must be NAME=VALUE "
+                                 "(e.g. AWS::AccountId=111122223333)")
+            parameters[name.strip()] = value
+        principal = load_role_from_template(template_file, role_logical_id, parameters)
     else:
         principal = Principal(arn=principal_arn or "", name="policies", policies=PolicySet(), source="files")
     extra = PolicySet(

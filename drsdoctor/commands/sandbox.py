@@ -1,7 +1,8 @@
 """`drsdoctor sandbox serve`: the sandbox world as a server on 127.0.0.1 for any AWS client.
 
-Prints one JSON line (endpoint_url, region, state_machine_arn, plans, start_input, drs_endpoint_url, clock_url)
-and serves, its clock running, until SIGINT or SIGTERM, which stop it and every worker process it started.
+Prints one JSON line (endpoint_url, region, state_machine_arn, plans, start_input, drs_endpoint_url,
+clock_url) and serves, its clock running, until SIGINT or SIGTERM, which stop it and every worker process it
+started.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import click
 
 from drsdoctor.commands.options import common_options
 
-SERVE_LEAD = datetime.timedelta(days=3)  # room for hours of fast simulated time before it meets the wall clock
+# Room for hours of fast simulated time before the clock meets the wall clock.
+SERVE_LEAD = datetime.timedelta(days=3)
 
 
 @click.group()

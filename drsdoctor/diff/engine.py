@@ -10,6 +10,7 @@ from typing import Any
 from drsdoctor.diff.differs import CATEGORY_OF_TYPE, VITAL_TYPES, change, diff_properties
 from drsdoctor.diff.iam_diff import PolicyDocs, diff_role_permissions
 from drsdoctor.diff.model import Change, DiffResult, Resource, Side
+from drsdoctor.diff.secrets import shown
 from drsdoctor.diff.sides import Source, build_side
 
 GENERIC_WORDS = {
@@ -41,7 +42,7 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
     changes += _outputs(a, b)
     pairs, renames = match_resources(a.resources, b.resources)
     b_resources = _renamed(b.resources, renames) if renames else b.resources
-    for old_id, new_id in sorted(renames.items()):
+    for new_id, old_id in sorted(renames.items()):
         resource = b.resources[new_id]
         changes.append(
             Change(
@@ -86,6 +87,7 @@ def _parameters(a: Side, b: Side) -> list[Change]:
             continue  # the environment's own name differs by design
         before, after = a.parameters.get(key), b.parameters.get(key)
         if before != after:
+            before, after = shown(key, before), shown(key, after)
             risk = "medium" if before is not None and after is not None else "low"
             changes.append(
                 change(

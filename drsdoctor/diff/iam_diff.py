@@ -81,51 +81,38 @@ def diff_role_permissions(role: str, role_type: str, before: PolicyDocs, after: 
     old, new = statements_of(before), statements_of(after)
     if old.keys() == new.keys():
         return []
-    changes = []
-    for key in sorted(old.keys() - new.keys()):
-        name, statement = old[key]
-        broadens = statement.get("Effect") == "Deny"
-        changes.append(
-            Change(
-                role,
-                role_type,
-                "removed",
-                "iam",
-                f"Policies.{name}.Statement",
-                dict(statement),
-                None,
-                "medium",
-                f"{role}: statement removed: {describe_statement(statement)}"
-                + (" (broadening: a Deny is gone)" if broadens else ""),
-            )
-        )
-    for key in sorted(new.keys() - old.keys()):
-        name, statement = new[key]
-        broadens = statement.get("Effect") == "Allow" and _is_broad(statement)
-        changes.append(
-            Change(
-                role,
-                role_type,
-                "added",
-                "iam",
-                f"Policies.{name}.Statement",
-                None,
-                dict(statement),
-                "medium",
-                f"{role}: statement added: {describe_statement(statement)}"
-                + (" (broadening)" if broadens else ""),
-            )
-        )
     # only actions a changed statement covers can change: the rest need no evaluation
     touched: set[str] = set()
     for key in old.keys() ^ new.keys():
         touched |= _covered_actions((old.get(key) or new[key])[1])
-    changes.extend(
-        _effective_changes(
-            role, role_type, [s for _, s in old.values()], [s for _, s in new.values()], touched
-        )
+    effective = _effective_changes(
+        role, role_type, [s for _, s in old.values()], [s for _, s in new.values()], touched
     )
+    gains = any(c.kind == "added" for c in effective)
+    changes = []
+    for key in sorted(old.keys() - new.keys()):
+        name, statement = old[key]
+        note = " (broadening: a Deny is gone)" if statement.get("Effect") == "Deny" and gains else ""
+        changes.append(_statement_change(role, role_type, "removed", name, statement, note))
+    for key in sorted(new.keys() - old.keys()):
+        name, statement = new[key]
+        # a broad statement that replaces one as broad grants nothing new: only real gains are flagged
+        note = (
+            " (broadening)" if statement.get("Effect") == "Allow" and _is_broad(statement) and gains else ""
+        )
+        changes.append(_statement_change(role, role_type, "added", name, statement, note))
+    changes.extend(effective)
     return changes
+
+
+def _statement_change(
+    role: str, role_type: str, kind: str, policy: str, statement: Mapping[str, Any], note: str
+) -> Change:
+    before, after = (dict(statement), None) if kind == "removed" else (None, dict(statement))
+    summary = f"{role}: statement {kind}: {describe_statement(statement)}{note}"
+    return Change(
+        role, role_type, kind, "iam", f"Policies.{policy}.Statement", before, after, "medium", summary
+    )
 
 
 def _is_broad(statement: Mapping[str, Any]) -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from drsdoctor.diff.secrets import shown
+
 SCHEMA = "drsdoctor.diff/1"
 RISKS = ("high", "medium", "low")
 CATEGORIES = ("iam", "statemachine", "env", "rule", "table", "function", "parameter", "output", "other")
@@ -50,7 +52,7 @@ class Side:
             "label": self.label,
             "kind": self.kind,
             "stack": self.stack_name,
-            "parameters": {k: v for k, v in sorted(self.parameters.items())},
+            "parameters": {k: shown(k, v) for k, v in sorted(self.parameters.items())},
         }
 
 

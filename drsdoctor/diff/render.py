@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Iterable
 from typing import Any
 
@@ -55,13 +56,16 @@ def statement_rows(result: DiffResult) -> list[tuple[str, str, str, str, str, st
     return rows
 
 
-def render_text(result: DiffResult, long: bool = False, color: bool = False, width: int = 110) -> str:
+def render_text(result: DiffResult, long: bool = False, color: bool = False, width: int | None = None) -> str:
     """Rain-style: one block per resource, + added, - removed, ~ changed; equal parts hidden unless long."""
+    from rich import box
     from rich.console import Console
     from rich.markup import escape
     from rich.table import Table
 
     buffer = io.StringIO()
+    if width is None:  # a terminal's own width; files and pipes get a fixed one
+        width = shutil.get_terminal_size((110, 24)).columns if color else 110
     console = Console(
         file=buffer,
         force_terminal=color,
@@ -105,7 +109,13 @@ def render_text(result: DiffResult, long: bool = False, color: bool = False, wid
     rows = statement_rows(result)
     if rows:
         console.print()
-        table = Table(title="IAM statement changes", title_justify="left", show_lines=True)
+        # box-drawing characters are for terminals; files and pipes get plain ASCII
+        table = Table(
+            title="IAM statement changes",
+            title_justify="left",
+            show_lines=True,
+            box=box.HEAVY_HEAD if color else box.ASCII,
+        )
         for column in ("", "Role", "Effect", "Action", "Resource", "Condition"):
             table.add_column(column)
         for marker, *cells in rows:

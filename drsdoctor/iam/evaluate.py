@@ -10,6 +10,7 @@ https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-l
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -41,7 +42,21 @@ class Request:
         return normal
 
 
-_MEMOS_PER_ROLE = 256
+_SITUATIONS: dict[tuple[Any, ...], int] = {}  # (resource, caller, context) -> a never-reused number
+_NEXT_SITUATION = itertools.count(1)
+_REMEMBERED_PER_STATEMENT = 64
+
+
+def _situation(resource: str, principal: str | None, context: dict[str, list[str]]) -> int:
+    """A small number standing for one (resource, caller, context): cheap to hash on every lookup."""
+    key = (resource, principal, tuple(sorted((k, tuple(v)) for k, v in context.items())))
+    number = _SITUATIONS.get(key)
+    if number is None:
+        if len(_SITUATIONS) >= 4096:
+            _SITUATIONS.clear()  # numbers are never reused, so forgetting one only costs a recompute
+        number = _SITUATIONS[key] = next(_NEXT_SITUATION)
+    return number
+
 GROUPS = ("identity", "resource", "boundary", "session", "scps")
 _IDENTITY, _RESOURCE, _BOUNDARY, _SESSION, _SCPS = range(5)
 
@@ -55,22 +70,24 @@ class PolicySet:
     boundary: Policy | None = None
     scps: list[Policy] = field(default_factory=list)
     session: Policy | None = None
-    # (resource, caller, context) -> which statements hold: a statement's verdict depends on nothing
-    # else, so the sandbox authorising call after call for one role works each statement out once
-    _memos: dict[Any, dict[Any, Any]] = field(default_factory=dict, repr=False, compare=False)
     # action -> (group, statement) pairs that name it, for the policies as they were when planned
     _plans: dict[str, tuple[tuple[int, Statement], ...]] = field(default_factory=dict, repr=False,
                                                                 compare=False)
-    _planned_for: tuple[int, ...] = field(default=(), repr=False, compare=False)
+    _planned_for: tuple[Policy, ...] = field(default=(), repr=False, compare=False)
 
     def groups(self) -> list[list[Policy]]:
         """The policies by group, in GROUPS order."""
         return [self.identity, self.resource, [self.boundary] if self.boundary else [],
                 [self.session] if self.session else [], self.scps]
 
-    def plan(self, action: str, lowered: str) -> tuple[tuple[int, Statement], ...]:
+    def fingerprint(self) -> tuple[Policy, ...]:
+        """The policies themselves (compared by identity): a plan holds them, so none is reused."""
+        return tuple(policy for group in self.groups() for policy in group)
+
+    def plan(self, action: str, lowered: str,
+             fingerprint: tuple[Policy, ...] | None = None) -> tuple[tuple[int, Statement], ...]:
         """Every statement naming the action, tagged with its group; replanned if the policies changed."""
-        fingerprint = tuple(id(policy) for group in self.groups() for policy in group)
+        fingerprint = fingerprint or self.fingerprint()
         if fingerprint != self._planned_for:
             self._plans.clear()
             self._planned_for = fingerprint
@@ -81,15 +98,6 @@ class PolicySet:
                 for statement in policy.statements_for(action, lowered))
         return found
 
-    def memo_for(self, resource: str, principal: str | None,
-                 context: dict[str, list[str]]) -> dict[Any, Any]:
-        key = (resource, principal, tuple(sorted((k, tuple(v)) for k, v in context.items())))
-        memo = self._memos.get(key)
-        if memo is None:
-            if len(self._memos) >= _MEMOS_PER_ROLE:
-                self._memos.clear()
-            memo = self._memos[key] = {}
-        return memo
 
     def all_policies(self) -> list[Policy]:
         extra = [p for p in (self.boundary, self.session) if p is not None]
@@ -182,11 +190,12 @@ class _Evaluation:
                  principal: str | None) -> None:
         self.policies, self.resource, self.context, self.principal = policies, resource, context, principal
         present = [bool(group) for group in policies.groups()]
+        self.fingerprint = policies.fingerprint()
         self.guards = [index for index in (_BOUNDARY, _SESSION, _SCPS) if present[index]]
         self.has_boundary, self.has_scps = present[_BOUNDARY], present[_SCPS]
-        # statement -> (holds, missed context keys, is an Allow)
-        self.memo: dict[Statement, tuple[bool, dict[str, None], bool]] = policies.memo_for(
-            resource, principal, context)
+        # a statement's verdict depends on nothing but the situation, so it is remembered on the
+        # statement: the sandbox authorising call after call for one role works each out once
+        self.situation = _situation(resource, principal, context)
         self.matched: dict[Statement, MatchedStatement] = {}
 
     def _holds(self, statement: Statement) -> tuple[bool, dict[str, None], bool]:
@@ -197,7 +206,12 @@ class _Evaluation:
             holds = statement.resource_test(self.resource, context) and (
                 (statement.principals is None and statement.not_principals is None)
                 or _principal_applies(statement, self.principal))
-            if holds:
+            if not holds:
+                # a resource variable without a value is why the resource did not match
+                for key, lower in statement.resource_variable_keys:
+                    if lower not in context:
+                        missing[key] = None
+            else:
                 for key, lower in statement.context_keys_lower:
                     if lower not in context:
                         missing[key] = None
@@ -209,7 +223,11 @@ class _Evaluation:
             # AWS: a variable whose key is absent makes the element not match
             holds = False
             missing[unknown.key] = None
-        self.memo[statement] = result = (holds, missing, statement.effect == "Allow")
+        result = (holds, missing, statement.effect == "Allow")
+        remembered = statement.remembered
+        if len(remembered) >= _REMEMBERED_PER_STATEMENT:
+            remembered.clear()
+        remembered[self.situation] = result
         return result
 
     def _match(self, statements: list[Statement]) -> list[MatchedStatement]:
@@ -219,11 +237,11 @@ class _Evaluation:
     def decide(self, action: str) -> Decision:
         if ":" not in action:
             raise InputError(f"{action!r} is not an action (service:Action)")
-        memo, holds, missing = self.memo, self._holds, dict[str, None]()
+        situation, holds, missing = self.situation, self._holds, dict[str, None]()
         allows: list[list[Statement]] = [[], [], [], [], []]
         denies: list[Statement] = []
-        for group, statement in self.policies.plan(action, action.lower()):
-            known = memo.get(statement) or holds(statement)
+        for group, statement in self.policies.plan(action, action.lower(), self.fingerprint):
+            known = statement.remembered.get(situation) or holds(statement)
             if known[1]:
                 missing.update(known[1])
             if known[0]:

@@ -39,6 +39,16 @@ def variable_keys(text: str) -> list[str]:
     return keys
 
 
+def required_keys(text: str) -> tuple[str, ...]:
+    """Lower-cased context keys a string's variables need (those without a default value)."""
+    keys = []
+    for match in _VARIABLE.finditer(text):
+        key, default = _split_default(match.group(1))
+        if key not in _ESCAPES and default is None:
+            keys.append(key.lower())
+    return tuple(keys)
+
+
 def _split_default(body: str) -> tuple[str, str | None]:
     # IAM allows a default value: ${aws:username, 'nobody'}
     if "," in body:

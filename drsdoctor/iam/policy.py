@@ -22,6 +22,7 @@ from drsdoctor.iam.matching import (
     compile_any_glob,
     has_variables,
     is_glob,
+    required_keys,
     substitute,
     variable_keys,
 )
@@ -92,6 +93,8 @@ class Statement:
     conditions: tuple[ConditionTest, ...]
     line: int | None = None
     column: int | None = None
+    # situation number -> (holds, missed context keys, is an Allow), kept by the evaluator
+    remembered: dict[int, Any] = field(default_factory=dict, repr=False)
 
     @property
     def label(self) -> str:
@@ -122,10 +125,14 @@ class Statement:
         exact = frozenset(p for p in static if not is_glob(p))
         globs = [p for p in static if is_glob(p)]
 
+        needs = [(pattern, required_keys(pattern)) for pattern in dynamic]
+
         def test(resource: str, context: Mapping[str, list[str]]) -> bool:
             if resource in exact or any(arn_match(p, resource) for p in globs):
                 return not negate
-            for pattern in dynamic:
+            for pattern, keys in needs:
+                if not negate and not all(key in context for key in keys):
+                    continue  # cannot match; the statement's context_keys report what is missing
                 if arn_match(substitute(pattern, context, as_pattern=True), resource):
                     return not negate
             return negate
@@ -143,6 +150,14 @@ class Statement:
                 for value in test.values:
                     keys += variable_keys(value)
         return tuple(keys)
+
+    @cached_property
+    def resource_variable_keys(self) -> tuple[tuple[str, str], ...]:
+        """(key, lower-cased key) of the variables in Resource/NotResource."""
+        if not self.policy.policy_variables:
+            return ()
+        patterns = (self.resources or ()) + (self.not_resources or ())
+        return tuple((key, key.lower()) for pattern in patterns for key in variable_keys(pattern))
 
     @cached_property
     def context_keys_lower(self) -> tuple[tuple[str, str], ...]:
@@ -202,13 +217,14 @@ def clear_parse_cache() -> None:
 
 
 def parse_policy(document: str | Mapping[str, Any], name: str = "policy", kind: str = "identity",
-                 source_type: str = "IAM Policy") -> Policy:
+                 source_type: str | None = None) -> Policy:
     """Parse a policy document (JSON text or a mapping); raises PolicyError naming what is wrong.
 
     `source_type` is SimulatePrincipalPolicy's SourcePolicyType (role, user-managed, aws-managed...).
     """
     if kind not in KINDS:
         raise InputError(f"unknown policy kind {kind!r} (one of {', '.join(KINDS)})")
+    source_type = source_type or ("resource" if kind == "resource" else "IAM Policy")
     try:
         text = document if isinstance(document, str) else json.dumps(document, sort_keys=True)
     except (TypeError, ValueError):  # not JSON-shaped: parse it (and fail) without caching
@@ -236,7 +252,7 @@ def _parse(document: Any, name: str, kind: str, source_type: str) -> Policy:
         raise PolicyError(name, "a policy document must be a JSON object")
     unknown = set(parsed) - {"Version", "Id", "Statement"}
     if unknown:
-        raise PolicyError(name, f"unknown top-level element {sorted(unknown)[0]!r}")
+        raise PolicyError(name, f"unknown top-level element {sorted(map(str, unknown))[0]!r}")
     version = parsed.get("Version")
     if version is not None and version not in VERSIONS:
         raise PolicyError(name, f"Version must be one of {', '.join(VERSIONS)}, not {version!r}",
@@ -284,7 +300,7 @@ def _parse_statement(policy: Policy, index: int, raw: Any) -> Statement:
 
     unknown = set(raw) - _STATEMENT_FIELDS
     if unknown:
-        name = sorted(unknown)[0]
+        name = sorted(map(str, unknown))[0]
         raise fail(f"unknown element {name!r}", name)
     effect = raw.get("Effect")
     if effect not in ("Allow", "Deny"):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import zipfile
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 TEMPLATE_FILE = "template.yaml"
@@ -64,7 +65,7 @@ def build_code_zip() -> bytes:
     return buffer.getvalue()
 
 
-def export(directory: Any, force: bool = False) -> list[Any]:
+def export(directory: str | Path, force: bool = False) -> list[Path]:
     """Write the deployable set into directory; see drsdoctor.reference.exporter."""
     from drsdoctor.reference.exporter import export as write_all
 

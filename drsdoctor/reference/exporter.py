@@ -36,8 +36,14 @@ aws cloudformation deploy --template-file template.yaml --stack-name "$STACK" \\
 Optional parameter overrides: `PollIntervalSeconds` ({poll}), `MaxPollIntervalSeconds` ({max_poll}),
 `WaveTimeoutMinutes` ({timeout}), `DrsRegion` (empty: the stack's region).
 
-Lambda caches code by key: after changing the zip, upload it under a new key and redeploy with that
-`CodeKey`, or the functions keep the old code.
+CloudFormation updates the functions' code only when `CodeBucket` or `CodeKey` changes: upload a
+changed zip under a new key and deploy with that `CodeKey`.
+
+The three tables are kept when the stack is deleted (plans and recovery history are data): delete
+them yourself before creating a stack with the same `EnvironmentName` again.
+
+Prerequisites: DRS is initialised in the region (so the role
+`service-role/AWSElasticDisasterRecoveryRecoveryInstanceRole` exists) and your source servers replicate.
 
 Load your protection groups and recovery plans into
 `drs-orchestrator-$ENVIRONMENT-protection-groups` and `drs-orchestrator-$ENVIRONMENT-recovery-plans`

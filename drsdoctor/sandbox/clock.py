@@ -1,11 +1,12 @@
-"""The sandbox's one virtual clock: schedule rules, DRS job lifecycles and Step Functions Wait states run on it.
+"""The sandbox's one virtual clock: schedule rules, DRS job lifecycles and Step Functions Wait states run on
+it.
 
-Simulated time starts at the wall time of creation and moves only forward: `advance(seconds)` moves it at once
-(tests), `run(speed)` moves it in a background thread `speed` times faster than the wall clock (demo, serve), but
-never past the wall clock: a world started in the past catches up with now and then runs at real speed.
-Anything waiting for a simulated instant uses `wait_until`, which wakes as soon as the clock passes it.
-While something holds the clock (`with clock.hold():`, e.g. a function invocation in flight) the flow pauses,
-so work takes no simulated time and a loaded machine cannot make a healthy wave look stuck.
+Simulated time starts at the wall time of creation and moves only forward: `advance(seconds)` moves it at
+once (tests), `run(speed)` moves it in a background thread `speed` times faster than the wall clock (demo,
+serve), but never past the wall clock: a world started in the past catches up with now and then runs at real
+speed. Anything waiting for a simulated instant uses `wait_until`, which wakes as soon as the clock passes
+it. While something holds the clock (`with clock.hold():`, e.g. a function invocation in flight) the flow
+pauses, so work takes no simulated time and a loaded machine cannot make a healthy wave look stuck.
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ class Clock:
             release()
 
     def hold_open(self) -> Callable[[], None]:
-        """Pause the flow until the returned function is called (once); for work that ends in another thread."""
+        """Pause the flow until the returned function is called; for work that ends in another thread."""
         with self._changed:
             self._holds += 1
         released = threading.Event()
@@ -83,7 +84,7 @@ class Clock:
 
     def wait_until(self, instant: datetime.datetime, cancelled: Callable[[], bool] = lambda: False,
                    real_timeout: float | None = None) -> bool:
-        """Block until simulated time reaches `instant`; False if cancelled or the real timeout passed first."""
+        """Block until simulated time reaches `instant`; False if cancelled or the real timeout ran out."""
         deadline = None if real_timeout is None else time.monotonic() + real_timeout
         with self._changed:
             while self._now < instant:

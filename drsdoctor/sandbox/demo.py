@@ -81,12 +81,14 @@ class ProgressDisplay:
             self._status = None
 
 
-def run_demo(fault: str | None = None, report: Report | None = None, speed: float | None = None) -> DemoResult:
+def run_demo(fault: str | None = None, report: Report | None = None,
+             speed: float | None = None) -> DemoResult:
     """Deploy, break (unless fault is None or "none"), run the first plan; the world stays up."""
     say = report or (lambda _message: None)
     fault = None if fault in (None, "none") else fault
     started = time.monotonic()
-    say("deploying the reference orchestrator into the sandbox" + (f" and injecting {fault}" if fault else ""))
+    injecting = f" and injecting {fault}" if fault else ""
+    say(f"deploying the reference orchestrator into the sandbox{injecting}")
     options: dict[str, Any] = {"speed": speed} if speed else {}
     world = Sandbox.start(fault=fault, **options)
     try:

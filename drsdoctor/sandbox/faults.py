@@ -1,8 +1,9 @@
 """The fault catalogue: drift that breaks a working orchestrator, injected through the public AWS APIs.
 
 Each fault has a name (a public contract: `demo --fault NAME`, `sandbox serve --fault NAME`), a one-line
-summary, the root cause in an operator's words (what diagnose should name), `inject(world)` and `repair(world)`
-(the fix, also through the APIs, so tests can share one world and the demo can show the remedy).
+summary, the root cause in an operator's words (what diagnose should name), `inject(world)` and
+`repair(world)` (the fix, also through the APIs, so tests can share one world and the demo can show the
+remedy).
 """
 
 from __future__ import annotations
@@ -89,7 +90,7 @@ def _enable_finder_rule(world: Sandbox) -> None:
 
 
 def _poller_env_mismatch(world: Sandbox) -> None:
-    """The poller reads the archive environment's table (which exists, so nothing errors: it just finds nothing)."""
+    """The poller reads the archive environment's table: it exists, so nothing errors; it finds nothing."""
     other = f"drs-orchestrator-{OTHER_ENVIRONMENT}-execution-history"
     dynamodb = world.client("dynamodb")
     if other not in dynamodb.list_tables()["TableNames"]:

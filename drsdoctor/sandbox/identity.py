@@ -36,7 +36,8 @@ class SandboxIdentity:
         """The role (or user) behind an access key; any other key is the account's root, as moto treats it."""
         from moto.sts.models import sts_backends
 
-        assumed = sts_backends[self.account_id][self.partition].get_assumed_role_from_access_key(access_key_id)
+        sts = sts_backends[self.account_id][self.partition]
+        assumed = sts.get_assumed_role_from_access_key(access_key_id)
         if assumed is not None:
             return str(assumed.role_arn)
         from moto.iam.models import iam_backends

@@ -1,16 +1,18 @@
 """Every change the sandbox makes to moto's behaviour, in one place (moto 5.2.5).
 
 1. Configuration: Step Functions definitions really execute; Lambda runs without Docker.
-2. State machines deployed by CloudFormation land in the executing Step Functions backend (moto's CloudFormation
-   otherwise writes them to the non-executing one, where StartExecution cannot run them).
-3. Lambda invocations (moto's `LambdaSimpleBackend.invoke`, the one seam without Docker) run the function's own
-   code in the sandbox's FunctionRuntime.
+2. State machines deployed by CloudFormation land in the executing Step Functions backend (moto's
+   CloudFormation otherwise writes them to the non-executing one, where StartExecution cannot run them).
+3. Lambda invocations (moto's `LambdaSimpleBackend.invoke`, the one seam without Docker) run the
+   function's own code in the sandbox's FunctionRuntime.
 4. StartExecution without a name gets a generated one, as in AWS (moto would put "None" in the ARN).
-5. Inline role policies deployed by CloudFormation are stored as JSON text (moto keeps the template's mapping
-   and GetRolePolicy would answer its Python repr).
+5. Inline role policies deployed by CloudFormation are stored as JSON text (moto keeps the template's
+   mapping and GetRolePolicy would answer its Python repr).
 6. Step Functions Wait states wait on the sandbox clock instead of the wall clock
    (`WaitFunction._wait_interval`), and history events are stamped with it.
-These patches are process-wide: one sandbox world per process at a time.
+
+These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
+closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import json
 import logging
 import threading
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from drsdoctor.sandbox.clock import Clock
@@ -27,6 +30,24 @@ from drsdoctor.sandbox.runtime import FunctionRuntime
 
 _lock = threading.Lock()
 _state: dict[str, Any] = {"clock": None, "runtime": None, "installed": False}
+_undo: list[Callable[[], None]] = []  # how to put each original back, in patch order
+
+_MISSING = object()
+
+
+def _replace(owner: Any, attribute: str, value: Any) -> None:
+    """Set an attribute and remember how to restore it (a class attribute it only inherited is deleted)."""
+    inherited_only = isinstance(owner, type) and attribute not in owner.__dict__
+    original = _MISSING if inherited_only else owner.__dict__.get(attribute, getattr(owner, attribute))
+
+    def undo() -> None:
+        if original is _MISSING:
+            delattr(owner, attribute)
+        else:
+            setattr(owner, attribute, original)
+
+    setattr(owner, attribute, value)
+    _undo.append(undo)
 
 
 def install(clock: Clock, runtime: FunctionRuntime) -> None:
@@ -45,19 +66,26 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
 
 
 def uninstall() -> None:
-    """Forget the world; invocations after this fail as if the runtime were gone."""
+    """Forget the world and give moto back its own behaviour."""
     with _lock:
         _state["clock"], _state["runtime"] = None, None
+        while _undo:
+            _undo.pop()()
+        _state["installed"] = False
 
 
 def _configure() -> None:
     from moto.core.config import default_user_config
 
+    saved = {key: default_user_config.get(key) for key in ("stepfunctions", "lambda")}
     default_user_config["stepfunctions"] = {"execute_state_machine": True}
     default_user_config["lambda"] = {"use_docker": False}
-    # moto logs every failed state (a normal part of a broken recovery) with a full repr: keep stderr readable.
+    _undo.append(lambda: default_user_config.update(saved))  # type: ignore[typeddict-item]
+    # moto logs each failed state (normal in a broken recovery) with a full repr: keep stderr readable.
     for name in ("moto", "werkzeug"):
-        logging.getLogger(name).setLevel(logging.CRITICAL)
+        logger = logging.getLogger(name)
+        _undo.append(lambda logger=logger, level=logger.level: logger.setLevel(level))  # type: ignore[misc]
+        logger.setLevel(logging.CRITICAL)
 
 
 def _patch_inline_policies() -> None:
@@ -69,7 +97,7 @@ def _patch_inline_policies() -> None:
         text = policy_json if isinstance(policy_json, str) else json.dumps(policy_json)
         original(self, policy_name, text)
 
-    Role.put_policy = put_policy  # type: ignore[method-assign]
+    _replace(Role, "put_policy", put_policy)
 
 
 def _patch_execution_names() -> None:
@@ -77,17 +105,18 @@ def _patch_execution_names() -> None:
 
     original = StepFunctionsParserBackend.start_execution
 
-    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any, **kwargs: Any) -> Any:
+    def start_execution(self: Any, state_machine_arn: str, name: Any = None, *args: Any,
+                        **kwargs: Any) -> Any:
         return original(self, state_machine_arn, name or str(uuid.uuid4()), *args, **kwargs)
 
-    StepFunctionsParserBackend.start_execution = start_execution  # type: ignore[method-assign]
+    _replace(StepFunctionsParserBackend, "start_execution", start_execution)
 
 
 def _patch_cloudformation_state_machines() -> None:
     import moto.stepfunctions.models as sfn_models
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
-    sfn_models.stepfunctions_backends = stepfunctions_parser_backends  # type: ignore[assignment]
+    _replace(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends)
 
 
 def _patch_lambda_invoke() -> None:
@@ -104,7 +133,7 @@ def _patch_lambda_invoke() -> None:
         response_headers["Content-Length"] = str(len(payload))
         return payload
 
-    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+    _replace(LambdaSimpleBackend, "invoke", invoke)
 
 
 def _patch_wait_states() -> None:
@@ -121,5 +150,5 @@ def _patch_wait_states() -> None:
         clock: Clock | None = _state["clock"]
         return clock.now() if clock is not None else datetime.datetime.now(tz=datetime.timezone.utc)
 
-    WaitFunction._wait_interval = wait_interval  # type: ignore[method-assign]
-    EventManager._get_current_timestamp = staticmethod(current_timestamp)  # type: ignore[method-assign]
+    _replace(WaitFunction, "_wait_interval", wait_interval)
+    _replace(EventManager, "_get_current_timestamp", staticmethod(current_timestamp))

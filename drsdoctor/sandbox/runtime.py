@@ -1,16 +1,18 @@
 """The function runtime: deployed function code runs the way Lambda runs it.
 
-Each function gets warm containers: worker subprocesses (worker.py) started with exactly the function's deployed
-environment variables, the sandbox endpoint, its region and the credentials of its own role (sts:AssumeRole), so
-the code uses plain boto3 and the DRS simulator sees the role. A container is replaced when the function's code or
-configuration changes, so `lambda:UpdateFunctionConfiguration` changes behaviour on the next invocation. Every
-invocation writes START/END/REPORT and the function's output to `/aws/lambda/<name>` and counts AWS/Lambda
-Invocations, Errors and Throttles. Reserved concurrency throttles as Lambda does; async invocations are queued.
+Each function gets warm containers: worker subprocesses (worker.py) started with exactly the function's
+deployed environment variables, the sandbox endpoint, its region and the credentials of its own role
+(sts:AssumeRole), so the code uses plain boto3 and the DRS simulator sees the role. A container is replaced
+when the function's code or configuration changes, so `lambda:UpdateFunctionConfiguration` changes behaviour
+on the next invocation. Every invocation writes START/END/REPORT and the function's output to
+`/aws/lambda/<name>` and counts AWS/Lambda Invocations, Errors and Throttles. Reserved concurrency throttles
+as Lambda does; async invocations are queued.
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import json
@@ -204,7 +206,8 @@ class FunctionRuntime:
         if reader.is_alive():
             process.kill()
             return {"ok": False, "errorType": "Sandbox.Timedout",
-                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after {timeout:.2f} seconds",
+                    "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
+                                    f"{timeout:.2f} seconds",
                     "output": f"{time.strftime('%Y-%m-%dT%H:%M:%SZ')} {request_id} Task timed out after "
                               f"{timeout:.2f} seconds"}
         return answer
@@ -312,7 +315,8 @@ class FunctionRuntime:
     def close(self) -> None:
         """Stop every container and the async queue."""
         self._closed = True
-        self._async.shutdown(wait=False, cancel_futures=True)  # cancelled work's clock holds die with the world
+        # Cancelled work's clock holds die with the world.
+        self._async.shutdown(wait=False, cancel_futures=True)
         with self._lock:
             containers = [c for pool in self._pools.values() for c in pool.containers]
             self._pools.clear()
@@ -326,18 +330,16 @@ class FunctionRuntime:
         group = f"/aws/lambda/{function.function_name}"
         stamp = int(self.clock.timestamp() * 1000)
         events = [{"timestamp": stamp, "message": line} for line in lines]
+        put = {"logGroupName": group, "logStreamName": container.log_stream, "logEvents": events}
         try:
-            self._logs.put_log_events(logGroupName=group, logStreamName=container.log_stream, logEvents=events)
+            self._logs.put_log_events(**put)
         except self._logs.exceptions.ResourceNotFoundException:
-            try:
+            # Lambda creates the group and the stream at the first invocation of a container.
+            with contextlib.suppress(self._logs.exceptions.ResourceAlreadyExistsException):
                 self._logs.create_log_group(logGroupName=group)
-            except self._logs.exceptions.ResourceAlreadyExistsException:
-                pass
-            try:
+            with contextlib.suppress(self._logs.exceptions.ResourceAlreadyExistsException):
                 self._logs.create_log_stream(logGroupName=group, logStreamName=container.log_stream)
-            except self._logs.exceptions.ResourceAlreadyExistsException:
-                pass
-            self._logs.put_log_events(logGroupName=group, logStreamName=container.log_stream, logEvents=events)
+            self._logs.put_log_events(**put)
 
     def _count(self, function_name: str, counts: dict[str, int], duration: float | None = None) -> None:
         if self._closed:

@@ -48,7 +48,8 @@ def seed(drs: DrsModel, dynamodb: Any, groups_table: str, plans_table: str) -> l
     """Create the source servers and write the groups and the plan; returns the plans."""
     plan = Plan(PLAN_ID, PLAN_NAME)
     for number, (name, group_id, hostnames) in enumerate(WAVES, start=1):
-        servers = [drs.add_source_server(hostname, tags={"wave": name, "Name": hostname}) for hostname in hostnames]
+        servers = [drs.add_source_server(hostname, tags={"wave": name, "Name": hostname})
+                   for hostname in hostnames]
         ids = [server.source_server_id for server in servers]
         plan.waves.append(Wave(number, name, group_id, ids, list(hostnames)))
         dynamodb.Table(groups_table).put_item(Item=protection_group(group_id, f"{name} tier", ids))

@@ -44,7 +44,8 @@ class Dispatcher:
         if environ.get("PATH_INFO") == CLOCK_PATH and self.now is not None:
             # The world's simulated "now", for tools that compare timestamps with the present.
             body = json.dumps({"now": self.now().isoformat()}).encode()
-            start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+            start_response("200 OK", [("Content-Type", "application/json"),
+                                      ("Content-Length", str(len(body)))])
             return [body]
         if self.is_drs(environ):
             return self.drs_app(environ, start_response)
@@ -62,6 +63,7 @@ class LoopbackServer:
         self.port = int(self._server.server_address[1])
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         # moto's Step Functions engine calls Lambda at http://localhost:$MOTO_PORT: that must be us.
+        self._previous_port = os.environ.get("MOTO_PORT")
         os.environ["MOTO_PORT"] = str(self.port)
         self._thread = threading.Thread(target=self._server.serve_forever, name="sandbox-http", daemon=True)
 
@@ -73,3 +75,7 @@ class LoopbackServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+        if self._previous_port is None:
+            os.environ.pop("MOTO_PORT", None)
+        else:
+            os.environ["MOTO_PORT"] = self._previous_port

@@ -1,11 +1,12 @@
 """One function's warm container: `python -m drsdoctor.sandbox.worker CODE_DIR HANDLER`.
 
-The parent (runtime.py) starts it with exactly the function's deployed environment. It reads one invocation per
-line on stdin ({"event", "request_id", "deadline"}) and answers one line on its protocol stream: the handler's
-result, or Lambda's error shape (errorMessage, errorType, stackTrace), plus what the function printed.
-Only the standard library and the function's own imports are loaded here. The function sees the sandbox's
-simulated time: `time.time()` and `datetime.now()` start each invocation at the clock's "now" and run at real
-speed from there (the clock is held while a function runs), so the timestamps it writes match the world's.
+The parent (runtime.py) starts it with exactly the function's deployed environment. It reads one invocation
+per line on stdin ({"event", "request_id", "deadline"}) and answers one line on its protocol stream: the
+handler's result, or Lambda's error shape (errorMessage, errorType, stackTrace), plus what the function
+printed. Only the standard library and the function's own imports are loaded here. The function sees the
+sandbox's simulated time: `time.time()` and `datetime.now()` start each invocation at the clock's "now" and
+run at real speed from there (the clock is held while a function runs), so the timestamps it writes match
+the world's.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import time
 import traceback
 from typing import Any
 
-
 _real_time = time.time
 _offset = 0.0  # simulated minus real seconds, set at each invocation
 
@@ -34,15 +34,15 @@ class _SimulatedDateTime(datetime.datetime):
     """datetime whose now/utcnow/today read the simulated time."""
 
     @classmethod
-    def now(cls, tz: datetime.tzinfo | None = None) -> _SimulatedDateTime:  # type: ignore[override]
+    def now(cls, tz: datetime.tzinfo | None = None) -> _SimulatedDateTime:
         return cls.fromtimestamp(_simulated_time(), tz)
 
     @classmethod
-    def utcnow(cls) -> _SimulatedDateTime:  # type: ignore[override]
+    def utcnow(cls) -> _SimulatedDateTime:
         return cls.fromtimestamp(_simulated_time(), datetime.timezone.utc).replace(tzinfo=None)
 
     @classmethod
-    def today(cls) -> _SimulatedDateTime:  # type: ignore[override]
+    def today(cls) -> _SimulatedDateTime:
         return cls.fromtimestamp(_simulated_time())
 
 

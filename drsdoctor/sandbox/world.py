@@ -12,13 +12,13 @@
 
 What runs: CloudFormation deploys drsdoctor/reference/template.yaml (code zip in S3) into moto; the Step
 Functions engine really executes the definition; Lambda invocations run the functions' own code in worker
-processes with their deployed environment and their role's credentials (runtime.py); the schedule rule fires on
-the clock (scheduler.py); DRS calls go to the simulator, which enforces the caller's IAM (identity.py).
+processes with their deployed environment and their role's credentials (runtime.py); the schedule rule fires
+on the clock (scheduler.py); DRS calls go to the simulator, which enforces the caller's IAM (identity.py).
 The clock runs `speed` times faster than real time (default 1200: a simulated minute per 50 ms while no
-function runs), starts in the past (`lead`, default 6 h) and never runs past the wall clock, so every timestamp
-the world writes (history, logs, metrics, DynamoDB, DRS) is one consistent, plausible time before now;
-`world.clock.now()` (or GET {endpoint_url}/_sandbox/clock) is the world's present.
-One world per process at a time (moto's state is process-wide).
+function runs), starts in the past (`lead`, default 6 h) and never runs past the wall clock, so every
+timestamp the world writes (history, logs, metrics, DynamoDB, DRS) is one consistent, plausible time before
+now; `world.clock.now()` (or GET {endpoint_url}/_sandbox/clock) is the world's present. One world per
+process at a time (moto's state is process-wide).
 """
 
 from __future__ import annotations
@@ -78,9 +78,11 @@ class Sandbox:
         self.region, self.account_id, self.environment = REGION, ACCOUNT_ID, ENVIRONMENT
         self.clock = Clock(datetime.datetime.now(datetime.timezone.utc) - lead)
         self.speed = speed
-        self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now, phases=DRS_PHASES)
+        self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now,
+                            phases=DRS_PHASES)
         self.identity = SandboxIdentity(self.account_id, self.region)
-        self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify, authorize=self.identity.authorize)
+        self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
+                                  authorize=self.identity.authorize)
         self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now), port)
         self.endpoint_url = self.server.endpoint_url
         self.runtime = FunctionRuntime(self.clock, self.endpoint_url, self.region)
@@ -110,8 +112,8 @@ class Sandbox:
             world._reset_moto()
             world.deploy()
             world._prewarm()
-            world.plans = seed(world.drs, world.resource("dynamodb"),
-                               world.outputs["ProtectionGroupsTableName"], world.outputs["RecoveryPlansTableName"])
+            tables = (world.outputs["ProtectionGroupsTableName"], world.outputs["RecoveryPlansTableName"])
+            world.plans = seed(world.drs, world.resource("dynamodb"), *tables)
             if fault and fault != "none":
                 world.inject(fault)
             world.scheduler = Scheduler(world.clock, world.session(), world.endpoint_url).start()
@@ -203,12 +205,12 @@ class Sandbox:
         with self._clients_lock:
             client = self._clients.get(service)
             if client is None:
-                client = self._clients[service] = self.session().client(  # type: ignore[call-overload]
+                client = self._clients[service] = self.session().client(
                     service, endpoint_url=self.endpoint_url)
             return client
 
     def resource(self, service: str) -> Any:
-        return self.session().resource(service, endpoint_url=self.endpoint_url)  # type: ignore[call-overload]
+        return self.session().resource(service, endpoint_url=self.endpoint_url)
 
     @property
     def state_machine_arn(self) -> str:
@@ -268,11 +270,11 @@ class Sandbox:
 
     def run_until_settled(self, execution_arn: str, stuck_after: float = STUCK_AFTER_SECONDS,
                           real_timeout: float = 120.0, on_progress: Any = None) -> Outcome:
-        """Wait (on the clock) until the execution ends, or nothing has moved for `stuck_after` simulated s."""
+        """Wait until the execution ends, or nothing has moved for `stuck_after` simulated seconds."""
         started_real, started_sim = time.monotonic(), self.clock.now()
         last_signature: tuple[Any, ...] | None = None
         last_change = self.clock.now()
-        status, waves = "RUNNING", []
+        status, waves = "RUNNING", list[str]()
         while time.monotonic() - started_real < real_timeout:
             status, waves, signature = self.progress(execution_arn)
             now = self.clock.now()
@@ -285,7 +287,7 @@ class Sandbox:
             if (now - last_change).total_seconds() >= stuck_after:
                 status = "STUCK"
                 break
-            # Look again after a fifth of a real second: often enough to see every change, cheap for the world.
+            # Look again after a fifth of a real second: often enough to see each change, cheap for the world.
             self.clock.wait_until(now + datetime.timedelta(days=1), real_timeout=0.2)
         return Outcome(execution_arn, status, self.execution_record(execution_arn),
                        (self.clock.now() - started_sim).total_seconds(), time.monotonic() - started_real,

@@ -20,12 +20,21 @@ def deny(snap: Snapshot, kind: str, action: str, decision: str = "implicitDeny")
     return snap
 
 
+def unlaunched() -> Snapshot:
+    """No job of this execution launched a server: nothing contradicts a policy evaluation."""
+    snap = healthy()
+    for server in snap.drs_jobs[0].servers:
+        server.launch_status = "FAILED"
+    return snap
+
+
 @pytest.mark.parametrize(("name", "build", "expected"), [
     ("everything allowed", healthy, {"pass"}),
-    ("StartRecovery missing", lambda: deny(healthy(), "orchestration", "drs:StartRecovery"), {"fail"}),
-    ("follow-on missing", lambda: deny(healthy(), "orchestration", "drs:CreateRecoveryInstanceForDrs"),
+    ("StartRecovery missing", lambda: deny(unlaunched(), "orchestration", "drs:StartRecovery"), {"fail"}),
+    ("follow-on missing", lambda: deny(unlaunched(), "orchestration", "drs:CreateRecoveryInstanceForDrs"),
      {"fail"}),
-    ("explicit deny", lambda: deny(healthy(), "orchestration", "ec2:RunInstances", "explicitDeny"), {"fail"}),
+    ("explicit deny", lambda: deny(unlaunched(), "orchestration", "ec2:RunInstances", "explicitDeny"),
+     {"fail"}),
     ("not evaluated", lambda: healthy(role_decisions=[]), {"skip"}),
 ])
 def test_iam001_orchestration_role(name: str, build: Callable[[], Snapshot], expected: set[str]) -> None:
@@ -33,7 +42,7 @@ def test_iam001_orchestration_role(name: str, build: Callable[[], Snapshot], exp
 
 
 def test_iam001_a_missing_follow_on_action_explains_servers_not_launched_and_fix_is_a_policy() -> None:
-    (finding,) = findings("IAM001", deny(healthy(), "orchestration", "drs:CreateRecoveryInstanceForDrs"))
+    (finding,) = findings("IAM001", deny(unlaunched(), "orchestration", "drs:CreateRecoveryInstanceForDrs"))
     assert finding.explains == ("servers-not-launched",)
     assert "with this role's credentials" in finding.detail
     assert "--role-name drs-orchestration-role" in finding.remediation
@@ -41,7 +50,7 @@ def test_iam001_a_missing_follow_on_action_explains_servers_not_launched_and_fix
 
 
 def test_iam001_an_explicit_deny_is_fixed_by_removing_the_deny_not_by_adding_an_allow() -> None:
-    (finding,) = findings("IAM001", deny(healthy(), "orchestration", "ec2:RunInstances", "explicitDeny"))
+    (finding,) = findings("IAM001", deny(unlaunched(), "orchestration", "ec2:RunInstances", "explicitDeny"))
     assert "explicitly denies ec2:RunInstances" in finding.detail
     assert finding.remediation.startswith("Remove the Deny of ec2:RunInstances")
 
@@ -191,7 +200,7 @@ def test_a_role_missing_only_logging_permissions_is_a_warning_not_a_cause() -> N
 
 
 def test_the_missing_drs_action_is_named_before_a_long_list_of_ec2_ones() -> None:
-    snap = healthy()
+    snap = unlaunched()
     role = snap.role("orchestration")
     assert role is not None
     role.decisions = [Decision(f"ec2:Action{n:02}", "implicitDeny") for n in range(20)] + [
@@ -200,3 +209,13 @@ def test_the_missing_drs_action_is_named_before_a_long_list_of_ec2_ones() -> Non
     assert finding.detail.startswith("the orchestration role drs-orchestration-role does not allow "
                                      "drs:CreateRecoveryInstanceForDrs, ec2:Action00")
     assert "and 15 more" in finding.detail
+
+
+def test_iam001_a_denial_contradicted_by_a_launched_job_is_a_doubt_not_a_cause() -> None:
+    snap = deny(healthy(), "orchestration", "drs:StartRecovery")  # yet drsjob-1 launched both servers
+    snap = deny(snap, "orchestration", "dynamodb:UpdateItem")
+    result = {f.status: f for f in findings("IAM001", snap)}
+    assert set(result) == {"warn", "fail"}
+    assert "yet job drsjob-1 launched servers" in result["warn"].detail
+    assert result["warn"].explains == () and "simulate-principal-policy" in result["warn"].remediation
+    assert "dynamodb:UpdateItem" in result["fail"].detail and "StartRecovery" not in result["fail"].detail

@@ -73,11 +73,37 @@ def test_sfn002_polling_loop(name: str, build: Callable[[], Snapshot], expected:
     assert statuses("SFN002", build()) == expected
 
 
+def polled(*rounds: tuple[str, int], gap: timedelta = timedelta(seconds=30)) -> Snapshot:
+    """Polls ending now: each round is the Wait's gap plus 16 seconds of state events."""
+    elapsed = sum(times for _, times in rounds) * (gap + timedelta(seconds=16)) + timedelta(seconds=20)
+    writer = HistoryWriter(NOW - elapsed).add("ExecutionStarted", input="{}")
+    writer.state("BeginPlan", "Task", {}).state("StartWave", "Task", {})
+    for status, times in rounds:
+        writer.poll(status, times, gap=gap)
+    return stuck(history=writer.history())
+
+
+@pytest.mark.parametrize(("name", "build", "expected"), [
+    ("launching for 10 rounds", lambda: polled(("PENDING", 2), ("STARTED", 10)), "pass"),
+    ("moving, then UNKNOWN for the last 6 rounds", lambda: polled(("STARTED", 3), ("UNKNOWN", 6)), "fail"),
+    ("COMPLETED yet still looping", lambda: polled(("STARTED", 3), ("COMPLETED", 5)), "fail"),
+    ("STARTED past the wave timeout", lambda: polled(("STARTED", 60), gap=timedelta(minutes=1)), "fail"),
+])
+def test_sfn002_which_stuck_statuses_fail(name: str, build: Callable[[], Snapshot], expected: str) -> None:
+    assert statuses("SFN002", build()) == {expected}
+
+
+def test_sfn002_a_finished_status_the_loop_ignores_points_at_the_choice() -> None:
+    (finding,) = findings("SFN002", polled(("STARTED", 3), ("COMPLETED", 5)))
+    assert "the wave is finished but the loop does not act on it" in finding.detail
+
+
 def test_sfn002_says_which_states_loop_how_often_since_when_and_what_never_changes() -> None:
     (finding,) = findings("SFN002", stuck())
     assert "WaitForWave -> CheckWaveStatus -> WaveDone" in finding.detail
     assert "40 iterations" in finding.detail and "09:55:" in finding.detail
-    assert '$.waveStatus stays "UNKNOWN"' in finding.detail
+    assert '$.waveStatus has stayed "UNKNOWN" for 40 rounds' in finding.detail
+    assert "the poller never learns the wave's status" in finding.detail
     assert finding.shows == ("execution-stuck",)
 
 
@@ -170,3 +196,20 @@ def test_sfn005_compares_with_the_reference_when_it_has_the_reference_states() -
     assert finding.status == "fail" and "reference" in finding.detail
     same = healthy(state_machine=StateMachine(SM_ARN, definition=json.dumps(reference)))
     assert [f.status for f in findings("SFN005", same)] == ["pass"]
+
+
+def test_sfn005_an_unreadable_stack_template_is_an_error_yet_the_reference_still_compares() -> None:
+    from drsdoctor.checks.sfn_definition_drift import _reference_definition
+
+    from drsdoctor.snapshot import FactError
+
+    reference = _reference_definition()
+    if reference is None:
+        pytest.skip("the reference template is not available")
+    snap = healthy(state_machine=StateMachine(SM_ARN, definition=json.dumps(reference)),
+                   stack=Stack(name="drs-prod"), fact_errors=[FactError(
+                       "stack", "cloudformation:GetTemplate", "AccessDenied", "drs-prod",
+                       permission="cloudformation:GetTemplate")])
+    result = sorted((f.status, f.detail) for f in findings("SFN005", snap))
+    assert [status for status, _ in result] == ["error", "pass"]
+    assert "cloudformation:GetTemplate" in result[0][1]

@@ -95,9 +95,21 @@ def test_broad_allow_added_is_flagged() -> None:
 
 
 def test_removed_deny_is_flagged_as_broadening() -> None:
+    everything = {"Effect": "Allow", "Action": "drs:*", "Resource": "*"}
     deny = {"Effect": "Deny", "Action": "drs:StartRecovery", "Resource": "*"}
-    changes = diff_role_permissions("PollerRole", "AWS::IAM::Role", policy(JOBS, deny), policy(JOBS))
-    assert any("broadening" in c.summary for c in changes)
+    changes = diff_role_permissions(
+        "PollerRole", "AWS::IAM::Role", policy(everything, deny), policy(everything)
+    )
+    assert any("broadening: a Deny is gone" in c.summary for c in changes)
+    assert ("added", "medium", "PollerRole gains drs:StartRecovery (broadening)") in effective(changes)
+
+
+def test_a_narrower_replacement_is_not_broadening() -> None:
+    narrower = {**JOBS, "Action": ["drs:DescribeJobs"], "Resource": "*", "Sid": "Jobs"}
+    changes = diff_role_permissions(
+        "PollerRole", "AWS::IAM::Role", policy({**JOBS, "Action": "drs:Describe*"}), policy(narrower)
+    )
+    assert not any("broadening" in c.summary for c in changes)
 
 
 def test_tokens_are_not_taken_for_policy_variables() -> None:

@@ -54,6 +54,18 @@ def diff(world: Any, first: str, second: str) -> DiffResult:
     )
 
 
+def test_only_the_declared_read_actions_are_called(world: Any, credentials: None) -> None:
+    from drsdoctor.aws import AwsSession, AwsSettings
+    from drsdoctor.aws.failures import iam_action
+    from drsdoctor.diff import READ_ACTIONS
+    from drsdoctor.diff.deployed import load_stack
+
+    session = AwsSession(AwsSettings(region=world.region, endpoint_url=world.endpoint_url))
+    load_stack(session, world.stack_name, {})
+    called = {iam_action(service, operation) for service, operation in session.call_log.operations()}
+    assert called == set(READ_ACTIONS)
+
+
 def test_healthy_stack_equals_the_reference(world: Any, credentials: None) -> None:
     assert diff(world, "reference", world.stack_name).changes == []
 

@@ -121,3 +121,14 @@ def test_a_broken_plugin_is_a_warning_and_the_built_in_checks_still_load(tmp_pat
     warning = "warning: entry point team (teamchecks) did not load: RuntimeError: half-installed"
     assert warning in result.stdout
     assert "EVT001" in result.stdout
+
+
+def test_permissions_include_what_other_commands_declare() -> None:
+    import importlib
+
+    from drsdoctor.commands.permissions import DECLARING_MODULES, required_actions
+
+    needed = required_actions()
+    for name in DECLARING_MODULES:
+        for action in getattr(importlib.import_module(name), "READ_ACTIONS", ()):
+            assert name in needed[action]

@@ -115,7 +115,9 @@ def test_a_cause_reaches_the_symptoms_by_implication_when_the_mechanism_left_no_
     snap = rule_disabled()
     role = snap.role("orchestration")
     assert role is not None
-    role.decisions.append(Decision("ec2:CreateTags", "implicitDeny"))  # a real cause, of other symptoms
+    role.decisions.append(Decision("ec2:CreateTags", "implicitDeny"))  # a real cause, of fewer symptoms
+    for server in snap.drs_jobs[0].servers:
+        server.launch_status = "FAILED"
     report = diagnose(snap, skip=["EVT004"])  # as if the functions had no logs to show they stopped
     assert report.root_cause is not None and report.root_cause.finding.check == "EVT001"
     assert [f.check for f in report.root_cause.chain] == ["DDB002", "SFN002"]

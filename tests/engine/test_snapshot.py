@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "checks"))
 from builders import EXEC_ARN, fn_arn, healthy, stuck
 
 from drsdoctor.errors import InputError
-from drsdoctor.snapshot import BUNDLE_SCHEMA, FactError, Snapshot, fact_actions
+from drsdoctor.snapshot import (
+    BUNDLE_SCHEMA,
+    FactError,
+    Function,
+    History,
+    HistoryEvent,
+    JobLogItem,
+    Snapshot,
+    fact_actions,
+)
 
 
 @pytest.mark.parametrize("build", [healthy, stuck])
@@ -85,3 +97,31 @@ def test_every_fact_declares_read_only_actions() -> None:
         for action in actions:
             service, operation = action.split(":")
             assert service and operation.startswith(verbs), action
+
+
+def _json_values() -> st.SearchStrategy[object]:
+    scalars = st.none() | st.booleans() | st.integers(-2**53, 2**53) | st.text(max_size=8)
+    return st.recursive(scalars, lambda inner: st.lists(inner, max_size=3)
+                        | st.dictionaries(st.text(max_size=5), inner, max_size=3), max_leaves=6)
+
+
+aware = st.datetimes(timezones=st.sampled_from([timezone.utc, timezone(timedelta(hours=-5))]))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    functions=st.lists(st.builds(Function, name=st.text(min_size=1, max_size=10),
+                                 environment=st.dictionaries(st.text(max_size=6), st.text(max_size=6)),
+                                 last_invocation=st.none() | aware,
+                                 reserved_concurrency=st.none() | st.integers(0, 1000)), max_size=3),
+    events=st.lists(st.builds(HistoryEvent, id=st.integers(1, 25_000), type=st.text(max_size=12),
+                              timestamp=aware, details=st.dictionaries(st.text(max_size=6), _json_values(),
+                                                                       max_size=3)), max_size=4),
+    logs=st.dictionaries(st.text(max_size=6), st.lists(st.builds(
+        JobLogItem, event=st.text(max_size=8), time=st.none() | aware,
+        details=st.dictionaries(st.text(max_size=6), _json_values(), max_size=2)), max_size=2), max_size=2),
+)
+def test_any_snapshot_round_trips_exactly(functions, events, logs) -> None:
+    snap = Snapshot(target="arn:x", functions=functions, history=History(events=events, complete=False),
+                    job_log_items=logs)
+    assert Snapshot.from_json(snap.to_json()) == snap

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from drsdoctor.cli import cli
+from drsdoctor.errors import InputError
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples" / "policies"
@@ -230,3 +231,29 @@ def test_role_kind_json_says_why_each_action_is_needed() -> None:
     assert create["EvalDecision"] == "implicitDeny"
     assert create["Need"]["FollowOn"] is True
     assert create["Need"]["Source"].startswith("https://docs.aws.amazon.com/")
+
+
+def test_template_parameters_make_arns_concrete() -> None:
+    table = "arn:aws:dynamodb:eu-west-1:111122223333:table/staging-execution-history"
+    args = [
+        "iam",
+        "simulate",
+        "--template",
+        TEMPLATE,
+        "--role",
+        "OrchestrationRole",
+        "--action",
+        "dynamodb:PutItem",
+        "--resource",
+        table,
+        "--parameter",
+        "Env=staging",
+    ]
+    symbolic = CliRunner().invoke(cli, args)
+    concrete = CliRunner().invoke(
+        cli, [*args, "--parameter", "AWS::AccountId=111122223333", "--parameter", "AWS::Region=eu-west-1"]
+    )
+    assert (symbolic.exit_code, concrete.exit_code) == (1, 0)
+    bad = CliRunner().invoke(cli, [*args, "--parameter", "no-equals"])
+    assert isinstance(bad.exception, InputError)  # drsdoctor's main turns it into exit 2
+    assert "must be NAME=VALUE" in str(bad.exception)

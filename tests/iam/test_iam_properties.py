@@ -148,7 +148,8 @@ JSON = st.recursive(
     | POLICY_WORDS
     | st.text(max_size=5),
     lambda inner: (
-        st.lists(inner, max_size=3) | st.dictionaries(POLICY_WORDS | st.text(max_size=4), inner, max_size=4)
+        st.lists(inner, max_size=3)
+        | st.dictionaries(POLICY_WORDS | st.text(max_size=4) | st.integers(0, 3), inner, max_size=4)
     ),
     max_leaves=12,
 )

@@ -196,14 +196,14 @@ def deploy_reference(parameters: dict[str, str] | None = None) -> Deployment:
     return outputs, environments
 
 
-MOTO_CONFIG: dict[str, Any] = {"lambda": {"use_docker": False},
+MOTO_CONFIG: Any = {"lambda": {"use_docker": False},
                                "stepfunctions": {"execute_state_machine": True}}
 
 
 @pytest.fixture(scope="module")
 def deployment(request: pytest.FixtureRequest) -> Iterator[Deployment]:
     """One deployment per test module (a module may set REFERENCE_PARAMETERS); tests share it."""
-    with pytest.MonkeyPatch.context() as monkeypatch, mock_aws(config=MOTO_CONFIG):  # type: ignore[arg-type]
+    with pytest.MonkeyPatch.context() as monkeypatch, mock_aws(config=MOTO_CONFIG):
         isolate_aws(monkeypatch)
         yield deploy_reference(getattr(request.module, "REFERENCE_PARAMETERS", None))
 

@@ -75,6 +75,21 @@ def test_access_denied_on_the_job_writes_unknown_and_logs_the_code(stack, drs, s
     assert errors[0]["executionId"] == execution_id
 
 
+def test_unreadable_job_logs_still_give_the_status_and_log_the_code(stack, drs, started_wave, capsys):
+    execution_id = started_wave((1,))
+    failing = stack.record(execution_id)["waves"][0]["sourceServerIds"][0]
+    drs.model.set_outcome(failing, "FAILED", "boot disk too large")
+    drs.denied.add("drs:DescribeJobLogItems")
+    drs.clock.advance(JOB_SECONDS)
+    capsys.readouterr()
+
+    assert stack.poll(execution_id)["waveStatus"] == "FAILED"
+    reasons = stack.record(execution_id)["waves"][0]["failureReasons"]
+    assert reasons == [f"{failing}: launchStatus FAILED"]  # DRS's own words are in the log it could not read
+    errors = [line for line in log_lines(capsys.readouterr().out) if line["level"] == "ERROR"]
+    assert errors[0]["errorCode"] == "AccessDeniedException"
+
+
 def test_a_throttled_poll_is_retried_and_succeeds(stack, drs, started_wave):
     execution_id = started_wave((1,))
     drs.clock.advance(JOB_SECONDS)

@@ -32,6 +32,26 @@ def test_a_poller_write_between_a_read_and_an_answer_is_kept(stack, drs, started
     assert record["version"] > stale["version"]
 
 
+def test_interleaved_poller_and_orchestration_writes_keep_each_others_fields(stack, drs, started_wave):
+    execution_id = started_wave((1, 1))
+    drs.clock.advance(600)
+    stack.poll(execution_id)  # poller: wave 1 COMPLETED, its recovery instances, the execution RUNNING
+    polled = stack.record(execution_id)["waves"][0]
+
+    stack.orchestrate("start_wave", executionId=execution_id, waveIndex=1)  # orchestration: wave 2 claimed
+    stack.poll(execution_id)  # poller again, now on wave 2
+    stack.orchestrate("wave_status", executionId=execution_id, waveIndex=1, attempt=0)
+
+    record = stack.record(execution_id)
+    first, second = record["waves"]
+    assert {key: first[key] for key in polled} == polled  # nothing of the poller's wave 1 write was lost
+    assert second["jobIds"] and second["claimToken"] and second["startedAt"]  # the orchestration's fields
+    assert second["polledAt"] and second["status"] in ("POLLING", "LAUNCHING")  # and the poller's
+    assert record["currentWave"] == 1 and record["status"] == "POLLING"
+    # every write bumped the version once: begin, then claim + job + started per wave, then two polls
+    assert record["version"] == 1 + 3 * 2 + 2
+
+
 def test_a_late_poller_cannot_overwrite_a_finished_execution(stack, drs, started_wave):
     execution_id = started_wave((1,))
     drs.clock.advance(600)

@@ -26,17 +26,34 @@ LOOP_STATES = ("WaitForWave", "ReadWaveStatus", "CheckWaveStatus")
 WAVE_STATES = ("StartWave", "NextWave")
 
 
+@pytest.fixture(scope="module")
+def histories():
+    """Histories of the runs below, kept for the history-limit test (a run costs seconds)."""
+    return {}
+
+
 @pytest.fixture
 def machine(stack, drs, monkeypatch):
     with running_functions(stack, drs, monkeypatch) as runner:
         yield create_state_machine(stack), runner
 
 
-def test_a_three_wave_plan_runs_to_success(stack, drs, machine):
-    state_machine, runner = machine
+def run_healthy_plan(stack, drs, state_machine):
     stack.seed_plan("plan-1", [drs.servers(2, "db"), drs.servers(2, "app"), drs.servers(1, "web")])
+    return run_execution(state_machine, "plan-1")
 
-    execution = run_execution(state_machine, "plan-1")
+
+def run_stuck_plan(stack, drs, state_machine):
+    stack.seed_plan("plan-1", [drs.servers(1)])
+    drs.denied.add("drs:DescribeJobs")  # the poller's role lost a permission: the wave stays UNKNOWN
+    return run_execution(state_machine, "plan-1")
+
+
+def test_a_three_wave_plan_runs_to_success(stack, drs, machine, histories):
+    state_machine, runner = machine
+
+    execution = run_healthy_plan(stack, drs, state_machine)
+    histories["healthy"] = history(execution["executionArn"])
 
     assert execution["status"] == "SUCCEEDED"
     record = stack.record(execution["executionArn"])
@@ -68,16 +85,14 @@ def test_a_failed_server_fails_the_execution_with_the_reason(stack, drs, machine
     assert [wave["status"] for wave in record["waves"]] == ["COMPLETED", "FAILED"]
 
 
-def test_an_unreadable_wave_loops_until_the_timeout_then_fails(stack, drs, machine):
+def test_an_unreadable_wave_loops_until_the_timeout_then_fails(stack, drs, machine, histories):
     state_machine, _ = machine
-    stack.seed_plan("plan-1", [drs.servers(1)])
-    drs.denied.add("drs:DescribeJobs")  # the poller's role lost a permission: the wave stays UNKNOWN
 
-    execution = run_execution(state_machine, "plan-1")
+    execution = run_stuck_plan(stack, drs, state_machine)
 
     assert execution["status"] == "FAILED"
     assert execution["error"] == "WaveTimedOut"
-    events = history(execution["executionArn"])
+    events = histories["stuck"] = history(execution["executionArn"])
     assert state_entries(events, "ReadWaveStatus") == limits.max_wave_reads(10, 60, 5)
     record = stack.record(execution["executionArn"])
     assert record["waves"][0]["status"] == "UNKNOWN"
@@ -93,14 +108,14 @@ def test_a_missing_plan_fails_the_execution_and_names_the_plan(stack, machine):
     assert execution["error"] == "PlanFailed"
 
 
-def test_no_execution_can_reach_the_history_limit(stack, drs, machine):
+def test_no_execution_can_reach_the_history_limit(stack, drs, machine, histories):
     """Events per loop iteration and per wave, measured on real histories, times the most allowed."""
     state_machine, _ = machine
-    stack.seed_plan("plan-1", [drs.servers(1, "db"), drs.servers(1, "app")])
-    healthy = history(run_execution(state_machine, "plan-1")["executionArn"])
-    drs.denied.add("drs:DescribeJobs")
-    stack.seed_plan("plan-2", [drs.servers(1, "stuck")])
-    stuck = history(run_execution(state_machine, "plan-2")["executionArn"])
+    if "healthy" not in histories:  # run alone: make the histories the tests above would have kept
+        histories["healthy"] = history(run_healthy_plan(stack, drs, state_machine)["executionArn"])
+    if "stuck" not in histories:
+        histories["stuck"] = history(run_stuck_plan(stack, drs, state_machine)["executionArn"])
+    healthy, stuck = histories["healthy"], histories["stuck"]
 
     per_read = per_wave = per_execution = 0
     for events in (healthy, stuck):

@@ -49,10 +49,9 @@ def properties(logical_id: str) -> dict:
     return reference.template()["Resources"][logical_id]["Properties"]
 
 
-def test_cfn_lint_reports_no_errors():
+def test_cfn_lint_reports_no_errors_or_warnings():
     matches = lint(reference.template_text(), config=ManualArgs(regions=[REGION]))
-    errors = [match for match in matches if match.rule.id.startswith("E")]
-    assert errors == [], [str(match) for match in errors]
+    assert [str(match) for match in matches] == []
 
 
 @pytest.mark.parametrize(("logical_id", "name_property", "name"), [
@@ -120,7 +119,8 @@ def test_each_role_grants_every_need_of_its_kind(kind):
         resource = DRS_RESOURCES.get(need.action) or need.resource_for(NAMES)
         if need.action.startswith("logs:"):
             resource = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/{PREFIX}-{function}:*"
-        context = {"iam:PassedToService": "ec2.amazonaws.com"} if need.action == "iam:PassRole" else {}
+        context: dict[str, str | list[str]] = (
+            {"iam:PassedToService": "ec2.amazonaws.com"} if need.action == "iam:PassRole" else {})
         decision = evaluate_all(role.policies, [need.action], resource or "*", context)[0]
         if not decision.allowed:
             missing.append(f"{need.action} on {resource}")

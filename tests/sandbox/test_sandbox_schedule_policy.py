@@ -11,6 +11,7 @@ from drsdoctor.sandbox.scheduler import events_may_invoke, rate_minutes
 ACCOUNT = "123456789012"
 FUNCTION = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:drs-orchestrator-dev-execution-finder"
 RULE = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/drs-orchestrator-dev-execution-finder-schedule"
+RULE_PREFIX = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/"
 OTHER_RULE = f"arn:aws:events:us-east-1:{ACCOUNT}:rule/another-rule"
 
 
@@ -26,9 +27,10 @@ def statement(**overrides: Any) -> dict[str, Any]:
     ("the permission CloudFormation deploys", [statement()], RULE, True),
     ("a permission for another rule", [statement()], OTHER_RULE, False),
     ("no resource policy at all", [], RULE, False),
-    ("a permission for another principal", [statement(Principal={"Service": "s3.amazonaws.com"})], RULE, False),
+    ("a permission for another principal", [statement(Principal={"Service": "s3.amazonaws.com"})], RULE,
+     False),
     ("a permission with no SourceArn condition", [statement(Condition=None)], RULE, True),
-    ("a wildcard rule ARN", [statement(Condition={"ArnLike": {"AWS:SourceArn": RULE.rsplit("/", 1)[0] + "/*"}})],
+    ("a wildcard rule ARN", [statement(Condition={"ArnLike": {"AWS:SourceArn": RULE_PREFIX + "*"}})],
      OTHER_RULE, True),
     ("ArnEquals for the rule", [statement(Condition={"ArnEquals": {"aws:sourcearn": RULE}})], RULE, True),
     ("an explicit deny beside the allow", [statement(), statement(Sid="deny", Effect="Deny")], RULE, False),

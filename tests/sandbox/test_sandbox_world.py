@@ -1,4 +1,4 @@
-"""A healthy recovery in the sandbox: the reference stack deployed by CloudFormation runs every wave to the end."""
+"""A healthy recovery in the sandbox: the reference stack, deployed by CloudFormation, runs every wave."""
 
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ def test_the_definition_really_ran(healthy: tuple[Sandbox, Outcome]) -> None:
     events = world.client("stepfunctions").get_execution_history(
         executionArn=outcome.execution_arn, maxResults=1000)["events"]
     types = {event["type"] for event in events}
-    assert {"LambdaFunctionSucceeded", "WaitStateEntered", "ChoiceStateEntered", "ExecutionSucceeded"} <= types
+    assert {"LambdaFunctionSucceeded", "WaitStateEntered", "ChoiceStateEntered",
+            "ExecutionSucceeded"} <= types
     entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
     assert entered.count("StartWave") == 3
 

@@ -66,10 +66,18 @@ def describe_jobs(drs: Any, job_ids: list[str]) -> dict[str, dict[str, Any]]:
     return jobs
 
 
-def job_log_items(drs: Any, job_id: str) -> list[dict[str, Any]]:
+def job_log_items(drs: Any, execution_id: str, job_id: str) -> list[dict[str, Any]]:
+    """The job's log; when it cannot be read the status still can, only the reasons go missing."""
     items: list[dict[str, Any]] = []
-    for page in drs.get_paginator("describe_job_log_items").paginate(jobID=job_id):
-        items.extend(page.get("items", []))
+    try:
+        for page in drs.get_paginator("describe_job_log_items").paginate(jobID=job_id):
+            items.extend(page.get("items", []))
+    except ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", "Unknown"))
+        if code in THROTTLING_CODES:
+            raise
+        log("ERROR", "cannot read the job's log items; failure reasons will be missing",
+            executionId=execution_id, jobId=job_id, errorCode=code, error=str(error))
     return items
 
 
@@ -196,7 +204,7 @@ def poll(execution_id: str) -> dict[str, Any]:
     try:
         drs = drs_client()
         jobs = describe_jobs(drs, job_ids)
-        logs = {job_id: job_log_items(drs, job_id) for job_id in jobs}
+        logs = {job_id: job_log_items(drs, execution_id, job_id) for job_id in jobs}
     except ClientError as error:
         code = str(error.response.get("Error", {}).get("Code", "Unknown"))
         if code in THROTTLING_CODES:  # transient: keep the last status, the next finder run asks again

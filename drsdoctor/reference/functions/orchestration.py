@@ -306,7 +306,7 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
                                    ":starting": "STARTING"},
     )
     log("INFO", "wave started", executionId=execution_id, wave=wave["waveNumber"], jobIds=recorded)
-    return wave_result(load_execution(execution_id), index)
+    return {**wave_result(record, index), "jobIds": recorded}
 
 
 

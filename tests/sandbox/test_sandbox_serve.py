@@ -1,0 +1,133 @@
+"""`drsdoctor sandbox serve` in a real subprocess: one JSON line, any AWS client, SIGTERM ends everything.
+
+The served world's clock lives in the server process, so these tests poll it (bounded) rather than advance it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+pytestmark = pytest.mark.slow
+
+START_TIMEOUT = 180.0
+
+
+class Served:
+    def __init__(self, process: subprocess.Popen[str], info: dict[str, Any]) -> None:
+        self.process, self.info = process, info
+
+    def client(self, service: str) -> Any:
+        # Plain boto3 with made-up credentials, as any user of the sandbox would write it.
+        return boto3.client(service, endpoint_url=self.info["endpoint_url"], region_name=self.info["region"],
+                            aws_access_key_id="anything", aws_secret_access_key="anything")
+
+    def now(self) -> datetime.datetime:
+        with urllib.request.urlopen(self.info["clock_url"], timeout=10) as response:
+            return datetime.datetime.fromisoformat(json.load(response)["now"])
+
+
+def first_line(process: subprocess.Popen[str], timeout: float) -> str:
+    line: list[str] = []
+    reader = threading.Thread(target=lambda: line.append(process.stdout.readline() if process.stdout else ""))
+    reader.start()
+    reader.join(timeout)
+    if not line or not line[0]:
+        process.kill()
+        raise AssertionError(f"serve printed nothing within {timeout} s: {process.communicate()[1][-2000:]}")
+    return line[0]
+
+
+@pytest.fixture(scope="module")
+def served() -> Iterator[Served]:
+    process = subprocess.Popen([sys.executable, "-m", "drsdoctor", "sandbox", "serve"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        yield Served(process, json.loads(first_line(process, START_TIMEOUT)))
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.communicate(timeout=30)
+
+
+def until(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll a condition of the served world (its clock is in another process) until it holds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def test_the_json_line_says_where_the_world_is(served: Served) -> None:
+    info = served.info
+    assert info["endpoint_url"].startswith("http://127.0.0.1:")
+    assert info["region"] == "us-east-1"
+    assert info["state_machine_arn"].startswith("arn:aws:states:us-east-1:")
+    assert info["plans"] and json.loads(info["start_input"]) == {"planId": info["plans"][0]}
+
+
+def test_plain_boto3_runs_a_recovery_to_the_end(served: Served) -> None:
+    sfn = served.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=served.info["state_machine_arn"],
+                              input=served.info["start_input"])["executionArn"]
+
+    def finished() -> str | None:
+        status = sfn.describe_execution(executionArn=arn)["status"]
+        return None if status == "RUNNING" else str(status)
+
+    assert until(finished, 240, "the recovery to end") == "SUCCEEDED"
+    instances = served.client("drs").describe_recovery_instances(filters={})["items"]
+    assert len(instances) == 6
+
+
+def test_a_rule_disabled_through_the_api_stops_firing(served: Served) -> None:
+    events, logs = served.client("events"), served.client("logs")
+    rule = next(r["Name"] for r in events.list_rules()["Rules"] if r["Name"].endswith("finder-schedule"))
+    finder = next(t["Arn"] for t in events.list_targets_by_rule(Rule=rule)["Targets"]).rsplit(":", 1)[-1]
+    events.disable_rule(Name=rule)
+    try:
+        disabled_at = served.now()
+        until(lambda: served.now() >= disabled_at + datetime.timedelta(minutes=5), 120,
+              "five simulated minutes")
+        since = int((disabled_at + datetime.timedelta(minutes=1)).timestamp() * 1000)
+        logged = logs.filter_log_events(logGroupName=f"/aws/lambda/{finder}", startTime=since)["events"]
+        starts = [e for e in logged if e["message"].startswith("START")]
+        assert starts == []
+    finally:
+        events.enable_rule(Name=rule)
+
+
+def worker_pids(parent: int) -> list[int]:
+    listing = subprocess.run(["ps", "-o", "pid=", "--ppid", str(parent)], capture_output=True, text=True)
+    return [int(pid) for pid in listing.stdout.split()]
+
+
+def test_sigterm_stops_the_server_and_every_worker(served: Served) -> None:
+    workers = worker_pids(served.process.pid)
+    assert workers  # the functions ran in worker processes
+    served.process.send_signal(signal.SIGTERM)
+    assert served.process.wait(timeout=60) == 0
+
+    def gone(pid: int) -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+
+    until(lambda: all(gone(pid) for pid in workers), 30, "the worker processes to end")
