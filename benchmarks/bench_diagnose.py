@@ -16,6 +16,7 @@ Against `drsdoctor sandbox serve` (a separate process, as a real endpoint would 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import select
@@ -213,15 +214,16 @@ def main() -> None:
     finally:
         process.terminate()
         process.wait(timeout=60)
-    server, endpoint, arns = history_server()
-    try:
-        bench = {"endpoint_url": endpoint}
-        keys = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
-        short_events, long_events = 100, 20000
-        short_seconds, _ = time_cli_diagnose(bench, keys, arns[short_events], args.repeat)
-        long_seconds, _ = time_cli_diagnose(bench, keys, arns[long_events], args.repeat)
-    finally:
-        server.stop()
+    with contextlib.redirect_stdout(sys.stderr):  # moto's server prints a line for every unknown service
+        server, endpoint, arns = history_server()
+        try:
+            bench = {"endpoint_url": endpoint}
+            keys = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}
+            short_events, long_events = 100, 20000
+            short_seconds, _ = time_cli_diagnose(bench, keys, arns[short_events], args.repeat)
+            long_seconds, _ = time_cli_diagnose(bench, keys, arns[long_events], args.repeat)
+        finally:
+            server.stop()
     figures = {
         "diagnose_seconds": round(diagnose_seconds, 2), "diagnose_exit_code": exit_code,
         "runbook_seconds": round(runbook_seconds, 2), "runbook_calls": runbook_calls,

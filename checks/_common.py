@@ -150,11 +150,3 @@ def _source_matches(condition: dict[str, Any], source_arn: str) -> bool:
                 return False
     return True
 
-
-def json_or_none(text: str | None) -> Any:
-    if not text:
-        return None
-    try:
-        return json.loads(text)
-    except ValueError:
-        return None

@@ -130,19 +130,24 @@ def _branches_of(name: str, body: Mapping[str, Any], where: str) -> list[Definit
     return []
 
 
+def as_list(value: Any) -> list[Any]:
+    """A field that should be a list, or nothing: a malformed definition never crashes the graph."""
+    return value if isinstance(value, list) else []
+
+
 def _transitions_of(state: State) -> Iterator[Transition]:
     body = state.body
     if isinstance(body.get("Next"), str):
         yield Transition(state.name, body["Next"], "next", "Next")
     if state.type == "Choice":
-        for index, rule in enumerate(body.get("Choices") or []):
+        for index, rule in enumerate(as_list(body.get("Choices"))):
             if isinstance(rule, Mapping) and isinstance(rule.get("Next"), str):
                 yield Transition(state.name, rule["Next"], "choice", f"Choices[{index}]")
         if isinstance(body.get("Default"), str):
             yield Transition(state.name, body["Default"], "default", "Default")
-    for index, catcher in enumerate(body.get("Catch") or []):
+    for index, catcher in enumerate(as_list(body.get("Catch"))):
         if isinstance(catcher, Mapping) and isinstance(catcher.get("Next"), str):
-            errors = ",".join(catcher.get("ErrorEquals") or [])
+            errors = ",".join(map(str, as_list(catcher.get("ErrorEquals"))))
             yield Transition(state.name, catcher["Next"], "catch", f"Catch[{index}]({errors})")
 
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from drsdoctor.asl import AslChange, Definition, State, _transitions_of
+from drsdoctor.asl import AslChange, Definition, State, _transitions_of, as_list
 
 # field of a state -> risk of a change to it; transitions and Choice rules are handled apart
 _FIELD_RISK = {
@@ -139,8 +139,8 @@ def _diff_state(old: State, new: State, path: str) -> list[AslChange]:
 
 def _diff_choices(old: State, new: State, path: str) -> list[AslChange]:
     changes: list[AslChange] = []
-    before_rules = old.body.get("Choices") or []
-    after_rules = new.body.get("Choices") or []
+    before_rules = as_list(old.body.get("Choices"))
+    after_rules = as_list(new.body.get("Choices"))
     # rules are matched by position: the first rule that matches wins, so order is meaning
     for index in range(max(len(before_rules), len(after_rules))):
         a = before_rules[index] if index < len(before_rules) else None
@@ -177,8 +177,8 @@ def _diff_choices(old: State, new: State, path: str) -> list[AslChange]:
 def _diff_catchers(old: State, new: State, path: str) -> list[AslChange]:
     def by_errors(state: State) -> dict[str, Any]:
         return {
-            ",".join(c.get("ErrorEquals") or []): c
-            for c in state.body.get("Catch") or []
+            ",".join(map(str, as_list(c.get("ErrorEquals")))): c
+            for c in as_list(state.body.get("Catch"))
             if isinstance(c, Mapping)
         }
 

@@ -9,8 +9,6 @@ import difflib
 import importlib
 import os
 import sys
-from typing import Any
-
 import click
 
 from drsdoctor import __version__, exitcodes
@@ -74,10 +72,12 @@ def cli() -> None:
     """
 
 
-def main(argv: list[str] | None = None) -> Any:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: our own errors become one line on stderr and their exit code, never a traceback."""
     try:
-        return cli.main(args=argv, prog_name="drsdoctor", standalone_mode=False)
+        # Without standalone mode click returns ctx.exit()'s code instead of exiting: exit with it here.
+        returned = cli.main(args=argv, prog_name="drsdoctor", standalone_mode=False)
+        sys.exit(returned if isinstance(returned, int) else exitcodes.OK)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
     except click.ClickException as bad_usage:

@@ -11,8 +11,7 @@ from drsdoctor.errors import AwsCallError
 IAM_PREFIX = {"sfn": "states", "cloudwatch-logs": "logs", "eventbridge": "events"}
 # Operations whose IAM action is not named after the operation.
 IAM_ACTION_OVERRIDES = {
-    ("lambda", "GetFunctionConfiguration"): "lambda:GetFunctionConfiguration",
-    ("lambda", "ListVersionsByFunction"): "lambda:ListVersionsByFunction",
+    ("lambda", "Invoke"): "lambda:InvokeFunction",
     ("s3", "ListObjectsV2"): "s3:ListBucket",
     ("s3", "HeadObject"): "s3:GetObject",
 }
@@ -28,7 +27,13 @@ BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidClientTokenI
                              "ExpiredTokenException", "InvalidSignatureException", "SignatureDoesNotMatch",
                              "AuthFailure"})
 
-KINDS = ("denied", "throttled", "not_found", "timeout", "unreachable", "no_credentials", "invalid", "other")
+# What went wrong, in the collector's terms: denied, throttled, not_found, timeout, unreachable,
+# no_credentials, invalid, other.
+
+
+def api_call(service: str, operation: str) -> str:
+    """A call in the operator's words: `sfn`, `DescribeExecution` -> `states:DescribeExecution`."""
+    return f"{IAM_PREFIX.get(service, service)}:{operation}"
 
 
 def iam_action(service: str, operation: str, iam_prefix: str | None = None) -> str:
@@ -39,7 +44,7 @@ def iam_action(service: str, operation: str, iam_prefix: str | None = None) -> s
 
 
 def classify(code: str) -> str:
-    """One of KINDS for an AWS error code."""
+    """The kind of failure an AWS error code means."""
     if code in DENIED or "AccessDenied" in code:
         return "denied"
     if code in THROTTLED:

@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from drsdoctor.aws import AwsSession, MutatingCallRefused
-from drsdoctor.aws.failures import AwsFailure, failure_from
+from drsdoctor.aws.failures import AwsFailure, api_call, failure_from
 from drsdoctor.snapshot import FactError, Snapshot
 
 T = TypeVar("T")
@@ -74,7 +74,7 @@ class Gatherer:
     def record(self, fact: str, resource: str, failure: AwsFailure) -> None:
         with self._lock:
             self.snapshot.fact_errors.append(FactError(
-                fact=fact, call=f"{failure.service}:{failure.operation}", code=failure.code,
+                fact=fact, call=api_call(failure.service, failure.operation), code=failure.code,
                 resource=resource, message=failure.message, permission=failure.needed_permission))
 
     def in_parallel(self, steps: Iterable[Callable[[], Any]]) -> list[Any]:

@@ -113,6 +113,8 @@ def _load(gather: Gatherer, role_arn: str) -> Any:
 def _names(snap: Snapshot) -> dict[str, str]:
     names = {"partition": snap.target.split(":")[1] if snap.target.startswith("arn:") else "aws",
              "region": snap.region, "account": snap.account}
+    regions = [f.environment["DRS_REGION"] for f in snap.functions if f.environment.get("DRS_REGION")]
+    names["drs_region"] = regions[0] if regions else snap.region
     for placeholder, variable in NAME_VARIABLES.items():
         value = next((f.environment[variable] for f in snap.functions if f.environment.get(variable)), None)
         if value:

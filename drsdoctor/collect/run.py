@@ -115,7 +115,9 @@ def _record_and_jobs(gather: Gatherer, snap: Snapshot) -> None:
     record_text = json.dumps(snap.execution_record.item, default=str) if snap.execution_record else ""
     job_ids = tables.job_ids_in(record_text, history_text)
     region = (writer.environment.get(DRS_REGION) if writer else None) or snap.region
-    since = snap.execution.start_date if snap.execution else None
+    # With no job id anywhere, ask DRS for the jobs started since the execution began: an orchestrator may
+    # have started one and lost its id. A machine with no orchestration function starts none.
+    since = snap.execution.start_date if snap.execution and snap.function_of_kind("orchestration") else None
     snap.drs_jobs = drs.jobs(gather, region, job_ids, since)
     server_ids = list(dict.fromkeys(
         [server.source_server_id for job in snap.drs_jobs for server in job.servers]

@@ -37,6 +37,17 @@ def parse_context(pairs: tuple[str, ...]) -> dict[str, str | list[str]]:
     return context
 
 
+def parse_parameters(pairs: tuple[str, ...]) -> dict[str, str]:
+    """NAME=VALUE template parameters; pseudo parameters too (AWS::AccountId, AWS::Region)."""
+    parameters = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip():
+            raise InputError(f"--parameter {pair!r} must be NAME=VALUE (e.g. AWS::AccountId=111122223333)")
+        parameters[name.strip()] = value
+    return parameters
+
+
 @iam.command("simulate")
 @click.option("--policy", "policy_files", multiple=True, type=click.Path(dir_okay=False),
               help="Identity-based policy JSON file (repeatable).")
@@ -97,7 +108,7 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
             needs.setdefault(need.action, need)
         wanted += [action for action in needs if action not in wanted]
 
-    iam_client = None
+    iam_client, session = None, None
     if role_arn:
         from drsdoctor.aws.session import AwsSession, AwsSettings
 
@@ -105,14 +116,7 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
         iam_client = session.client("iam", region or "us-east-1")
         principal = load_role(iam_client, role_arn)
     elif template_file and role_logical_id:
-        parameters = {}
-        for pair in parameter_pairs:
-            name, sep, value = pair.partition("=")
-            if not sep or not name.strip():
-                raise InputError(f"--parameter {pair!r} must be NAME=VALUE "
-                                 "(e.g. AWS::AccountId=111122223333)")
-            parameters[name.strip()] = value
-        principal = load_role_from_template(template_file, role_logical_id, parameters)
+        principal = load_role_from_template(template_file, role_logical_id, parse_parameters(parameter_pairs))
     else:
         principal = Principal(arn=principal_arn or "", name="policies", policies=PolicySet(), source="files")
     extra = PolicySet(
@@ -133,6 +137,9 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
     # AWS only knows the deployed role: any policy given as a file means the answer must be ours
     files_given = bool(policy_files or resource_files or boundary_file or scp_files or session_file)
     decisions = simulate(principal, wanted, resource, context, None if files_given else iam_client)
+    if verbose and session is not None:
+        for record in session.call_log.records:
+            click.echo(record.line(), err=True)
 
     if output_format == "json":
         emit(json.dumps(_json(principal, decisions, needs), indent=2), output_path)

@@ -11,6 +11,7 @@ READ_ACTIONS = (
     "cloudformation:ListStackResources",
     "lambda:GetFunctionConfiguration",
     "lambda:GetFunctionConcurrency",
+    "lambda:GetPolicy",
     "states:DescribeStateMachine",
     "iam:GetRole",
     "iam:ListRolePolicies",

@@ -14,7 +14,8 @@ from typing import Any
 from drsdoctor.aws import AwsSession, failure_from
 from drsdoctor.aws.failures import AwsFailure
 from drsdoctor.diff.loader import load_template_text
-from drsdoctor.diff.sides import Deployment, Source, source_from_template
+from drsdoctor.diff.model import DELETED
+from drsdoctor.diff.sides import STATEMENTS, Deployment, Source, source_from_template
 from drsdoctor.errors import InputError
 
 LiveReader = Callable[[AwsSession, str, str], tuple[dict[str, Any], str | None]]
@@ -80,6 +81,7 @@ def read_stack(
         deployment.physical_ids[logical_id] = physical
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(lambda item: _read_live(session, stack_region, *item), readers))
+    _read_permissions(session, stack_region, template, deployment)
     for (logical_id, resource_type, physical), (live, arn) in zip(readers, results, strict=True):
         if live is not None:
             deployment.live[logical_id] = live
@@ -101,7 +103,62 @@ def _read_live(
     except AwsFailure as failure:
         if failure.fatal:
             raise
+        if failure.kind == "not_found":
+            return {DELETED: True}, None  # listed by the stack, gone from the service
         return None, None  # a resource we may not read compares by its template alone
+
+
+def _read_permissions(
+    session: AwsSession, region: str, template: Mapping[str, Any], deployment: Deployment
+) -> None:
+    """Each invoke permission's live form: the resource policy statements of the function it names."""
+    for logical_id, body in (template.get("Resources") or {}).items():
+        if not isinstance(body, Mapping) or body.get("Type") != "AWS::Lambda::Permission":
+            continue
+        if deployment.live.get(logical_id, {}).get(DELETED):
+            continue
+        name = _function_named((body.get("Properties") or {}).get("FunctionName"), deployment)
+        if not name:
+            continue
+        try:
+            deployment.live[logical_id] = {STATEMENTS: _policy_statements(session, region, name)}
+        except AwsFailure as failure:
+            if failure.fatal:
+                raise
+
+
+def _function_named(value: Any, deployment: Deployment) -> str | None:
+    if isinstance(value, Mapping) and len(value) == 1:
+        key, arg = next(iter(value.items()))
+        target = arg if key == "Ref" else arg[0] if isinstance(arg, list) and arg else str(arg).split(".")[0]
+        return deployment.physical_ids.get(str(target))
+    return value if isinstance(value, str) else None
+
+
+def _policy_statements(session: AwsSession, region: str, name: str) -> list[dict[str, Any]]:
+    client = session.client("lambda", region)
+    try:
+        policy = _call(client, "lambda", "GetPolicy", name, FunctionName=name)["Policy"]
+    except AwsFailure as failure:
+        if failure.kind == "not_found":
+            return []  # no resource policy at all: nobody else may invoke the function
+        raise
+    statements = []
+    for statement in json.loads(policy).get("Statement", []):
+        principal = statement.get("Principal")
+        if isinstance(principal, Mapping):
+            principal = principal.get("Service") or principal.get("AWS")
+        condition = statement.get("Condition") or {}
+        source_arn = {**(condition.get("ArnLike") or {}), **(condition.get("ArnEquals") or {})}
+        statements.append(
+            {
+                "Action": statement.get("Action"),
+                "Principal": principal,
+                "SourceArn": source_arn.get("AWS:SourceArn"),
+                "SourceAccount": (condition.get("StringEquals") or {}).get("AWS:SourceAccount"),
+            }
+        )
+    return statements
 
 
 def _function(session: AwsSession, region: str, name: str) -> tuple[dict[str, Any], str | None]:

@@ -40,10 +40,14 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
     changes: list[Change] = []
     changes += _parameters(a, b)
     changes += _outputs(a, b)
-    pairs, renames = match_resources(a.resources, b.resources)
-    b_resources = _renamed(b.resources, renames) if renames else b.resources
+    # a resource deleted behind CloudFormation's back is absent from that side, as drift
+    a_live = {k: r for k, r in a.resources.items() if not r.deleted}
+    b_live = {k: r for k, r in b.resources.items() if not r.deleted}
+    changes += _deleted(a, b_live, "a") + _deleted(b, a_live, "b")
+    pairs, renames = match_resources(a_live, b_live)
+    b_resources = _renamed(b_live, renames) if renames else b_live
     for new_id, old_id in sorted(renames.items()):
-        resource = b.resources[new_id]
+        resource = b_live[new_id]
         changes.append(
             Change(
                 new_id,
@@ -59,24 +63,25 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
         )
     matched_a = {x for x, _ in pairs}
     matched_b = {y for _, y in pairs}
-    for logical_id in sorted(set(a.resources) - matched_a):
-        changes.append(_whole(a.resources[logical_id], "removed"))
-    for logical_id in sorted(set(b.resources) - matched_b):
-        changes.append(_whole(b.resources[logical_id], "added"))
-    policies_a, policies_b = role_policies(a.resources, True), role_policies(b_resources, True)
+    deleted = {c.resource for c in changes if c.drift}
+    for logical_id in sorted(set(a_live) - matched_a - deleted):
+        changes.append(_whole(a_live[logical_id], "removed"))
+    for logical_id in sorted(set(b_live) - matched_b - deleted):
+        changes.append(_whole(b_live[logical_id], "added"))
+    policies_a, policies_b = role_policies(a_live, True), role_policies(b_resources, True)
     for old_id, new_id in pairs:
-        old, new = a.resources[old_id], b_resources[renames.get(new_id, new_id)]
+        old, new = a_live[old_id], b_resources[renames.get(new_id, new_id)]
         found = diff_properties(new_id, new.type, old.effective(), new.effective())
         if old.type == "AWS::IAM::Role":
             found += diff_role_permissions(
                 new_id, new.type, policies_a.get(old_id, []), policies_b.get(renames.get(new_id, new_id), [])
             )
-        drift_a, drift_b = _drifted(old, a.resources), _drifted(new, b_resources)
+        drift_a, drift_b = _drifted(old), _drifted(new)
         for item in found:
             item.drift = _which(item.path, drift_a, drift_b)
         changes += found
     covered = {(c.resource, c.path) for c in changes}
-    changes += _drift_only(a, "a", covered) + _drift_only(b, "b", covered)
+    changes += _drift_only(a_live, "a", covered) + _drift_only(b_live, "b", covered)
     return DiffResult(a, b, sorted(changes, key=Change.sort_key))
 
 
@@ -121,6 +126,30 @@ def _outputs(a: Side, b: Side) -> list[Change]:
                     "output",
                 )
             )
+    return changes
+
+
+def _deleted(side: Side, other_live: Mapping[str, Resource], label: str) -> list[Change]:
+    """Resources the stack declares but the service no longer has: deleted by hand, or never created."""
+    changes = []
+    for logical_id, resource in sorted(side.resources.items()):
+        if not resource.deleted:
+            continue
+        # seen from a to b: deleted on b is a removal, deleted on a an addition (b still has it)
+        kind = "removed" if label == "b" or logical_id not in other_live else "added"
+        shown = other_live.get(logical_id, resource)
+        change = _whole(
+            Resource(
+                logical_id, shown.type, shown.effective() if shown is not resource else resource.properties
+            ),
+            kind,
+        )
+        change.drift = label
+        change.summary = (
+            f"{resource.type} {logical_id} is gone on side {label}: deleted outside CloudFormation "
+            "(its stack still declares it)"
+        )
+        changes.append(change)
     return changes
 
 
@@ -214,7 +243,7 @@ def role_policies(resources: Mapping[str, Resource], effective: bool) -> dict[st
     return found
 
 
-def _drifted(resource: Resource, resources: Mapping[str, Resource]) -> set[str]:
+def _drifted(resource: Resource) -> set[str]:
     """Paths where this resource's live configuration differs from its own template."""
     if not resource.live:
         return set()
@@ -245,10 +274,10 @@ def _which(path: str, drift_a: set[str], drift_b: set[str]) -> str | None:
     return "both" if in_a and in_b else "a" if in_a else "b" if in_b else None
 
 
-def _drift_only(side: Side, label: str, covered: set[tuple[str, str]]) -> list[Change]:
+def _drift_only(resources: Mapping[str, Resource], label: str, covered: set[tuple[str, str]]) -> list[Change]:
     """Drift the comparison did not show (both sides drifted alike): still the classic cause."""
     found = []
-    for resource in side.resources.values():
+    for resource in resources.values():
         if not resource.live:
             continue
         for item in diff_properties(

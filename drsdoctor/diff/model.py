@@ -1,4 +1,12 @@
-"""What a diff is made of: the two sides (resources, parameters, outputs) and the changes between them."""
+"""What a diff is made of: the two sides (resources, parameters, outputs) and the changes between them.
+
+JSON (drsdoctor.diff/1): {"schema", "a": side, "b": side, "changes": [change], "summary"}, where a side is
+{label, kind: file|stack|reference, stack, parameters}; a change is {resource, type, kind:
+added|removed|modified, category: iam|statemachine|env|rule|table|function|parameter|output|other, path,
+before, after, risk: high|medium|low, summary, drift: null|a|b|both}; and summary is {high, medium, low,
+total, identical}. Changes come highest risk first. Values are normalised: `<Logical>` / `<Logical.Arn>`
+stand for a resource of the stack, `${EnvironmentName}` / `${AWS::AccountId}` for each side's own names.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +19,7 @@ SCHEMA = "drsdoctor.diff/1"
 RISKS = ("high", "medium", "low")
 CATEGORIES = ("iam", "statemachine", "env", "rule", "table", "function", "parameter", "output", "other")
 KINDS = ("added", "removed", "modified")
+DELETED = "__deleted__"  # the live marker of a resource the service no longer has
 
 
 @dataclass
@@ -26,6 +35,11 @@ class Resource:
     properties: dict[str, Any]
     live: dict[str, Any] | None = None
     physical_id: str | None = None
+
+    @property
+    def deleted(self) -> bool:
+        """The stack lists it, the service no longer has it."""
+        return bool(self.live and self.live.get(DELETED))
 
     def effective(self) -> dict[str, Any]:
         if not self.live:

@@ -9,7 +9,7 @@ from typing import Any
 
 from drsdoctor.diff.canonical import canonical_properties
 from drsdoctor.diff.loader import TemplateError, load_template_file, where
-from drsdoctor.diff.model import Resource, Side
+from drsdoctor.diff.model import DELETED, Resource, Side
 from drsdoctor.diff.resolve import REF_IS_ARN, Resolver, identity_parameters, parameter_values
 from drsdoctor.diff.tokens import NAME_PROPERTIES, Tokeniser, side_concrete_values
 
@@ -88,7 +88,13 @@ def _collect(source: Source, identity: set[str], prefix: str, into: dict[str, Re
             normal[name_key] = tokeniser.concrete_text(properties[name_key])
         live = None
         if deployment and logical_id in deployment.live:
-            live = tokeniser.value(canonical_properties(resource_type, deployment.live[logical_id]))
+            raw = deployment.live[logical_id]
+            if raw.get(DELETED):
+                live = {DELETED: True}
+            elif resource_type == "AWS::Lambda::Permission":
+                live = _permission_live(normal, tokeniser.value(raw.get(STATEMENTS, [])))
+            else:
+                live = tokeniser.value(canonical_properties(resource_type, raw))
         physical = deployment.physical_ids.get(logical_id) if deployment else None
         into[prefix + logical_id] = Resource(prefix + logical_id, resource_type, normal, live, physical)
         if resource_type == "AWS::CloudFormation::Stack":
@@ -131,6 +137,19 @@ def _tokeniser(
         }
     )
     return tokeniser
+
+
+STATEMENTS = "__statements__"  # a permission's live form: the function's resource policy statements
+PERMISSION_KEYS = ("Action", "Principal", "SourceArn", "SourceAccount")
+
+
+def _permission_live(template: Mapping[str, Any], statements: list[Mapping[str, Any]]) -> dict[str, Any]:
+    """The statement of the function's policy that grants what the Permission declares, or gone."""
+    wanted = {k: template.get(k) for k in PERMISSION_KEYS if template.get(k) is not None}
+    for statement in statements:
+        if all(statement.get(k) == v for k, v in wanted.items()):
+            return {}
+    return {DELETED: True}
 
 
 def _nested(

@@ -117,8 +117,9 @@ class MatchedStatement:
     column: int | None = None
 
     def to_aws_json(self) -> dict[str, Any]:
-        matched: dict[str, Any] = {"SourcePolicyId": self.policy, "SourcePolicyType": self.policy_type,
-                                   "StatementId": self.statement}
+        matched: dict[str, Any] = {"SourcePolicyId": self.policy, "SourcePolicyType": self.policy_type}
+        if self.statement:  # ours, not AWS's: which Sid (or [index]) inside the policy
+            matched["StatementId"] = self.statement
         if self.line is not None:
             matched["StartPosition"] = {"Line": self.line, "Column": self.column or 1}
         return matched

@@ -80,7 +80,7 @@ def test_an_unreachable_endpoint_is_exit_3() -> None:
                     "cannot reach AWS")
 
 
-def test_an_unreadable_bundle_is_exit_2(tmp_path: object) -> None:
+def test_an_unreadable_bundle_is_exit_2() -> None:
     assert_one_line(run_diagnose("--from-bundle", "/nonexistent/bundle.json"), exitcodes.USAGE,
                     "cannot read bundle")
 
@@ -89,3 +89,15 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def test_no_credentials_is_exit_3_in_one_line() -> None:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update({"AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/credentials",
+                "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_EC2_METADATA_DISABLED": "true",
+                "AWS_DEFAULT_REGION": REGION})
+    arn = "arn:aws:states:eu-west-1:123456789012:execution:orch-dev-recovery:run-1"
+    command = [sys.executable, "-m", "drsdoctor", "diagnose", arn, "--endpoint-url",
+               f"http://127.0.0.1:{_closed_port()}"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    assert_one_line(done, exitcodes.INCOMPLETE, "no usable AWS credentials")

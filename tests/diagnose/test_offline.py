@@ -53,3 +53,17 @@ def test_a_bundle_of_another_execution_is_refused(tmp_path: Path) -> None:
     other = ARN.replace("run-1", "run-2")
     done = run_cli("diagnose", other, "--from-bundle", str(bundle), credentials={})
     assert done.returncode == exitcodes.USAGE and "is about" in done.stderr
+
+
+def test_check_and_skip_choose_the_checks(tmp_path: Path) -> None:
+    bundle = tmp_path / "bundle.json"
+    Snapshot(target=ARN, region="us-east-1", account="123456789012").save(bundle)
+    only = run_cli("diagnose", "--from-bundle", str(bundle), "--check", "EVT001", "--format", "json",
+                   credentials={})
+    assert {f["check"] for f in json.loads(only.stdout)["findings"]} == {"EVT001"}
+    skipped = run_cli("diagnose", "--from-bundle", str(bundle), "--skip", "EVT001", "--format", "json",
+                      credentials={})
+    checks = {f["check"] for f in json.loads(skipped.stdout)["findings"]}
+    assert "EVT001" not in checks and len(checks) > 5
+    unknown = run_cli("diagnose", "--from-bundle", str(bundle), "--check", "NOPE999", credentials={})
+    assert unknown.returncode == exitcodes.USAGE and "NOPE999" in unknown.stderr

@@ -60,6 +60,7 @@ def _assert_read_only(session: Any) -> None:
     sent = [(record.service, record.operation) for record in session.call_log.records]
     assert sent and all(is_read_operation(service, operation) for service, operation in sent), sent
     assert all(record.outcome != "refused" for record in session.call_log.records)
+    assert session.call_log.distinct_calls() == len(session.call_log)  # and each distinct call once
 
 
 def test_the_healthy_run_is_healthy(world: Any, operator: dict[str, str],

@@ -7,6 +7,8 @@ import json
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drsdoctor.asl import AslError, describe_rule, diff_definitions, parse_definition
 from drsdoctor.errors import InputError
@@ -233,3 +235,77 @@ def test_describe_rule(rule: dict[str, Any], text: str) -> None:
 
 def test_asl_error_is_an_input_error() -> None:
     assert issubclass(AslError, InputError)
+
+
+JSON = st.recursive(
+    st.one_of(
+        st.none(), st.booleans(), st.integers(), st.sampled_from(["A", "B", "Next", "Type", "Choice", "Wait"])
+    ),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "StartAt",
+                    "States",
+                    "Type",
+                    "Next",
+                    "Choices",
+                    "Default",
+                    "Catch",
+                    "Branches",
+                    "ItemProcessor",
+                    "End",
+                    "A",
+                    "B",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON)
+def test_any_json_parses_or_is_an_asl_error(body: Any) -> None:
+    try:
+        definition = parse_definition(body)
+    except AslError:
+        return
+    definition.find_cycles()
+    definition.reachable()
+    assert diff_definitions(definition, definition) == []
+
+
+FIELD = st.one_of(
+    st.none(),
+    st.integers(),
+    st.sampled_from(["A", "B"]),
+    st.lists(st.sampled_from(["A", 1, None]), max_size=2),
+    st.dictionaries(
+        st.sampled_from(["Next", "ErrorEquals", "Variable"]),
+        st.sampled_from(["A", 1, None, ["x"]]),
+        max_size=2,
+    ),
+)
+STATE = st.fixed_dictionaries(
+    {"Type": st.sampled_from(["Choice", "Task", "Parallel", "Map", "Pass"])},
+    optional={k: FIELD for k in ("Next", "Choices", "Default", "Catch", "Branches", "ItemProcessor", "End")},
+)
+STATES = st.dictionaries(st.sampled_from(["A", "B"]), STATE, min_size=1)
+
+
+@settings(max_examples=300, deadline=None)
+@given(STATES, STATES)
+def test_malformed_states_never_crash_the_graph_or_the_differ(first: Any, second: Any) -> None:
+    try:
+        a = parse_definition({"StartAt": "A", "States": first})
+        b = parse_definition({"StartAt": "A", "States": second})
+    except AslError:
+        return
+    a.find_cycles()
+    for change in diff_definitions(a, b):
+        assert change.risk in ("high", "medium", "low") and change.summary

@@ -151,3 +151,45 @@ def test_no_credentials_exits_3_in_one_line(tmp_path: Path) -> None:
     )
     assert done.returncode == 3, done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "credentials" in done.stderr
+
+
+def test_a_standalone_policy_counts_for_the_role_it_is_attached_to() -> None:
+    def with_actions(*actions: str) -> dict[str, Any]:
+        policy = {
+            "Type": "AWS::IAM::Policy",
+            "Properties": {
+                "PolicyName": "poller-drs",
+                "Roles": [{"Ref": "PollerRole"}],
+                "PolicyDocument": {
+                    "Statement": [{"Effect": "Allow", "Action": list(actions), "Resource": "*"}]
+                },
+            },
+        }
+        return template({"PollerRole": ROLE, "PollerDrs": policy})
+
+    changes = diff(
+        with_actions("drs:DescribeJobs", "drs:DescribeJobLogItems"), with_actions("drs:DescribeJobLogItems")
+    )
+    lost = [c for c in changes if c.path == "EffectivePermissions"]
+    assert [(c.resource, c.risk, c.summary) for c in lost] == [
+        ("PollerRole", "high", "PollerRole loses drs:DescribeJobs")
+    ]
+
+
+def test_an_arn_built_with_sub_equals_getatt_and_a_literal_name_equals_ref() -> None:
+    def poller(table_arn: Any, table_name: Any) -> dict[str, Any]:
+        variables = {"TABLE_ARN": table_arn, "TABLE": table_name}
+        properties = dict(POLLER["Properties"], Environment={"Variables": variables})
+        return template(
+            {"PollerFunction": dict(POLLER, Properties=properties), "History": HISTORY, "PollerRole": ROLE}
+        )
+
+    symbolic = poller({"Fn::GetAtt": ["History", "Arn"]}, {"Ref": "History"})
+    spelled = poller(
+        {"Fn::Sub": "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/drs-dev-h"},
+        "drs-dev-h",
+    )
+    assert diff(symbolic, spelled) == []
+    other = poller({"Fn::GetAtt": ["History", "Arn"]}, "drs-prod-h")
+    [change] = diff(symbolic, other)
+    assert (change.path, change.category, change.risk) == ("Environment.Variables.TABLE", "env", "high")

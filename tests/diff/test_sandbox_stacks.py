@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -137,3 +138,58 @@ def test_cli_exit_codes_against_the_sandbox(world: Any, credentials: None) -> No
     assert unknown.returncode == 2 and "no-such-stack" in unknown.stderr
     unreachable = run("reference", world.stack_name, "--endpoint-url", "http://127.0.0.1:9")
     assert unreachable.returncode == 3 and len(unreachable.stderr.strip().splitlines()) == 1
+
+
+def test_a_removed_invoke_permission_is_drift(world: Any, credentials: None) -> None:
+    lambda_client = world.client("lambda")
+    finder = world.function_name("execution-finder")
+    policy = json.loads(lambda_client.get_policy(FunctionName=finder)["Policy"])
+    [statement] = [s for s in policy["Statement"] if s["Principal"] == {"Service": "events.amazonaws.com"}]
+    lambda_client.remove_permission(FunctionName=finder, StatementId=statement["Sid"])
+    try:
+        result = diff(world, "reference", world.stack_name)
+    finally:
+        lambda_client.add_permission(
+            FunctionName=finder,
+            StatementId=statement["Sid"],
+            Action="lambda:InvokeFunction",
+            Principal="events.amazonaws.com",
+            SourceArn=statement["Condition"]["ArnLike"]["AWS:SourceArn"],
+        )
+    [change] = result.changes
+    assert (change.resource, change.kind, change.risk, change.drift) == (
+        "ExecutionFinderSchedulePermission",
+        "removed",
+        "high",
+        "b",
+    )
+    assert "deleted outside CloudFormation" in change.summary
+    assert diff(world, "reference", world.stack_name).changes == []
+
+
+def test_a_deleted_table_is_gone_on_its_side(world: Any, credentials: None) -> None:
+    dynamodb = world.client("dynamodb")
+    name = world.outputs["ProtectionGroupsTableName"]
+    table = dynamodb.describe_table(TableName=name)["Table"]
+    items = dynamodb.scan(TableName=name)["Items"]
+    dynamodb.delete_table(TableName=name)
+    try:
+        result = diff(world, "reference", world.stack_name)
+    finally:
+        dynamodb.create_table(
+            TableName=name,
+            KeySchema=table["KeySchema"],
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=table["AttributeDefinitions"],
+        )
+        for item in items:
+            dynamodb.put_item(TableName=name, Item=item)
+    [change] = result.changes
+    assert (change.resource, change.kind, change.category, change.risk, change.drift) == (
+        "ProtectionGroupsTable",
+        "removed",
+        "table",
+        "high",
+        "b",
+    )
+    assert diff(world, "reference", world.stack_name).changes == []

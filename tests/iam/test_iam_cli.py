@@ -71,7 +71,7 @@ def test_missing_follow_on_action_is_named_with_why_and_source() -> None:
     assert "implicitDeny" in denied and "[follow-on]" in denied
     assert "https://docs.aws.amazon.com/drs/latest/userguide/drs-apis.html" in outcome.output
     assert lines[-1].startswith(
-        "42 of 43 actions allowed on * (engine: local); not allowed: drs:CreateRecoveryInstanceForDrs"
+        "43 of 44 actions allowed on * (engine: local); not allowed: drs:CreateRecoveryInstanceForDrs"
     )
 
 

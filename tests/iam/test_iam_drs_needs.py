@@ -127,3 +127,48 @@ def test_the_read_calls_of_load_role_are_declared_for_drsdoctor_permissions() ->
         "iam:GetPolicyVersion",
     } <= set(drsdoctor.iam.READ_ACTIONS)
     assert all(is_read_operation("iam", action.split(":")[1]) for action in drsdoctor.iam.READ_ACTIONS)
+
+
+# "Dependent actions" of StartRecovery, Service Authorization Reference for AWS Elastic Disaster Recovery:
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticdisasterrecovery.html
+STARTRECOVERY_DEPENDENT_ACTIONS = [
+    "drs:CreateRecoveryInstanceForDrs",
+    "drs:ListTagsForResource",
+    "ec2:AttachVolume",
+    "ec2:AuthorizeSecurityGroupEgress",
+    "ec2:AuthorizeSecurityGroupIngress",
+    "ec2:CreateLaunchTemplate",
+    "ec2:CreateLaunchTemplateVersion",
+    "ec2:CreateSnapshot",
+    "ec2:CreateTags",
+    "ec2:CreateVolume",
+    "ec2:DeleteLaunchTemplateVersions",
+    "ec2:DeleteSnapshot",
+    "ec2:DeleteVolume",
+    "ec2:DescribeAccountAttributes",
+    "ec2:DescribeAvailabilityZones",
+    "ec2:DescribeImages",
+    "ec2:DescribeInstanceAttribute",
+    "ec2:DescribeInstanceStatus",
+    "ec2:DescribeInstanceTypes",
+    "ec2:DescribeInstances",
+    "ec2:DescribeLaunchTemplateVersions",
+    "ec2:DescribeLaunchTemplates",
+    "ec2:DescribeSecurityGroups",
+    "ec2:DescribeSnapshots",
+    "ec2:DescribeSubnets",
+    "ec2:DescribeVolumes",
+    "ec2:DetachVolume",
+    "ec2:ModifyInstanceAttribute",
+    "ec2:ModifyLaunchTemplate",
+    "ec2:RevokeSecurityGroupEgress",
+    "ec2:RunInstances",
+    "ec2:StartInstances",
+    "ec2:StopInstances",
+    "ec2:TerminateInstances",
+    "iam:PassRole",
+]
+
+
+def test_follow_on_set_is_the_documented_dependent_actions_of_start_recovery() -> None:
+    assert sorted(follow_on_actions()) == sorted(STARTRECOVERY_DEPENDENT_ACTIONS)

@@ -87,10 +87,14 @@ def test_deployed_role_missing_a_poller_action_is_found(endpoint: str) -> None:
             "us-east-1",
             "--format",
             "json",
+            "-v",
         ],
     )
     assert outcome.exit_code == 1, (outcome.output, repr(outcome.exception))
-    report = json.loads(outcome.output)
+    report = json.loads(outcome.stdout)
+    # -v: the read-only calls made, on stderr (the simulation call was tried, then the local engine)
+    assert "iam:GetRole ok" in outcome.stderr and "iam:GetRolePolicy ok" in outcome.stderr
+    assert "iam:SimulatePrincipalPolicy" in outcome.stderr
     assert report["Engine"] == "local"  # moto answers SimulatePrincipalPolicy with an error
     assert report["Principal"] == {"Arn": arn, "Source": "aws", "Unresolved": []}
     denied = [r["EvalActionName"] for r in report["EvaluationResults"] if r["EvalDecision"] != "allowed"]

@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 import botocore.endpoint
+import botocore.retries.bucket
 import pytest
 from moto import mock_aws
 from werkzeug.serving import WSGIRequestHandler, make_server
@@ -75,6 +76,31 @@ class Drs:
         return [job for page in client.get_paginator("describe_jobs").paginate() for job in page["items"]]
 
 
+class RetryClock:
+    """botocore's adaptive-retry clock: the client-side rate limiter's waits move it instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = time.time()
+        self.waits: list[float] = []
+
+    def sleep(self, amount: float) -> None:
+        self.now += amount
+        self.waits.append(amount)
+
+    def current_time(self) -> float:
+        return self.now
+
+    def condition(self, lock: Any = None) -> threading.Condition:
+        clock = self
+
+        class Waiting(threading.Condition):
+            def wait(self, timeout: float | None = None) -> bool:
+                clock.sleep(timeout or 0)
+                return False
+
+        return Waiting(lock)
+
+
 class _Quiet(WSGIRequestHandler):
     def log_request(self, *args: Any, **kwargs: Any) -> None:
         pass
@@ -115,6 +141,10 @@ def drs(aws_env: None, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureR
     patient.__dict__.update(vars(time))
     patient.sleep = lambda seconds: holder["drs"].backoffs.append(seconds)  # type: ignore[attr-defined]
     monkeypatch.setattr(botocore.endpoint, "time", patient)
+    retry_clock = RetryClock()
+    monkeypatch.setattr(botocore.retries.bucket, "Clock", lambda: retry_clock)
+    monkeypatch.setattr(botocore.retries.bucket, "threading",
+                        types.SimpleNamespace(Lock=threading.Lock, Condition=retry_clock.condition))
     # the functions and DRS share one clock, as they share the wall clock in a real account
     monkeypatch.setattr(orchestration, "now_epoch", lambda: clock.now.timestamp())
     try:

@@ -1,11 +1,9 @@
-"""`drsdoctor demo` as a user runs it: the fault catalogue, a bad fault name, and a healthy run end to end."""
+"""`drsdoctor demo` as a user runs it: the fault catalogue and a bad fault name (runs: world tests)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
-
-import pytest
 
 from drsdoctor.sandbox import faults
 
@@ -28,13 +26,3 @@ def test_an_unknown_fault_is_a_usage_error_in_one_line() -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "no fault named 'rule-gone'" in done.stderr
     assert "Traceback" not in done.stderr
-
-
-@pytest.mark.slow
-def test_a_healthy_demo_completes_every_wave() -> None:
-    done = drsdoctor("demo", timeout=300)
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "state SUCCEEDED" in done.stderr
-    assert "waves: database COMPLETED, app COMPLETED, web COMPLETED" in done.stderr
-    assert "recovery instances: 6" in done.stderr
-    assert "deploying the reference orchestrator" in done.stderr  # progress, as plain lines off a terminal

@@ -15,7 +15,8 @@ import pytest
 from drsdoctor.sandbox import faults
 from drsdoctor.sandbox.world import Outcome, Sandbox
 
-pytestmark = pytest.mark.slow
+# One world a module: its tests stay on one xdist worker (pyproject: --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox-faults")]
 
 
 @pytest.fixture(scope="module")
@@ -24,14 +25,28 @@ def world() -> Iterator[Sandbox]:
         yield running
 
 
-def run_with(world: Sandbox, fault: str) -> tuple[Outcome, list[dict[str, Any]]]:
-    """Inject, run until settled, repair; returns the outcome and the execution's history."""
+class Run:
+    """What one broken run left behind, read before the fault was repaired."""
+
+    def __init__(self, world: Sandbox, outcome: Outcome, events: list[dict[str, Any]]) -> None:
+        self.outcome, self.events = outcome, events
+        self.started_ms = int(events[0]["timestamp"].timestamp() * 1000)
+        self.settled_ms = int(world.clock.timestamp() * 1000)
+        self._world = world
+
+    def logs(self, function: str, after_ms: int = 0) -> list[str]:
+        """The function's log lines from the run (not from after the repair)."""
+        return log_messages(self._world, function, self.started_ms + after_ms, self.settled_ms)
+
+
+def run_with(world: Sandbox, fault: str) -> Run:
+    """Inject, run until settled, repair; returns what the run left behind."""
     world.inject(fault)
     try:
         arn = world.start_recovery()
         outcome = world.run_until_settled(arn)
         sfn = world.client("stepfunctions")
-        events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
+        run = Run(world, outcome, sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"])
         if outcome.status == "STUCK":
             sfn.stop_execution(executionArn=arn, cause="test over")
             table = world.resource("dynamodb").Table(world.outputs["ExecutionHistoryTableName"])
@@ -39,16 +54,16 @@ def run_with(world: Sandbox, fault: str) -> tuple[Outcome, list[dict[str, Any]]]
             table.update_item(Key={"executionId": arn}, UpdateExpression="SET #s = :aborted",
                               ExpressionAttributeNames={"#s": "status"},
                               ExpressionAttributeValues={":aborted": "ABORTED"})
-        return outcome, events
+        return run
     finally:
         world.repair()
 
 
-def log_messages(world: Sandbox, function: str, since_ms: int) -> list[str]:
+def log_messages(world: Sandbox, function: str, since_ms: int, until_ms: int) -> list[str]:
     logs = world.client("logs")
     group = f"/aws/lambda/{world.function_name(function)}"
     found: list[str] = []
-    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms}
+    kwargs: dict[str, Any] = {"logGroupName": group, "startTime": since_ms, "endTime": until_ms}
     while True:
         try:
             page = logs.filter_log_events(**kwargs)
@@ -58,10 +73,6 @@ def log_messages(world: Sandbox, function: str, since_ms: int) -> list[str]:
         if not page.get("nextToken"):
             return found
         kwargs["nextToken"] = page["nextToken"]
-
-
-def started_ms(events: list[dict[str, Any]]) -> int:
-    return int(events[0]["timestamp"].timestamp() * 1000)
 
 
 def test_every_fault_is_catalogued_with_its_root_cause() -> None:
@@ -74,25 +85,24 @@ def test_every_fault_is_catalogued_with_its_root_cause() -> None:
 
 
 def test_finder_rule_disabled_means_the_poller_never_runs(world: Sandbox) -> None:
-    outcome, events = run_with(world, "finder-rule-disabled")
-    assert outcome.status == "STUCK"
-    assert outcome.wave_statuses[0] == "POLLING"
+    run = run_with(world, "finder-rule-disabled")
+    assert run.outcome.status == "STUCK"
+    assert run.outcome.wave_statuses[0] == "POLLING"
     # An invocation already under way when the rule was disabled may finish; none starts a period later.
-    since = started_ms(events) + 60_000
-    assert not [m for m in log_messages(world, "execution-finder", since) if m.startswith("START")]
-    assert not [m for m in log_messages(world, "execution-poller", since) if m.startswith("START")]
+    assert not [m for m in run.logs("execution-finder", after_ms=60_000) if m.startswith("START")]
+    assert not [m for m in run.logs("execution-poller", after_ms=60_000) if m.startswith("START")]
 
 
 def test_poller_missing_describe_writes_unknown(world: Sandbox) -> None:
-    outcome, events = run_with(world, "poller-missing-drs-describe")
-    assert outcome.status == "STUCK"
-    assert outcome.wave_statuses[0] == "UNKNOWN"
-    messages = log_messages(world, "execution-poller", started_ms(events))
+    run = run_with(world, "poller-missing-drs-describe")
+    assert run.outcome.status == "STUCK"
+    assert run.outcome.wave_statuses[0] == "UNKNOWN"
+    messages = run.logs("execution-poller")
     assert any("AccessDeniedException" in m and "drs:DescribeJobs" in m for m in messages)
 
 
 def test_orchestrator_missing_follow_on_fails_every_server(world: Sandbox) -> None:
-    outcome, _ = run_with(world, "orchestrator-missing-follow-on")
+    outcome = run_with(world, "orchestrator-missing-follow-on").outcome
     assert outcome.status == "FAILED"
     assert outcome.record is not None
     job_ids = outcome.record["waves"][0]["jobIds"]
@@ -103,22 +113,21 @@ def test_orchestrator_missing_follow_on_fails_every_server(world: Sandbox) -> No
 
 
 def test_poller_reading_another_environments_table_never_updates_the_wave(world: Sandbox) -> None:
-    outcome, events = run_with(world, "poller-table-env-mismatch")
-    assert outcome.status == "STUCK"
-    assert outcome.wave_statuses[0] == "POLLING"
+    run = run_with(world, "poller-table-env-mismatch")
+    assert run.outcome.status == "STUCK"
+    assert run.outcome.wave_statuses[0] == "POLLING"
     # The poller did run, with the drifted variable: it just looked in the wrong table.
-    starts = [m for m in log_messages(world, "execution-poller", started_ms(events)) if m.startswith("START")]
-    assert starts
+    assert [m for m in run.logs("execution-poller") if m.startswith("START")]
     config = world.client("lambda").get_function_configuration(
         FunctionName=world.function_name("execution-poller"))
     assert config["Environment"]["Variables"]["EXECUTION_TABLE"] == world.outputs["ExecutionHistoryTableName"]
 
 
 def test_choice_drift_loops_after_the_wave_completed(world: Sandbox) -> None:
-    outcome, events = run_with(world, "statemachine-choice-drift")
-    assert outcome.status == "STUCK"
-    assert outcome.wave_statuses[0] == "COMPLETED"
-    entered = [e["stateEnteredEventDetails"]["name"] for e in events if "stateEnteredEventDetails" in e]
+    run = run_with(world, "statemachine-choice-drift")
+    assert run.outcome.status == "STUCK"
+    assert run.outcome.wave_statuses[0] == "COMPLETED"
+    entered = [e["stateEnteredEventDetails"]["name"] for e in run.events if "stateEnteredEventDetails" in e]
     assert entered.count("StartWave") == 1
     assert entered.count("WaitForWave") >= 3
     definition = json.loads(world.client("stepfunctions").describe_state_machine(
@@ -127,14 +136,9 @@ def test_choice_drift_loops_after_the_wave_completed(world: Sandbox) -> None:
 
 
 def test_server_launch_failure_fails_its_wave(world: Sandbox) -> None:
-    outcome, _ = run_with(world, "server-launch-failure")
+    outcome = run_with(world, "server-launch-failure").outcome
     assert outcome.status == "FAILED"
     assert outcome.wave_statuses[:2] == ["COMPLETED", "FAILED"]
     assert outcome.record is not None
     failing = world.plans[0].waves[1].source_server_ids[1]
     assert any(failing in reason for reason in outcome.record["waves"][1]["failureReasons"])
-
-
-def test_the_world_recovers_once_repaired(world: Sandbox) -> None:
-    outcome = world.run_until_settled(world.start_recovery())
-    assert outcome.status == "SUCCEEDED"

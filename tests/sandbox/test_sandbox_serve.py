@@ -20,7 +20,8 @@ from typing import Any
 import boto3
 import pytest
 
-pytestmark = pytest.mark.slow
+# One world a module: its tests stay on one xdist worker (pyproject: --dist loadgroup).
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox-serve")]
 
 START_TIMEOUT = 180.0
 

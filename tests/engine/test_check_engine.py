@@ -43,7 +43,7 @@ def test_a_crashing_check_becomes_one_error_finding_and_the_others_still_run() -
 
     (finding,) = run_check(spec(crash), healthy())
     assert finding.status == "error" and "crashed: KeyError" in finding.detail
-    assert finding.evidence[0].startswith("test_engine.py:")
+    assert finding.evidence[0].startswith("test_check_engine.py:")
     report = diagnose(healthy(), checks=[spec(crash), *load_checks(entry_points=False).checks])
     assert report.counts()["error"] == 1 and report.counts()["pass"] > 20
 
