@@ -10,7 +10,7 @@ from typing import Any
 from drsdoctor.diff.differs import CATEGORY_OF_TYPE, VITAL_TYPES, change, diff_properties
 from drsdoctor.diff.iam_diff import PolicyDocs, diff_role_permissions
 from drsdoctor.diff.model import Change, DiffResult, Resource, Side
-from drsdoctor.diff.secrets import shown
+from drsdoctor.diff.secrets import shown, without_secrets
 from drsdoctor.diff.sides import Source, build_side
 
 GENERIC_WORDS = {
@@ -156,8 +156,8 @@ def _deleted(side: Side, other_live: Mapping[str, Resource], label: str) -> list
 def _whole(resource: Resource, kind: str) -> Change:
     vital = resource.type in VITAL_TYPES
     risk = ("high" if vital else "medium") if kind == "removed" else "medium"
-    before = resource.effective() if kind == "removed" else None
-    after = resource.effective() if kind == "added" else None
+    before = without_secrets(resource.effective()) if kind == "removed" else None
+    after = without_secrets(resource.effective()) if kind == "added" else None
     return Change(
         resource.logical_id,
         resource.type,

@@ -38,5 +38,17 @@ def looks_secret(name: str, value: Any) -> bool:
     return len(value) >= 32 and " " not in value and "${" not in value and entropy(value) > 4.2
 
 
+def without_secrets(properties: Any) -> Any:
+    """A resource's properties with secret-looking environment variable values replaced."""
+    if not isinstance(properties, dict):
+        return properties
+    environment = properties.get("Environment")
+    if not isinstance(environment, dict) or not isinstance(environment.get("Variables"), dict):
+        return properties
+    variables = environment["Variables"]
+    cleaned = {name: shown(name, value) for name, value in variables.items()}
+    return {**properties, "Environment": {**environment, "Variables": cleaned}}
+
+
 def shown(name: str, value: Any) -> Any:
     return REDACTED if value is not None and looks_secret(name, value) else value

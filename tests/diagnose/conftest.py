@@ -28,7 +28,7 @@ EXPECTED: dict[str, tuple[set[str], str]] = {
     "orchestrator-missing-follow-on": ({"IAM001"}, "drs:CreateRecoveryInstanceForDrs"),
     "poller-table-env-mismatch": ({"LMB001"}, "archive"),
     "statemachine-choice-drift": ({"SFN005"}, "Completed"),
-    "server-launch-failure": ({"DRS002", "DRS003"}, "FAILED"),
+    "server-launch-failure": ({"DRS002", "DRS003"}, "stalled"),
 }
 SANDBOX_KEYS = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
 

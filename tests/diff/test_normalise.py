@@ -153,3 +153,20 @@ def test_risk_of_each_kind_of_change(
 ) -> None:
     [change] = diff_properties("R", rtype, before, after)
     assert (change.path, change.risk) == (path, risk)
+
+
+def test_a_removed_function_does_not_show_its_secrets() -> None:
+    from drsdoctor.diff.engine import diff_sides
+    from drsdoctor.diff.model import Resource, Side
+
+    function = Resource(
+        "Fn",
+        "AWS::Lambda::Function",
+        {"Environment": {"Variables": {"DB_PASSWORD": "hunter2", "TABLE": "t"}}},
+    )
+    before = Side("a", "file", {}, set(), {"Fn": function}, {})
+    after = Side("b", "file", {}, set(), {}, {})
+    [change] = diff_sides(before, after).changes
+    assert (
+        "hunter2" not in repr(change.to_json()) and change.before["Environment"]["Variables"]["TABLE"] == "t"
+    )

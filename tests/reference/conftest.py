@@ -80,7 +80,7 @@ class RetryClock:
     """botocore's adaptive-retry clock: the client-side rate limiter's waits move it instead of sleeping."""
 
     def __init__(self) -> None:
-        self.now = time.time()
+        self.now = 0.0  # small numbers: tiny waits still move it (a wall-clock epoch would swallow them)
         self.waits: list[float] = []
 
     def sleep(self, amount: float) -> None:
@@ -95,7 +95,7 @@ class RetryClock:
 
         class Waiting(threading.Condition):
             def wait(self, timeout: float | None = None) -> bool:
-                clock.sleep(timeout or 0)
+                clock.sleep(max(timeout or 0, 0.001))
                 return False
 
         return Waiting(lock)

@@ -149,6 +149,15 @@ def test_roles_grant_nothing_beyond_their_job(kind, action, resource):
     assert not evaluate_all(role.policies, [action], resource)[0].allowed
 
 
+def test_a_drs_region_moves_the_drs_grants_with_it():
+    parameters = {**reference.DEFAULT_PARAMETERS, **PSEUDO, "DrsRegion": "eu-west-1"}
+    role = load_role_from_template(reference.template(), "OrchestrationRole", parameters)
+    elsewhere = SOURCE_SERVER.replace(REGION, "eu-west-1")
+
+    assert evaluate_all(role.policies, ["drs:StartRecovery"], elsewhere)[0].allowed
+    assert not evaluate_all(role.policies, ["drs:StartRecovery"], SOURCE_SERVER)[0].allowed
+
+
 def test_the_template_deploys_with_the_code_zip_from_s3(stack):
     lambda_client = boto3.client("lambda", region_name=REGION)
     digest = base64.b64encode(hashlib.sha256(reference.build_code_zip()).digest()).decode()

@@ -15,8 +15,8 @@ import pytest
 from drsdoctor.sandbox import faults
 from drsdoctor.sandbox.world import Outcome, Sandbox
 
-# One world a module: its tests stay on one xdist worker (pyproject: --dist loadgroup).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox-faults")]
+# One world a module: under -n its tests share one worker (pyproject: --dist loadscope).
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

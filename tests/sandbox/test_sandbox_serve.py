@@ -20,8 +20,8 @@ from typing import Any
 import boto3
 import pytest
 
-# One world a module: its tests stay on one xdist worker (pyproject: --dist loadgroup).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox-serve")]
+# One world a module: under -n its tests share one worker (pyproject: --dist loadscope).
+pytestmark = pytest.mark.slow
 
 START_TIMEOUT = 180.0
 

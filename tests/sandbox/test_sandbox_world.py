@@ -20,8 +20,8 @@ from botocore.exceptions import ClientError
 from drsdoctor.sandbox.demo import DemoResult, run_demo
 from drsdoctor.sandbox.world import Sandbox
 
-# One world a module: its tests stay on one xdist worker (pyproject: --dist loadgroup).
-pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox-world")]
+# One world a module: under -n its tests share one worker (pyproject: --dist loadscope).
+pytestmark = pytest.mark.slow
 
 PARENT_ONLY = "DRSDOCTOR_TEST_PARENT_ONLY"
 

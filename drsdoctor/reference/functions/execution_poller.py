@@ -160,7 +160,7 @@ def write_wave(execution_id: str, index: int, status: str, reasons: list[str], d
                instances: dict[str, str] | None = None, wave_number: int | None = None) -> bool:
     """Write the wave's status; the execution leaves POLLING when the wave is finished."""
     stamp = now_iso()
-    sets = [f"waves[{index}].#ws = :wave", f"waves[{index}].failureReasons = :reasons",
+    sets = [f"waves[{index}].#status = :wave", f"waves[{index}].failureReasons = :reasons",
             f"waves[{index}].statusDetail = :detail", f"waves[{index}].updatedAt = :stamp",
             f"waves[{index}].polledAt = :stamp", "version = version + :one", "updatedAt = :stamp"]
     values: dict[str, Any] = {":wave": status, ":reasons": reasons, ":detail": detail, ":stamp": stamp,
@@ -180,7 +180,7 @@ def write_wave(execution_id: str, index: int, status: str, reasons: list[str], d
             Key={"executionId": execution_id},
             UpdateExpression="SET " + ", ".join(sets),
             ConditionExpression="#status = :polling AND currentWave = :index",
-            ExpressionAttributeNames={"#status": "status", "#ws": "status"},
+            ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values,
         )
         return True

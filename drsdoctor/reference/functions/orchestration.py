@@ -173,23 +173,23 @@ def claim_wave(execution_id: str, index: int, token: str) -> bool:
     """Claim the wave's start before calling DRS; False when someone else holds or finished it."""
     now = now_epoch()
     wave = f"waves[{index}]"
-    condition = (f"#status = :running AND ({wave}.#ws = :pending OR "
-                 f"({wave}.#ws = :starting AND {wave}.claimedAt < :stale))")
+    condition = (f"#status = :running AND ({wave}.#status = :pending OR "
+                 f"({wave}.#status = :starting AND {wave}.claimedAt < :stale))")
     values: dict[str, Any] = {":running": "RUNNING", ":pending": "PENDING", ":starting": "STARTING",
                               ":stale": Decimal(int(now - CLAIM_LEASE_SECONDS)), ":now": Decimal(int(now)),
                               ":token": token, ":stamp": iso(now), ":index": index, ":one": 1}
     if index > 0:  # waves run in order: the previous wave must have completed
-        condition += f" AND waves[{index - 1}].#ws = :completed"
+        condition += f" AND waves[{index - 1}].#status = :completed"
         values[":completed"] = "COMPLETED"
     try:
         table("EXECUTION_TABLE").update_item(
             Key={"executionId": execution_id},
-            UpdateExpression=(f"SET {wave}.#ws = :starting, {wave}.claimedAt = :now, "
+            UpdateExpression=(f"SET {wave}.#status = :starting, {wave}.claimedAt = :now, "
                               f"{wave}.claimToken = :token, "
                               f"{wave}.startedAt = if_not_exists({wave}.startedAt, :stamp), "
                               f"currentWave = :index, version = version + :one, updatedAt = :stamp"),
             ConditionExpression=condition,
-            ExpressionAttributeNames={"#status": "status", "#ws": "status"},
+            ExpressionAttributeNames={"#status": "status"},
             ExpressionAttributeValues=values,
         )
         return True
@@ -298,10 +298,10 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
     stamp = iso(now_epoch())
     table("EXECUTION_TABLE").update_item(
         Key={"executionId": execution_id},
-        UpdateExpression=(f"SET waves[{index}].#ws = :polling, waves[{index}].updatedAt = :stamp, "
+        UpdateExpression=(f"SET waves[{index}].#status = :polling, waves[{index}].updatedAt = :stamp, "
                           "#status = :polling, version = version + :one, updatedAt = :stamp"),
-        ConditionExpression=f"waves[{index}].claimToken = :token AND waves[{index}].#ws = :starting",
-        ExpressionAttributeNames={"#status": "status", "#ws": "status"},
+        ConditionExpression=f"waves[{index}].claimToken = :token AND waves[{index}].#status = :starting",
+        ExpressionAttributeNames={"#status": "status"},
         ExpressionAttributeValues={":polling": "POLLING", ":stamp": stamp, ":one": 1, ":token": token,
                                    ":starting": "STARTING"},
     )
