@@ -18,7 +18,7 @@ ERROR_LINE = re.compile(r'"level":\s*"ERROR"|\bERROR\b|Traceback|Exception|Acces
                         r"Runtime\.\w+Error|errorMessage", re.IGNORECASE)
 ERROR_FILTER = '?ERROR ?Error ?error ?Exception ?AccessDenied ?"Task timed out"'
 MAX_ERRORS = 20
-LOG_LOOKBACK = timedelta(hours=24)
+LOG_LOOKBACK = timedelta(hours=6)  # errors older than this, or than the execution, explain nothing now
 
 
 def bare_name(reference: str) -> str:
@@ -98,7 +98,8 @@ def _logs(gather: Gatherer, item: Function, group: str, since: datetime | None) 
         item.last_invocation = datetime.fromtimestamp(stamp / 1000, timezone.utc) if stamp else None
 
     def recent_errors() -> None:
-        start = since or (datetime.now(timezone.utc) - LOG_LOOKBACK)
+        now = gather.snapshot.collected_at or datetime.now(timezone.utc)
+        start = max(since, now - LOG_LOOKBACK) if since else now - LOG_LOOKBACK
         found: list[str] = []
         for page in gather.pages("logs", "filter_log_events", group, "nextToken", "nextToken", max_pages=3,
                                  logGroupName=group, startTime=int(start.timestamp() * 1000),

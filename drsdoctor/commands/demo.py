@@ -1,7 +1,8 @@
-"""`drsdoctor demo`: run a recovery in the local sandbox, optionally broken by a fault from the catalogue.
+"""`drsdoctor demo`: run a recovery in the local sandbox, optionally broken by a fault, and diagnose it.
 
-Progress goes to stderr. The diagnosis of the execution is the diagnose command's job: `run_demo` leaves the
-world up so it can be inspected before the world closes (see drsdoctor.sandbox.demo).
+Progress and a short summary go to stderr; the diagnosis of the execution goes to stdout (or --output) in
+--format, and the exit code is the diagnosis's (0 healthy, 1 problems found). The world stays up until the
+diagnosis is written (see drsdoctor.sandbox.demo.run_demo).
 """
 
 from __future__ import annotations
@@ -10,8 +11,7 @@ import sys
 
 import click
 
-from drsdoctor import exitcodes
-from drsdoctor.commands.options import common_options, output_options
+from drsdoctor.commands.options import common_options, emit, output_options
 
 
 @click.command()
@@ -21,7 +21,7 @@ from drsdoctor.commands.options import common_options, output_options
 @output_options()
 @common_options
 def demo(fault: str, list_faults: bool, output_format: str, output_path: str | None, verbose: int) -> None:
-    """Deploy the reference orchestrator into the sandbox, break it (or not), and run a recovery."""
+    """Deploy the reference orchestrator into the sandbox, break it (or not), run a recovery, diagnose it."""
     from drsdoctor.sandbox import faults
 
     if list_faults:
@@ -35,10 +35,21 @@ def demo(fault: str, list_faults: bool, output_format: str, output_path: str | N
     display = ProgressDisplay()
     try:
         result = run_demo(fault, report=display.step)
+        with result:
+            display.step("diagnosing the execution")
+            from drsdoctor.aws.session import AwsSession, AwsSettings
+            from drsdoctor.commands.diagnose import diagnose_execution, exit_code
+            from drsdoctor.report import render
+
+            world = result.world
+            # The world's own boto3 session: the sandbox needs no credentials from the user's environment.
+            session = AwsSession(AwsSettings(region=world.region, endpoint_url=world.endpoint_url),
+                                 _boto=world.session())
+            _, report = diagnose_execution(result.execution_arn, session)
+            summary = result.summary()  # reads the world: before it closes
     finally:
         display.close()
-    with result:
-        for line in result.summary():
-            click.echo(line, err=True)
-        healthy = result.outcome.status == "SUCCEEDED"
-    sys.exit(exitcodes.OK if healthy else exitcodes.PROBLEMS)
+    for line in summary:
+        click.echo(line, err=True)
+    emit(render(report, output_format), output_path)
+    sys.exit(exit_code(report))

@@ -32,7 +32,7 @@ def sandbox() -> None:
 @click.option("--fault", default="none", show_default=True, metavar="NAME",
               help="Break the world this way before serving (see `drsdoctor demo --list-faults`).")
 @click.option("--speed", type=click.FloatRange(min=1), default=None,
-              help="Simulated seconds per real second while no function runs (default 1200).")
+              help="Simulated seconds per real second while no function runs (default 600).")
 @common_options
 def serve(port: int, fault: str, speed: float | None, verbose: int) -> None:
     """Serve the sandbox until interrupted; AWS_ENDPOINT_URL=<endpoint_url> points any client at it."""

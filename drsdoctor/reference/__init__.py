@@ -4,7 +4,8 @@
   as `{"Fn::Sub": ...}` mappings).
 - `DEFAULT_PARAMETERS`: parameter values for a deployment (CodeBucket/CodeKey point at the zip).
 - `function_sources()`: module file name -> source, for the three handlers
-  (`orchestration.handler`, `execution_finder.handler`, `execution_poller.handler`).
+  (`orchestration.handler`, `execution_finder.handler`, `execution_poller.handler`) and the
+  `drs_calls` module the orchestration function and the poller share.
 - `build_code_zip()`: the one zip every function's Code points at; the modules sit at its root, so Lambda
   (and the sandbox) import them with the zip root on sys.path. Deterministic: same bytes every build.
 - `export(directory)`: template, functions, zip and DEPLOY.md for a real account.
@@ -20,7 +21,7 @@ from typing import Any
 
 TEMPLATE_FILE = "template.yaml"
 CODE_ZIP_NAME = "functions.zip"
-FUNCTION_MODULES = ("orchestration.py", "execution_finder.py", "execution_poller.py")
+FUNCTION_MODULES = ("orchestration.py", "execution_finder.py", "execution_poller.py", "drs_calls.py")
 HANDLERS = {
     "OrchestrationFunction": "orchestration.handler",
     "ExecutionFinderFunction": "execution_finder.handler",

@@ -89,6 +89,28 @@ def _enable_finder_rule(world: Sandbox) -> None:
     world.client("events").enable_rule(Name=world.finder_rule_name)
 
 
+def _remove_finder_permission(world: Sandbox) -> None:
+    """Delete the finder's resource-policy statement that lets EventBridge invoke it."""
+    lambda_ = world.client("lambda")
+    name = world.function_name("execution-finder")
+    policy = json.loads(lambda_.get_policy(FunctionName=name)["Policy"])
+    for statement in policy["Statement"]:
+        principal = statement.get("Principal", {})
+        if isinstance(principal, dict) and principal.get("Service") == "events.amazonaws.com":
+            world.saved.setdefault("finder-permissions", []).append(statement)
+            lambda_.remove_permission(FunctionName=name, StatementId=statement["Sid"])
+
+
+def _restore_finder_permission(world: Sandbox) -> None:
+    lambda_ = world.client("lambda")
+    for statement in world.saved.pop("finder-permissions", []):
+        source = next(iter(statement.get("Condition", {}).get("ArnLike", {}).values()), None)
+        extra = {"SourceArn": source} if source else {}
+        lambda_.add_permission(FunctionName=world.function_name("execution-finder"),
+                               StatementId=statement["Sid"], Action="lambda:InvokeFunction",
+                               Principal="events.amazonaws.com", **extra)
+
+
 def _poller_env_mismatch(world: Sandbox) -> None:
     """The poller reads the archive environment's table: it exists, so nothing errors; it finds nothing."""
     other = f"drs-orchestrator-{OTHER_ENVIRONMENT}-execution-history"
@@ -168,6 +190,12 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
           "The EventBridge rule that runs the execution-finder every minute is DISABLED, so the poller is "
           "never invoked and the wave status in DynamoDB never leaves POLLING.",
           "STUCK", _disable_finder_rule, _enable_finder_rule),
+    Fault("finder-permission-removed",
+          "The finder's resource policy no longer lets EventBridge invoke it (lambda:RemovePermission).",
+          "The execution-finder's resource-based policy lost the statement that lets events.amazonaws.com "
+          "invoke it from the schedule rule: the rule fires, every invocation fails (FailedInvocations), "
+          "the poller never runs and the wave status never leaves POLLING.",
+          "STUCK", _remove_finder_permission, _restore_finder_permission),
     Fault("poller-missing-drs-describe",
           "The poller's role lost drs:DescribeJobs (iam:PutRolePolicy with the statement edited).",
           "The execution-poller role's policy no longer allows drs:DescribeJobs, so every poll is denied "

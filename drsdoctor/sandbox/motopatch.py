@@ -8,8 +8,9 @@
 4. StartExecution without a name gets a generated one, as in AWS (moto would put "None" in the ARN).
 5. Inline role policies deployed by CloudFormation are stored as JSON text (moto keeps the template's
    mapping and GetRolePolicy would answer its Python repr).
-6. Step Functions Wait states wait on the sandbox clock instead of the wall clock
-   (`WaitFunction._wait_interval`), and history events are stamped with it.
+6. Step Functions Wait states and Retry intervals wait on the sandbox clock instead of the wall clock
+   (`WaitFunction._wait_interval`, the `time` module of `retrier_decl`), and history events are stamped
+   with it.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -21,6 +22,7 @@ import datetime
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -136,7 +138,23 @@ def _patch_lambda_invoke() -> None:
     _replace(LambdaSimpleBackend, "invoke", invoke)
 
 
+class _ClockTime:
+    """The `time` module as a Retry sees it: its sleep passes on the sandbox clock."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        clock: Clock | None = _state["clock"]
+        if clock is None:
+            time.sleep(seconds)
+        else:
+            clock.sleep(seconds)
+
+
 def _patch_wait_states() -> None:
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
     from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
     from moto.stepfunctions.parser.asl.eval.event.event_manager import EventManager
 
@@ -151,4 +169,5 @@ def _patch_wait_states() -> None:
         return clock.now() if clock is not None else datetime.datetime.now(tz=datetime.timezone.utc)
 
     _replace(WaitFunction, "_wait_interval", wait_interval)
+    _replace(retrier_decl, "time", _ClockTime())
     _replace(EventManager, "_get_current_timestamp", staticmethod(current_timestamp))

@@ -302,7 +302,12 @@ class FunctionRuntime:
 
     def prewarm(self, function: Any) -> None:
         """Start a container ahead of the first invocation (cold starts overlap with the world's setup)."""
-        container = self._container(function)
+        try:
+            container = self._container(function)
+        except Exception:
+            if self._closed:
+                return  # the world closed first: nothing to warm
+            raise
         with self._lock:
             container.busy = False
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import socket
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -58,6 +59,10 @@ class LoopbackServer:
     def __init__(self, app: WSGIApp, port: int = 0) -> None:
         from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+        if port:  # werkzeug would print its own message and exit: a busy port is an OSError here
+            with socket.socket() as probe:
+                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                probe.bind(("127.0.0.1", port))
         self._server: BaseWSGIServer = make_server("127.0.0.1", port, app, threaded=True,
                                                    request_handler=MotoRequestHandler)
         self.port = int(self._server.server_address[1])

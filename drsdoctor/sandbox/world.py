@@ -14,7 +14,7 @@ What runs: CloudFormation deploys drsdoctor/reference/template.yaml (code zip in
 Functions engine really executes the definition; Lambda invocations run the functions' own code in worker
 processes with their deployed environment and their role's credentials (runtime.py); the schedule rule fires
 on the clock (scheduler.py); DRS calls go to the simulator, which enforces the caller's IAM (identity.py).
-The clock runs `speed` times faster than real time (default 1200: a simulated minute per 50 ms while no
+The clock runs `speed` times faster than real time (default 600: a simulated minute per 0.1 s while no
 function runs), starts in the past (`lead`, default 6 h) and never runs past the wall clock, so every
 timestamp the world writes (history, logs, metrics, DynamoDB, DRS) is one consistent, plausible time before
 now; `world.clock.now()` (or GET {endpoint_url}/_sandbox/clock) is the world's present. One world per
@@ -32,6 +32,7 @@ from typing import Any
 
 import boto3
 
+from drsdoctor.errors import DrsdoctorError
 from drsdoctor.sandbox import motopatch
 from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.drs.model import DrsModel, Phases
@@ -49,12 +50,14 @@ STACK_NAME = f"drs-orchestrator-{ENVIRONMENT}"
 CODE_BUCKET = f"drs-orchestrator-code-{ACCOUNT_ID}"
 PARAMETERS = {"EnvironmentName": ENVIRONMENT, "PollIntervalSeconds": "30", "MaxPollIntervalSeconds": "60",
               "WaveTimeoutMinutes": "120"}
-DEFAULT_SPEED = 1200.0
+DEFAULT_SPEED = 600.0
 DEFAULT_LEAD = datetime.timedelta(hours=6)
 # Small servers: a launch job takes about a minute and a half, so a 3-wave plan takes minutes, not an hour.
 DRS_PHASES = Phases(pending=5, cleanup=10, snapshot=20, conversion=40, launch=20, denied=5, terminate=10)
 # A healthy wave changes something (job, server or wave status) at least every two simulated minutes.
 STUCK_AFTER_SECONDS = 10 * 60
+# ...and for a few real seconds: a thread starved on a busy machine must not look like a stuck execution.
+STUCK_AFTER_REAL_SECONDS = 3.0
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
@@ -174,8 +177,8 @@ class Sandbox:
             Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
         stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise RuntimeError(f"the reference stack did not deploy: {stack['StackStatus']} "
-                               f"{stack.get('StackStatusReason', '')}")
+            raise DrsdoctorError(f"the reference stack did not deploy in the sandbox: {stack['StackStatus']} "
+                                 f"{stack.get('StackStatusReason', '')}")
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
     def inject(self, fault: str) -> None:
@@ -273,18 +276,19 @@ class Sandbox:
         """Wait until the execution ends, or nothing has moved for `stuck_after` simulated seconds."""
         started_real, started_sim = time.monotonic(), self.clock.now()
         last_signature: tuple[Any, ...] | None = None
-        last_change = self.clock.now()
+        last_change, last_change_real = self.clock.now(), time.monotonic()
         status, waves = "RUNNING", list[str]()
         while time.monotonic() - started_real < real_timeout:
             status, waves, signature = self.progress(execution_arn)
             now = self.clock.now()
             if signature != last_signature:
-                last_signature, last_change = signature, now
+                last_signature, last_change, last_change_real = signature, now, time.monotonic()
                 if on_progress is not None:
                     on_progress(status, waves)
             if status in FINISHED:
                 break
-            if (now - last_change).total_seconds() >= stuck_after:
+            if ((now - last_change).total_seconds() >= stuck_after
+                    and time.monotonic() - last_change_real >= STUCK_AFTER_REAL_SECONDS):
                 status = "STUCK"
                 break
             # Look again after a fifth of a real second: often enough to see each change, cheap for the world.

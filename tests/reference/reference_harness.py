@@ -12,6 +12,7 @@ import os
 import threading
 import time
 import traceback
+import types
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ from typing import Any
 import boto3
 import pytest
 from moto.awslambda_simple.models import LambdaSimpleBackend
+from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from drsdoctor import reference
@@ -34,6 +36,7 @@ class FunctionRunner:
         self.stack = stack
         self.lock = threading.RLock()
         self.invocations: list[tuple[str, str, dict[str, Any]]] = []
+        self.retry_pauses: list[float] = []
         self.names = {stack.outputs[output]: logical for output, logical in (
             ("OrchestrationFunctionName", "OrchestrationFunction"),
             ("ExecutionFinderFunctionName", "ExecutionFinderFunction"),
@@ -79,6 +82,11 @@ def running_functions(stack: Any, drs: Any, monkeypatch: pytest.MonkeyPatch) -> 
                                                               Payload=b"{}")
         drs.clock.advance(end - drs.clock.now.timestamp())
 
+    def retry_pause(seconds: float) -> None:  # a state's Retry interval passes on the test clock
+        runner.retry_pauses.append(seconds)
+        drs.clock.advance(seconds)
+
+    monkeypatch.setattr(retrier_decl, "time", types.SimpleNamespace(sleep=retry_pause))
     monkeypatch.setattr(LambdaSimpleBackend, "invoke", invoke)
     monkeypatch.setattr(WaitFunction, "_wait_interval", wait)
     yield runner

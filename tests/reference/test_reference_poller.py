@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
+from drsdoctor.reference.functions import execution_poller
 from drsdoctor.sandbox.drs.model import Phases
 
 JOB_SECONDS = Phases().pending + Phases().snapshot + Phases().conversion + Phases().launch
@@ -129,3 +132,36 @@ def test_the_poller_ignores_executions_that_are_not_polling(stack, drs, started_
 
     assert stack.poll(execution_id)["waveStatus"] is None
     assert stack.record(execution_id) == before
+
+
+def job(status, *servers, job_id="drsjob-1"):
+    return {job_id: {"jobID": job_id, "status": status,
+                     "participatingServers": [{"sourceServerID": sid, "launchStatus": launch}
+                                              for sid, launch in servers]}}
+
+
+def failed_log(sid, event, error):
+    return {"drsjob-1": [{"event": "JOB_START"},
+                         {"event": event, "eventData": {"sourceServerID": sid, "rawError": error}}]}
+
+
+@pytest.mark.parametrize(("jobs", "logs", "expected", "outcome"), [
+    (job("PENDING", ("s-a", "PENDING")), {}, ["s-a"], ("POLLING", [])),
+    (job("STARTED", ("s-a", "PENDING")), {}, ["s-a"], ("LAUNCHING", [])),
+    (job("STARTED", ("s-a", "LAUNCHED"), ("s-b", "IN_PROGRESS")), {}, ["s-a", "s-b"], ("LAUNCHING", [])),
+    (job("COMPLETED", ("s-a", "LAUNCHED"), ("s-b", "LAUNCHED")), {}, ["s-a", "s-b"], ("COMPLETED", [])),
+    (job("STARTED", ("s-a", "LAUNCHED"), ("s-b", "FAILED")),
+     failed_log("s-b", "LAUNCH_FAILED", "no capacity"), ["s-a", "s-b"],
+     ("FAILED", ["s-b: LAUNCH_FAILED: no capacity"])),
+    (job("COMPLETED", ("s-a", "FAILED")), {}, ["s-a"], ("FAILED", ["s-a: launchStatus FAILED"])),
+    (job("COMPLETED", ("s-a", "PENDING")), {}, ["s-a"],
+     ("FAILED", ["s-a: launchStatus PENDING at the job's end"])),
+    (job("COMPLETED", ("s-a", "LAUNCHED")), failed_log("s-b", "SERVER_SKIPPED", None), ["s-a", "s-b"],
+     ("FAILED", ["s-b: SERVER_SKIPPED: no error text"])),
+    (job("COMPLETED", ("s-a", "LAUNCHED")), {}, ["s-a", "s-b"], ("FAILED", ["s-b: not in the wave's jobs"])),
+    ({**job("COMPLETED", ("s-a", "LAUNCHED")), **job("STARTED", ("s-b", "IN_PROGRESS"), job_id="drsjob-2")},
+     {}, ["s-a", "s-b"], ("LAUNCHING", [])),
+], ids=["pending", "started", "launching", "completed", "launch-failed", "failed-without-log",
+        "ended-unlaunched", "skipped-logged", "skipped-silently", "one-of-two-jobs-running"])
+def test_the_wave_status_follows_what_drs_says(jobs, logs, expected, outcome):
+    assert execution_poller.wave_outcome(jobs, logs, expected) == outcome

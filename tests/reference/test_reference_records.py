@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+
+import botocore.session
 
 from drsdoctor.reference import records
 from drsdoctor.reference.functions import execution_poller, orchestration
 
+DRS_SERVER_ID = botocore.session.get_session().get_service_model("drs").shape_for(
+    "SourceServerID").metadata["pattern"]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "plans"
 
 
@@ -103,6 +108,7 @@ def test_the_example_plan_files_are_the_builders_items():
     assert plans == {records.sample_plan()["planId"]: records.to_dynamodb_json(records.sample_plan())}
     servers = [server for group in records.sample_groups() for server in group["sourceServerIds"]]
     assert len(servers) == len(set(servers)) == 6
+    assert all(re.fullmatch(DRS_SERVER_ID, server) for server in servers)
     assert [wave["name"] for wave in records.sample_plan()["waves"]] == ["database", "app", "web"]
 
 

@@ -99,6 +99,21 @@ def test_an_unreadable_wave_loops_until_the_timeout_then_fails(stack, drs, machi
     assert record["status"] == "FAILED" and "timed out" in record["statusReason"]
 
 
+def test_a_start_throttled_past_the_clients_retries_is_retried_by_the_state_machine(stack, drs, machine,
+                                                                                   monkeypatch):
+    state_machine, runner = machine
+    stack.seed_plan("plan-1", [drs.servers(2)])
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")  # the client gives up at once: the state's Retry takes over
+    drs.throttle_next["StartRecovery"] = 2
+
+    execution = run_execution(state_machine, "plan-1")
+
+    assert execution["status"] == "SUCCEEDED"
+    assert runner.retry_pauses[:2] == [15, 30]  # StartWave's Retry on DrsThrottled, with its backoff
+    assert drs.calls["StartRecovery"] == 3
+    assert len(drs.jobs()) == 1  # each retry took the released claim over and started the wave once
+
+
 def test_a_missing_plan_fails_the_execution_and_names_the_plan(stack, machine):
     state_machine, _ = machine
 
@@ -106,6 +121,9 @@ def test_a_missing_plan_fails_the_execution_and_names_the_plan(stack, machine):
 
     assert execution["status"] == "FAILED"
     assert execution["error"] == "PlanFailed"
+    failures = [event["lambdaFunctionFailedEventDetails"] for event in history(execution["executionArn"])
+                if "lambdaFunctionFailedEventDetails" in event]
+    assert failures[0]["error"] == "PlanNotFound" and "plan-nowhere" in failures[0]["cause"]
 
 
 def test_no_execution_can_reach_the_history_limit(stack, drs, machine, histories):

@@ -1,9 +1,12 @@
-"""`drsdoctor demo` as a user runs it: the fault catalogue and a bad fault name (runs: world tests)."""
+"""`drsdoctor demo` as a user runs it: the fault catalogue, a bad fault name, a broken run diagnosed."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+
+import pytest
 
 from drsdoctor.sandbox import faults
 
@@ -26,3 +29,16 @@ def test_an_unknown_fault_is_a_usage_error_in_one_line() -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "no fault named 'rule-gone'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_a_broken_demo_prints_its_diagnosis_and_exits_with_its_code() -> None:
+    done = drsdoctor("demo", "--fault", "finder-rule-disabled", "--format", "json", timeout=300)
+    assert done.returncode == 1, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert report["schema"] == "drsdoctor.report/1"
+    assert report["target"].startswith("arn:aws:states:us-east-1:123456789012:execution:")
+    rule = "drs-orchestrator-sandbox-execution-finder-schedule"
+    assert report["root_cause"]["resource"] == f"arn:aws:events:us-east-1:123456789012:rule/{rule}"
+    assert "state STUCK" in done.stderr and "fault injected: finder-rule-disabled" in done.stderr
+    assert "deploying the reference orchestrator" in done.stderr  # progress, as plain lines off a terminal

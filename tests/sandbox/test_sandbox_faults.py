@@ -6,6 +6,7 @@ is visibly stuck, checks the symptom, then stops the execution and repairs the f
 
 from __future__ import annotations
 
+import datetime
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -76,9 +77,10 @@ def log_messages(world: Sandbox, function: str, since_ms: int, until_ms: int) ->
 
 
 def test_every_fault_is_catalogued_with_its_root_cause() -> None:
-    assert set(faults.FAULTS) >= {"finder-rule-disabled", "poller-missing-drs-describe",
-                                  "orchestrator-missing-follow-on", "poller-table-env-mismatch",
-                                  "statemachine-choice-drift", "server-launch-failure"}
+    assert set(faults.FAULTS) >= {"finder-rule-disabled", "finder-permission-removed",
+                                  "poller-missing-drs-describe", "orchestrator-missing-follow-on",
+                                  "poller-table-env-mismatch", "statemachine-choice-drift",
+                                  "server-launch-failure"}
     for fault in faults.FAULTS.values():
         assert fault.summary and fault.root_cause and fault.symptom in ("STUCK", "FAILED")
     assert len(faults.catalogue()) == len(faults.FAULTS)
@@ -93,6 +95,20 @@ def test_finder_rule_disabled_means_the_poller_never_runs(world: Sandbox) -> Non
     assert not [m for m in run.logs("execution-poller", after_ms=60_000) if m.startswith("START")]
 
 
+def test_finder_permission_removed_fails_every_rule_invocation(world: Sandbox) -> None:
+    run = run_with(world, "finder-permission-removed")
+    assert run.outcome.status == "STUCK"
+    assert run.outcome.wave_statuses[0] == "POLLING"
+    assert not [m for m in run.logs("execution-finder", after_ms=60_000) if m.startswith("START")]
+    points = world.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Events", MetricName="FailedInvocations",
+        Dimensions=[{"Name": "RuleName", "Value": world.finder_rule_name}],
+        StartTime=run.events[0]["timestamp"],
+        EndTime=run.events[-1]["timestamp"] + datetime.timedelta(minutes=1),
+        Period=60, Statistics=["Sum"])["Datapoints"]
+    assert sum(point["Sum"] for point in points) >= 5  # one a minute while it was stuck
+
+
 def test_poller_missing_describe_writes_unknown(world: Sandbox) -> None:
     run = run_with(world, "poller-missing-drs-describe")
     assert run.outcome.status == "STUCK"
@@ -103,7 +119,7 @@ def test_poller_missing_describe_writes_unknown(world: Sandbox) -> None:
 
 def test_orchestrator_missing_follow_on_fails_every_server(world: Sandbox) -> None:
     outcome = run_with(world, "orchestrator-missing-follow-on").outcome
-    assert outcome.status == "FAILED"
+    assert outcome.status == "FAILED", outcome
     assert outcome.record is not None
     job_ids = outcome.record["waves"][0]["jobIds"]
     jobs = world.client("drs").describe_jobs(filters={"jobIDs": job_ids})["items"]

@@ -9,6 +9,7 @@ import datetime
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -132,3 +133,14 @@ def test_sigterm_stops_the_server_and_every_worker(served: Served) -> None:
         return False
 
     until(lambda: all(gone(pid) for pid in workers), 30, "the worker processes to end")
+
+
+def test_a_busy_port_is_a_one_line_usage_error() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, "-m", "drsdoctor", "sandbox", "serve", "--port", str(port)],
+                              capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"drsdoctor: cannot serve on 127.0.0.1:{port}: Address already in use"

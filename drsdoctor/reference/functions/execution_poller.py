@@ -18,15 +18,18 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-DRS_MAX_ATTEMPTS = 8
-THROTTLING_CODES = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
+try:  # imported as part of drsdoctor (tests)
+    from . import drs_calls
+except ImportError:  # on Lambda the zip's root is on sys.path
+    import drs_calls  # type: ignore[no-redef]
+
+THROTTLING_CODES = drs_calls.THROTTLING_CODES
 FAILED_EVENTS = {"SNAPSHOT_FAIL", "CONVERSION_FAIL", "LAUNCH_FAILED", "CLEANUP_FAIL",
                  "USING_PREVIOUS_SNAPSHOT_FAILED", "DEPLOY_NETWORK_CONFIGURATION_FAILED",
                  "UPDATE_NETWORK_CONFIGURATION_FAILED",
-                 "UPDATE_LAUNCH_TEMPLATE_FAILED", "NETWORK_RECOVERY_FAIL", "JOB_CANCEL"}
+                 "UPDATE_LAUNCH_TEMPLATE_FAILED", "NETWORK_RECOVERY_FAIL", "JOB_CANCEL", "SERVER_SKIPPED"}
 MAX_REASONS = 25  # keeps the record far below DynamoDB's 400 KB item limit on a large wave
 
 
@@ -48,14 +51,6 @@ def plain(value: Any) -> Any:
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
-
-
-def drs_client() -> Any:
-    # adaptive mode retries throttling (incl. HTTP 429) with backoff and slows the client down;
-    # AWS_MAX_ATTEMPTS, the SDKs' own setting, tunes how long to insist
-    attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DRS_MAX_ATTEMPTS)
-    config = Config(retries={"mode": "adaptive", "total_max_attempts": attempts})
-    return boto3.client("drs", region_name=os.environ["DRS_REGION"], config=config)
 
 
 def describe_jobs(drs: Any, job_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -88,16 +83,19 @@ def failure_reason(item: dict[str, Any]) -> str:
     return f"{server}: {item.get('event')}: {raw}"[:1000]
 
 
-def wave_outcome(jobs: dict[str, dict[str, Any]],
-                 logs: dict[str, list[dict[str, Any]]]) -> tuple[str, list[str]]:
+def wave_outcome(jobs: dict[str, dict[str, Any]], logs: dict[str, list[dict[str, Any]]],
+                 expected: list[str] | None = None) -> tuple[str, list[str]]:
     """The wave's status from its jobs and their log items, with the reasons when it failed."""
     servers = [server for job in jobs.values() for server in job.get("participatingServers", [])]
     reasons = [failure_reason(item) for job_id in jobs for item in logs.get(job_id, [])
                if item.get("event") in FAILED_EVENTS]
-    failed = [server for server in servers if server.get("launchStatus") in ("FAILED", "TERMINATED")]
-    for server in failed:
-        if not any(reason.startswith(f"{server.get('sourceServerID')}:") for reason in reasons):
-            reasons.append(f"{server.get('sourceServerID')}: launchStatus {server.get('launchStatus')}")
+    failed = [(server.get("sourceServerID"), f"launchStatus {server.get('launchStatus')}")
+              for server in servers if server.get("launchStatus") in ("FAILED", "TERMINATED")]
+    participating = {server.get("sourceServerID") for server in servers}
+    failed += [(sid, "not in the wave's jobs") for sid in expected or [] if sid not in participating]
+    for server_id, what in failed:
+        if not any(reason.startswith(f"{server_id}:") for reason in reasons):
+            reasons.append(f"{server_id}: {what}")
     if failed:
         return "FAILED", reasons[:MAX_REASONS]
     all_done = all(job.get("status") == "COMPLETED" for job in jobs.values())
@@ -116,9 +114,8 @@ def wave_outcome(jobs: dict[str, dict[str, Any]],
 def recovery_instances(drs: Any, servers: list[str]) -> dict[str, str]:
     """Source server -> the EC2 instance DRS launched for it: what operators look for after a wave."""
     found: dict[str, str] = {}
-    for start in range(0, len(servers), 200):
-        pages = drs.get_paginator("describe_recovery_instances").paginate(
-            filters={"sourceServerIDs": servers[start:start + 200]})
+    for batch in drs_calls.chunks(servers):
+        pages = drs.get_paginator("describe_recovery_instances").paginate(filters={"sourceServerIDs": batch})
         for page in pages:
             for item in page.get("items", []):
                 found[item.get("sourceServerID", "")] = item.get("ec2InstanceID", "")
@@ -128,9 +125,8 @@ def recovery_instances(drs: Any, servers: list[str]) -> dict[str, str]:
 def replication_notes(drs: Any, servers: list[str]) -> list[str]:
     """Why a failed server may have failed on the replication side (stalled, disconnected...)."""
     notes = []
-    for start in range(0, len(servers), 200):
-        pages = drs.get_paginator("describe_source_servers").paginate(
-            filters={"sourceServerIDs": servers[start:start + 200]})
+    for batch in drs_calls.chunks(servers):
+        pages = drs.get_paginator("describe_source_servers").paginate(filters={"sourceServerIDs": batch})
         for page in pages:
             for item in page.get("items", []):
                 state = (item.get("dataReplicationInfo") or {}).get("dataReplicationState")
@@ -202,7 +198,7 @@ def poll(execution_id: str) -> dict[str, Any]:
     wave = record["waves"][index]
     job_ids = list(wave.get("jobIds", []))
     try:
-        drs = drs_client()
+        drs = drs_calls.drs_client()
         jobs = describe_jobs(drs, job_ids)
         logs = {job_id: job_log_items(drs, execution_id, job_id) for job_id in jobs}
     except ClientError as error:
@@ -227,7 +223,7 @@ def poll(execution_id: str) -> dict[str, Any]:
             errorCode="JobNotFound", jobIds=missing)
         write_wave(execution_id, index, "UNKNOWN", [], detail)
         return {"executionId": execution_id, "waveStatus": "UNKNOWN", "errorCode": "JobNotFound"}
-    status, reasons = wave_outcome(jobs, logs)
+    status, reasons = wave_outcome(jobs, logs, wave.get("sourceServerIds", []))
     servers = [server for job in jobs.values() for server in job.get("participatingServers", [])]
     reasons, instances = enrich(drs, execution_id, status, servers, reasons)
     last_events = [items[-1].get("event") for items in logs.values() if items]

@@ -18,18 +18,18 @@ from decimal import Decimal
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-MAX_SERVERS_PER_START = 200  # drs:StartRecovery accepts at most 200 source servers a call
+try:  # imported as part of drsdoctor (tests)
+    from . import drs_calls
+except ImportError:  # on Lambda the zip's root is on sys.path
+    import drs_calls  # type: ignore[no-redef]
+
+DrsThrottled = drs_calls.DrsThrottled
+error_code = drs_calls.error_code
 MAX_WAVES = 10  # bounds the execution history (see drsdoctor.reference.limits)
 CLAIM_LEASE_SECONDS = 300  # longer than the function timeout: an older claim belongs to a dead invocation
 CLOCK_SKEW_SECONDS = 300  # DRS stamps jobs with its own clock: look a little before the claim
-# tags on each StartRecovery job: a retry finds the jobs an interrupted start left unrecorded
-TAG_EXECUTION = "drs-orchestrator:execution-id"
-TAG_WAVE, TAG_BATCH = "drs-orchestrator:wave", "drs-orchestrator:batch"
-DRS_MAX_ATTEMPTS = 8
-THROTTLING_CODES = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
 FINISHED_WAVE = {"COMPLETED", "FAILED"}
 
 
@@ -47,10 +47,6 @@ class WaveStartInProgress(Exception):
 
 class ExecutionNotRunning(Exception):
     """The execution already finished (or another wave is in the way); nothing is started."""
-
-
-class DrsThrottled(Exception):
-    """DRS kept throttling past the client's retries; Step Functions retries this state with backoff."""
 
 
 def log(level: str, message: str, **fields: Any) -> None:
@@ -86,29 +82,12 @@ def table(variable: str) -> Any:
     return boto3.resource("dynamodb").Table(os.environ[variable])
 
 
-def drs_client() -> Any:
-    # adaptive mode retries throttling (incl. HTTP 429) with backoff and slows the client down;
-    # AWS_MAX_ATTEMPTS, the SDKs' own setting, tunes how long to insist
-    attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or DRS_MAX_ATTEMPTS)
-    config = Config(retries={"mode": "adaptive", "total_max_attempts": attempts})
-    return boto3.client("drs", region_name=os.environ["DRS_REGION"], config=config)
-
-
-def error_code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code", "Unknown"))
-
-
 def load_execution(execution_id: str) -> dict[str, Any]:
     key = {"executionId": execution_id}
     item = table("EXECUTION_TABLE").get_item(Key=key, ConsistentRead=True).get("Item")
     if item is None:
         raise ExecutionNotRunning(f"execution {execution_id} has no record")
     return plain(item)
-
-
-def chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[start:start + size] for start in range(0, len(items), size)]
-
 
 
 def build_waves(plan: dict[str, Any], groups: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
@@ -168,7 +147,6 @@ def begin_plan(event: dict[str, Any]) -> dict[str, Any]:
     return {"executionId": execution_id, "planId": plan_id, "waveIndex": 0, "waveCount": len(record["waves"])}
 
 
-
 def claim_wave(execution_id: str, index: int, token: str) -> bool:
     """Claim the wave's start before calling DRS; False when someone else holds or finished it."""
     now = now_epoch()
@@ -199,15 +177,15 @@ def claim_wave(execution_id: str, index: int, token: str) -> bool:
         raise
 
 
-def tagged_jobs(drs: Any, execution_id: str, index: int, since: str) -> dict[int, str]:
-    """Jobs an earlier, interrupted invocation started for this wave: batch number -> job id."""
-    found: dict[int, str] = {}
-    for page in drs.get_paginator("describe_jobs").paginate(filters={"fromDate": since}):
-        for job in page.get("items", []):
-            tags = job.get("tags") or {}
-            if tags.get(TAG_EXECUTION) == execution_id and tags.get(TAG_WAVE) == str(index):
-                found[int(tags.get(TAG_BATCH, "0"))] = job["jobID"]
-    return found
+def release_claim(execution_id: str, index: int, token: str) -> None:
+    """Let the next attempt take the wave over at once; it finds any started job by its tags."""
+    try:
+        table("EXECUTION_TABLE").update_item(
+            Key={"executionId": execution_id}, UpdateExpression=f"SET waves[{index}].claimedAt = :released",
+            ConditionExpression=f"waves[{index}].claimToken = :token",
+            ExpressionAttributeValues={":released": 0, ":token": token})
+    except ClientError as error:  # the start's own error is the one to report
+        log("WARN", "cannot release the wave claim", executionId=execution_id, errorCode=error_code(error))
 
 
 def record_job(execution_id: str, index: int, token: str, batch: int, job_id: str) -> None:
@@ -221,27 +199,6 @@ def record_job(execution_id: str, index: int, token: str, batch: int, job_id: st
         ExpressionAttributeValues={":job": [job_id], ":one": 1, ":stamp": iso(now_epoch()),
                                    ":token": token, ":batch": batch},
     )
-
-
-def start_recovery(drs: Any, servers: list[str], is_drill: bool, tags: dict[str, str]) -> str:
-    try:
-        response = drs.start_recovery(sourceServers=[{"sourceServerID": server} for server in servers],
-                                      isDrill=is_drill, tags=tags)
-    except ClientError as error:
-        if error_code(error) in THROTTLING_CODES:
-            raise DrsThrottled(f"drs:StartRecovery throttled past retries: {error}") from error
-        raise
-    return str(response["job"]["jobID"])
-
-
-def unknown_servers(drs: Any, servers: list[str]) -> list[str]:
-    """Servers DRS does not know: StartRecovery would skip them silently, so the wave fails up front."""
-    known: set[str] = set()
-    for batch in chunks(servers, MAX_SERVERS_PER_START):
-        pages = drs.get_paginator("describe_source_servers").paginate(filters={"sourceServerIDs": batch})
-        for page in pages:
-            known.update(item["sourceServerID"] for item in page.get("items", []))
-    return [server for server in servers if server not in known]
 
 
 def wave_result(record: dict[str, Any], index: int) -> dict[str, Any]:
@@ -262,14 +219,9 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
         return wave_result(record, index)
     token = uuid.uuid4().hex
     taking_over = wave["status"] == "STARTING"
-    drs = drs_client()
+    drs = drs_calls.drs_client()
     if not taking_over:
-        try:
-            missing = unknown_servers(drs, wave["sourceServerIds"])
-        except ClientError as error:
-            if error_code(error) in THROTTLING_CODES:
-                raise DrsThrottled(f"drs:DescribeSourceServers throttled past retries: {error}") from error
-            raise
+        missing = drs_calls.unknown_servers(drs, wave["sourceServerIds"])
         if missing:
             unknown = ", ".join(missing[:10])
             raise PlanInvalid(f"wave {wave['waveNumber']}: DRS has no source server {unknown}")
@@ -283,18 +235,22 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
             raise ExecutionNotRunning(why)
         return wave_result(record, index)
     recorded = list(wave.get("jobIds", []))
-    batches = chunks(wave["sourceServerIds"], MAX_SERVERS_PER_START)
+    batches = drs_calls.chunks(wave["sourceServerIds"])
     found = {}
     if taking_over:  # a dead invocation may have started batches it never recorded: find them by their tags
         since = parse_iso(wave["startedAt"]) if wave.get("startedAt") else now_epoch()
-        found = tagged_jobs(drs, execution_id, index, iso(since - CLOCK_SKEW_SECONDS))
-    for batch in range(len(recorded), len(batches)):
-        tags = {TAG_EXECUTION: execution_id, TAG_WAVE: str(index), TAG_BATCH: str(batch)}
-        job_id = found.get(batch) or start_recovery(drs, batches[batch], bool(record.get("isDrill")), tags)
-        record_job(execution_id, index, token, batch, job_id)
-        recorded.append(job_id)
-        log("INFO", "wave batch started", executionId=execution_id, wave=wave["waveNumber"], batch=batch,
-            jobId=job_id, servers=len(batches[batch]), resumed=batch in found)
+        found = drs_calls.tagged_jobs(drs, execution_id, index, iso(since - CLOCK_SKEW_SECONDS))
+    try:
+        for batch in range(len(recorded), len(batches)):
+            job_id = found.get(batch) or drs_calls.start_recovery(
+                drs, batches[batch], bool(record.get("isDrill")), execution_id, index, batch)
+            record_job(execution_id, index, token, batch, job_id)
+            recorded.append(job_id)
+            log("INFO", "wave batch started", executionId=execution_id, wave=wave["waveNumber"],
+                batch=batch, jobId=job_id, servers=len(batches[batch]), resumed=batch in found)
+    except (ClientError, DrsThrottled):
+        release_claim(execution_id, index, token)  # alive to say so: the retry need not wait out the lease
+        raise
     stamp = iso(now_epoch())
     table("EXECUTION_TABLE").update_item(
         Key={"executionId": execution_id},
@@ -307,7 +263,6 @@ def start_wave(event: dict[str, Any]) -> dict[str, Any]:
     )
     log("INFO", "wave started", executionId=execution_id, wave=wave["waveNumber"], jobIds=recorded)
     return {**wave_result(record, index), "jobIds": recorded}
-
 
 
 def poll_interval() -> int:
@@ -334,7 +289,6 @@ def wave_status(event: dict[str, Any]) -> dict[str, Any]:
             "failureReasons": wave.get("failureReasons", []), "waveTimedOut": timed_out,
             "hasMoreWaves": index + 1 < len(record["waves"]), "nextWaveIndex": index + 1,
             "attempt": attempt, "waitSeconds": wait_seconds(attempt)}
-
 
 
 def finish(execution_id: str, status: str, reason: str, condition: str, values: dict[str, Any]) -> bool:
