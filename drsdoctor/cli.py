@@ -9,6 +9,7 @@ import difflib
 import importlib
 import os
 import sys
+
 import click
 
 from drsdoctor import __version__, exitcodes
@@ -25,7 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("drsdoctor.commands.sandbox:sandbox",
                 "Serve the sandbox (moto plus a DRS simulator) on loopback for any AWS client."),
     "iam": ("drsdoctor.commands.iam:iam", "Offline IAM policy simulation."),
-    "checks": ("drsdoctor.commands.checks:checks", "List every check and the read-only API actions it needs."),
+    "checks": ("drsdoctor.commands.checks:checks",
+               "List every check and the read-only API actions it needs."),
     "permissions": ("drsdoctor.commands.permissions:permissions",
                     "Print the least-privilege read-only IAM policy drsdoctor needs."),
     "reference": ("drsdoctor.commands.reference:reference",

@@ -29,8 +29,8 @@ def imported_modules_after(*args: str) -> set[str]:
 def test_help_lists_every_command_in_table_order() -> None:
     done = run_cli("--help")
     assert done.returncode == exitcodes.OK
-    listed = [line.split()[0] for line in done.stdout.split("Commands:")[1].splitlines() if line.startswith("  ")
-              and not line.startswith("   ")]
+    lines = done.stdout.split("Commands:")[1].splitlines()
+    listed = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")]
     assert listed == list(COMMANDS)
 
 

@@ -18,6 +18,11 @@ NAME_VARIABLES = {"plans_table": "PLANS_TABLE", "groups_table": "GROUPS_TABLE",
                   "poller_function": "POLLER_FUNCTION"}
 
 
+# DRS authorises these on the source server they act on (Service Authorization Reference, resource types).
+SOURCE_SERVER_ACTIONS = {"drs:StartRecovery", "drs:CreateRecoveryInstanceForDrs", "drs:ListTagsForResource"}
+RECOVERY_ROLE = "AWSElasticDisasterRecoveryRecoveryInstanceRole"
+
+
 class _Simulator:
     """Asks AWS once; when SimulatePrincipalPolicy cannot answer (not permitted, not implemented), every
     later question goes straight to the local evaluator instead of failing again with retries."""
@@ -27,7 +32,8 @@ class _Simulator:
         self.engine: str | None = None
         self.lock = threading.Lock()
 
-    def decide(self, principal: Any, actions: list[str], resource: str) -> tuple[str, list[Any]]:
+    def decide(self, principal: Any, actions: list[str], resource: str,
+               context: dict[str, Any]) -> tuple[str, list[Any]]:
         from drsdoctor.iam.simulator import simulate
 
         if self.engine is None:
@@ -35,13 +41,13 @@ class _Simulator:
                 if self.engine is None:
                     probe = self.gather.session.client("iam", self.gather.region, attempts=1)
                     try:
-                        answers = simulate(principal, actions, resource, iam_client=probe)
+                        answers = simulate(principal, actions, resource, context, iam_client=probe)
                     except Exception:  # an endpoint that answers garbage (moto: HTML 500) cannot simulate
-                        answers = simulate(principal, actions, resource)
+                        answers = simulate(principal, actions, resource, context)
                     self.engine = "simulate-principal-policy" if _by_aws(answers) else "local"
                     return self.engine, answers
         client = self.gather.session.client("iam", self.gather.region) if self.engine != "local" else None
-        answers = simulate(principal, actions, resource, iam_client=client)
+        answers = simulate(principal, actions, resource, context, iam_client=client)
         return ("simulate-principal-policy" if _by_aws(answers) else "local"), answers
 
 
@@ -49,8 +55,10 @@ def _by_aws(answers: list[Any]) -> bool:
     return bool(answers) and all(answer.engine == "aws" for answer in answers)
 
 
-def gather_decisions(gather: Gatherer, snap: Snapshot) -> None:
-    """Fill snap.role_decisions: one RoleDecisions per (role kind, function), each role read once."""
+def gather_decisions(gather: Gatherer, snap: Snapshot, source_server: str | None = None,
+                     job: str | None = None) -> None:
+    """Fill snap.role_decisions: one RoleDecisions per (role kind, function), each role read once.
+    DRS actions are decided on one of the wave's source servers and jobs when they are known."""
     from drsdoctor.iam.drs_needs import needs_for
 
     wanted: list[tuple[str, str, str | None]] = [  # kind, role ARN, function
@@ -64,6 +72,7 @@ def gather_decisions(gather: Gatherer, snap: Snapshot) -> None:
     principals = dict(zip(role_arns, gather.in_parallel([partial(_load, gather, arn) for arn in role_arns]),
                           strict=True))
     names = _names(snap)
+    names.update({key: value for key, value in (("source_server", source_server), ("job", job)) if value})
     called = [item.name for item in snap.functions if item.kind == "orchestration"]
     simulator = _Simulator(gather)
 
@@ -73,15 +82,16 @@ def gather_decisions(gather: Gatherer, snap: Snapshot) -> None:
             return None
         # The state machine's role must reach every function its Task states call.
         targets = [function] if function else called or [""]
-        by_resource: dict[str, list[str]] = {}
+        asked: dict[tuple[str, str], list[str]] = {}  # (resource, PassRole's service) -> actions
         for need in needs_for(kind):
             for target in targets if "{function}" in need.resource else targets[:1]:
-                resource = need.resource_for({**names, "function": target})
-                by_resource.setdefault(resource or "*", []).append(need.action)
+                resource, passed_to = _asked({**names, "function": target}, need)
+                asked.setdefault((resource, passed_to), []).append(need.action)
         engines: set[str] = set()
         decisions: list[Decision] = []
-        for resource, actions in by_resource.items():
-            engine, answers = simulator.decide(principal, list(dict.fromkeys(actions)), resource)
+        for (resource, passed_to), actions in asked.items():
+            context = {"iam:PassedToService": passed_to} if passed_to else {}
+            engine, answers = simulator.decide(principal, list(dict.fromkeys(actions)), resource, context)
             engines.add(engine)
             decisions.extend(Decision(action=a.action, decision=a.decision, resource=a.resource,
                                       reason=_reason(a)) for a in answers)
@@ -93,6 +103,23 @@ def gather_decisions(gather: Gatherer, snap: Snapshot) -> None:
     first = decide(*wanted[0])
     rest = gather.in_parallel([partial(decide, *want) for want in wanted[1:]])
     snap.role_decisions = [found for found in [first, *rest] if found is not None]
+
+
+def _asked(names: dict[str, str], need: Any) -> tuple[str, str]:
+    """The resource AWS authorises the action on (not `*` where the service names one), and for
+    iam:PassRole the service the role is passed to: what the role's statements must match."""
+    drs = f"arn:{names['partition']}:drs:{names['drs_region']}:{names['account']}"
+    if need.action in SOURCE_SERVER_ACTIONS:
+        return f"{drs}:source-server/{names.get('source_server', '*')}", ""
+    if need.action == "drs:DescribeJobLogItems":
+        return f"{drs}:job/{names.get('job', '*')}", ""
+    if need.action.startswith("logs:") and names.get("function"):
+        return (f"arn:{names['partition']}:logs:{names['region']}:{names['account']}:log-group:/aws/lambda/"
+                f"{names['function']}:*"), ""
+    if need.action == "iam:PassRole":  # DRS passes its recovery instance role to EC2
+        return f"arn:{names['partition']}:iam::{names['account']}:role/service-role/{RECOVERY_ROLE}", \
+            "ec2.amazonaws.com"
+    return need.resource_for(names) or "*", ""
 
 
 def _load(gather: Gatherer, role_arn: str) -> Any:

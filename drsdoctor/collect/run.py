@@ -91,7 +91,7 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     steps = [step for f in found.values() for step in functions.detail_steps(gather, f, since)]
     steps += [partial(rules_of, item) for item in snap.functions]
     steps += [partial(describe, name) for name in named_tables]
-    steps += [lambda: _record_and_jobs(gather, snap), lambda: roles.gather_decisions(gather, snap)]
+    steps += [lambda: _record_jobs_and_roles(gather, snap)]
     gather.in_parallel(steps)
 
     snap.tables = [table for name in named_tables if (table := described.get(name))]
@@ -100,9 +100,9 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     return snap
 
 
-def _record_and_jobs(gather: Gatherer, snap: Snapshot) -> None:
-    """The execution record (by the table the orchestration function writes), then the DRS jobs its waves
-    and the history name, then those jobs' log items, servers and recovery instances."""
+def _record_jobs_and_roles(gather: Gatherer, snap: Snapshot) -> None:
+    """The execution record (by the table the orchestration function writes); then, at once, the DRS jobs
+    its waves and the history name and the roles' decisions (on one of those servers and jobs)."""
     writer = (snap.function_of_kind("orchestration") or snap.function_of_kind("poller")
               or next((f for f in snap.functions if EXECUTION_TABLE in f.environment), None))
     table_name = writer.environment.get(EXECUTION_TABLE) if writer else None
@@ -114,15 +114,24 @@ def _record_and_jobs(gather: Gatherer, snap: Snapshot) -> None:
     history_text = json.dumps([event.details for event in events], default=str)
     record_text = json.dumps(snap.execution_record.item, default=str) if snap.execution_record else ""
     job_ids = tables.job_ids_in(record_text, history_text)
+    wave_servers = [server for wave in (snap.execution_record.waves if snap.execution_record else [])
+                    for server in wave.server_ids]
     region = (writer.environment.get(DRS_REGION) if writer else None) or snap.region
+    gather.in_parallel([
+        partial(_jobs, gather, snap, region, job_ids, wave_servers),
+        partial(roles.gather_decisions, gather, snap, wave_servers[0] if wave_servers else None,
+                job_ids[0] if job_ids else None),
+    ])
+
+
+def _jobs(gather: Gatherer, snap: Snapshot, region: str, job_ids: list[str], wave_servers: list[str]) -> None:
+    """The DRS jobs, then their log items, source servers and recovery instances at once."""
     # With no job id anywhere, ask DRS for the jobs started since the execution began: an orchestrator may
     # have started one and lost its id. A machine with no orchestration function starts none.
     since = snap.execution.start_date if snap.execution and snap.function_of_kind("orchestration") else None
     snap.drs_jobs = drs.jobs(gather, region, job_ids, since)
     server_ids = list(dict.fromkeys(
-        [server.source_server_id for job in snap.drs_jobs for server in job.servers]
-        + [server for wave in (snap.execution_record.waves if snap.execution_record else []) for server in
-           wave.server_ids]))
+        [server.source_server_id for job in snap.drs_jobs for server in job.servers] + wave_servers))
     jobs = snap.drs_jobs
     answers = gather.in_parallel([partial(drs.source_servers, gather, region, server_ids),
                                   partial(drs.recovery_instances, gather, region, server_ids),

@@ -51,5 +51,9 @@ def demo(fault: str, list_faults: bool, output_format: str, output_path: str | N
         display.close()
     for line in summary:
         click.echo(line, err=True)
+    if verbose:  # the read-only calls the diagnosis made, as `diagnose -v` shows them
+        for record in session.call_log.records:
+            click.echo(f"  {record.line()}", err=True)
+        click.echo(session.call_log.summary(), err=True)
     emit(render(report, output_format), output_path)
     sys.exit(exit_code(report))

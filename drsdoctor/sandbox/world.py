@@ -54,10 +54,10 @@ DEFAULT_SPEED = 600.0
 DEFAULT_LEAD = datetime.timedelta(hours=6)
 # Small servers: a launch job takes about a minute and a half, so a 3-wave plan takes minutes, not an hour.
 DRS_PHASES = Phases(pending=5, cleanup=10, snapshot=20, conversion=40, launch=20, denied=5, terminate=10)
-# A healthy wave changes something (job, server or wave status) at least every two simulated minutes.
-STUCK_AFTER_SECONDS = 10 * 60
+# A healthy wave changes something (job, server or wave status) at least every three simulated minutes.
+STUCK_AFTER_SECONDS = 6 * 60
 # ...and for a few real seconds: a thread starved on a busy machine must not look like a stuck execution.
-STUCK_AFTER_REAL_SECONDS = 3.0
+STUCK_AFTER_REAL_SECONDS = 2.0
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 

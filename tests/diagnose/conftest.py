@@ -24,6 +24,7 @@ from drsdoctor.snapshot import fact_actions
 # fault -> (checks that may name it as the root cause, a word the root cause must mention)
 EXPECTED: dict[str, tuple[set[str], str]] = {
     "finder-rule-disabled": ({"EVT001"}, "finder"),
+    "finder-permission-removed": ({"EVT003"}, "execution-finder"),
     "poller-missing-drs-describe": ({"IAM002"}, "drs:DescribeJobs"),
     "orchestrator-missing-follow-on": ({"IAM001"}, "drs:CreateRecoveryInstanceForDrs"),
     "poller-table-env-mismatch": ({"LMB001"}, "archive"),

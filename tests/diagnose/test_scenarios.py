@@ -67,7 +67,10 @@ def test_the_healthy_run_is_healthy(world: Any, operator: dict[str, str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     arn = _recover(world)
     session = operator_session(world.endpoint_url, operator, monkeypatch)
-    _, report = diagnose_execution(arn, session)
+    snap, report = diagnose_execution(arn, session)
+    assert snap.stack is not None and snap.stack.name == world.stack_name  # found by its resources
+    assert sorted(f.kind for f in snap.functions) == ["finder", "orchestration", "poller"]
+    assert snap.drs_jobs and snap.job_log_items and snap.fact_errors == []
     failing = [f"{f.check} {f.detail}" for f in report.findings if f.status == "fail"]
     assert failing == [] and report.root_cause is None
     assert exit_code(report) == exitcodes.OK

@@ -42,3 +42,13 @@ def test_a_broken_demo_prints_its_diagnosis_and_exits_with_its_code() -> None:
     assert report["root_cause"]["resource"] == f"arn:aws:events:us-east-1:123456789012:rule/{rule}"
     assert "state STUCK" in done.stderr and "fault injected: finder-rule-disabled" in done.stderr
     assert "deploying the reference orchestrator" in done.stderr  # progress, as plain lines off a terminal
+
+
+@pytest.mark.slow
+def test_a_healthy_demo_completes_every_wave_and_exits_0() -> None:
+    done = drsdoctor("demo", timeout=300)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    assert "state SUCCEEDED" in done.stderr
+    assert "waves: database COMPLETED, app COMPLETED, web COMPLETED" in done.stderr
+    assert "recovery instances: 6" in done.stderr
+    assert done.stdout.strip()  # the diagnosis, in text
