@@ -20,19 +20,24 @@ def _importance(action: str) -> tuple[int, str]:
     return (SERVICE_ORDER.index(service) if service in SERVICE_ORDER else len(SERVICE_ORDER), action)
 
 
+def _engine(role: RoleDecisions) -> str:
+    return "iam:SimulatePrincipalPolicy" if role.engine != "local" else "drsdoctor's local policy evaluator"
+
+
 def role_findings(role: RoleDecisions, explains: tuple[str, ...], note: str = "") -> Iterator[Finding]:
     denied = role.denied()
     who = f"{role.kind} role {role_name(role.role_arn)}"
     if not denied:
         count = len(role.decisions)
         yield passed(role.role_arn, f"the {who} allows the {count} action{'s' if count != 1 else ''} it "
-                                    f"needs (decided by {role.engine})")
+                                    f"needs (decided by {_engine(role)})")
         return
     # without logs:* the function still works; it only goes dark (its invocations and errors unseen)
     essential = [d for d in denied if not d.action.startswith("logs:")]
     chosen = essential or denied
     evidence = [f"{d.action} on {d.resource}: {d.decision}" + (f" ({d.reason})" if d.reason else "")
-                for d in sorted(chosen, key=lambda d: _importance(d.action))] + [f"decided by {role.engine}"]
+                for d in sorted(chosen, key=lambda d: _importance(d.action))]
+    evidence.append(f"decided by {_engine(role)}")
     detail, fix = _describe(chosen, role)
     if not essential:
         yield warn(role.role_arn, f"the {who} {detail}: the function runs but leaves no logs to diagnose",

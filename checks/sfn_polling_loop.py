@@ -93,9 +93,33 @@ def _stuck(streak: Streak, snap: Snapshot) -> str | None:
         return "the poller never learns the wave's status"
     if value in FINISHED:
         return "the wave is finished but the loop does not act on it"
+    ended = _wave_job_ended(snap)
+    if ended is not None and now_of(snap) - ended >= MIN_ITERATIONS * _poll_interval(snap):
+        return (f"DRS ended the wave's job at {clock(ended)}, {ago(now_of(snap), ended)}, "
+                "yet the status the loop reads has not moved")
     if now_of(snap) - streak.since > _wave_timeout(snap):
         return f"longer than a wave may take ({int(_wave_timeout(snap).total_seconds() // 60)} minutes)"
     return None
+
+
+def _wave_job_ended(snap: Snapshot) -> datetime | None:
+    """When DRS finished every job of the current wave, or None while any still runs (or none is known)."""
+    wave = snap.execution_record.current_wave() if snap.execution_record else None
+    jobs = [snap.job(wave.job_id)] if wave and wave.job_id else []
+    if not jobs or any(job is None or job.status != "COMPLETED" or job.end_time is None for job in jobs):
+        return None
+    return max(job.end_time for job in jobs if job and job.end_time)
+
+
+def _poll_interval(snap: Snapshot) -> timedelta:
+    record = snap.execution_record
+    if record and record.poll_interval_seconds:
+        return timedelta(seconds=record.poll_interval_seconds)
+    for function in snap.functions_of_kind("orchestration"):
+        value = function.environment.get("POLL_INTERVAL_SECONDS", "")
+        if value.isdigit() and int(value) > 0:
+            return timedelta(seconds=int(value))
+    return timedelta(seconds=30)
 
 
 def _wave_timeout(snap: Snapshot) -> timedelta:

@@ -98,6 +98,20 @@ def test_sfn002_a_finished_status_the_loop_ignores_points_at_the_choice() -> Non
     assert "the wave is finished but the loop does not act on it" in finding.detail
 
 
+def test_sfn002_a_status_that_outlives_its_finished_drs_job_is_stuck() -> None:
+    """The poller stopped writing: DRS finished the job long ago, the loop still reads POLLING."""
+    snap = polled(("POLLING", 8))
+    snap.drs_jobs[0].status, snap.drs_jobs[0].end_time = "COMPLETED", NOW - timedelta(minutes=5)
+    (finding,) = findings("SFN002", snap)
+    assert finding.status == "fail"
+    assert '$.waveStatus has stayed "POLLING"' in finding.detail
+    assert "DRS ended the wave's job at" in finding.detail
+
+
+def test_sfn002_a_status_still_polling_a_running_drs_job_is_not_stuck() -> None:
+    assert statuses("SFN002", polled(("POLLING", 8))) == {"pass"}
+
+
 def test_sfn002_says_which_states_loop_how_often_since_when_and_what_never_changes() -> None:
     (finding,) = findings("SFN002", stuck())
     assert "WaitForWave -> CheckWaveStatus -> WaveDone" in finding.detail
