@@ -11,7 +11,7 @@ from drsdoctor.checkapi import CAUSE, CRITICAL, Finding, check, skip
 from drsdoctor.snapshot import Snapshot
 
 
-@check(id="IAM002", service="iam", severity=CRITICAL, layer=CAUSE, plan_step="eventbridge",
+@check(id="IAM002", service="iam", severity=CRITICAL, layer=CAUSE, plan_step="drs-permissions",
        title="The execution-finder and execution-poller roles allow what their functions do",
        remediation="aws iam put-role-policy --role-name {role} --policy-name drs-polling-missing "
                    "--policy-document '{policy}'",

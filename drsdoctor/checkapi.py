@@ -84,7 +84,8 @@ def consequences(tags: Iterable[str]) -> set[str]:
 
 PLAN_STEPS: tuple[tuple[str, str], ...] = (
     ("transitions", "Is the state machine transitioning, and is update_wave_status updating the wave?"),
-    ("drs-permissions", "Does the orchestration role have every DRS permission, follow-on included?"),
+    ("drs-permissions", ("Do the functions' roles have every DRS permission they need, the follow-on actions "
+                         "of StartRecovery included?")),
     ("eventbridge", "Is the execution-finder rule enabled, and is the execution-poller being invoked?"),
     ("environment", "Do the Lambda environment variables name the DynamoDB tables that actually exist?"),
     ("definition", "Does the deployed state machine definition match the working reference?"),

@@ -38,7 +38,7 @@ def demo(fault: str, list_faults: bool, output_format: str, output_path: str | N
         with result:
             display.step("diagnosing the execution")
             from drsdoctor.aws.session import AwsSession, AwsSettings
-            from drsdoctor.commands.diagnose import diagnose_execution, exit_code
+            from drsdoctor.commands.diagnose import diagnose_execution
             from drsdoctor.report import render
 
             world = result.world
@@ -56,4 +56,4 @@ def demo(fault: str, list_faults: bool, output_format: str, output_path: str | N
             click.echo(f"  {record.line()}", err=True)
         click.echo(session.call_log.summary(), err=True)
     emit(render(report, output_format), output_path)
-    sys.exit(exit_code(report))
+    sys.exit(report.exit_code)

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from drsdoctor import exitcodes
 from drsdoctor.commands.options import FORMATS, aws_options, common_options, emit, output_options
 from drsdoctor.errors import InputError
 
@@ -75,17 +74,7 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
     from drsdoctor.report import render
 
     emit(render(report, output_format), output_path)
-    sys.exit(exit_code(report))
-
-
-def exit_code(report: Report) -> int:
-    """1 when a check failed; 3 only when nothing at all could be diagnosed; else 0."""
-    counts = report.counts()
-    if counts.get("fail"):
-        return exitcodes.PROBLEMS
-    if counts.get("error") and not (counts.get("pass") or counts.get("warn")):
-        return exitcodes.INCOMPLETE
-    return exitcodes.OK
+    sys.exit(report.exit_code)
 
 
 def _from_bundle(path: str, execution_arn: str | None) -> Snapshot:

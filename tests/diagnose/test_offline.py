@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 from drsdoctor import exitcodes
-from drsdoctor.commands.diagnose import exit_code
 from drsdoctor.engine import diagnose
 from drsdoctor.snapshot import FactError, Function, Snapshot, fact_actions
 from tests.diagnose.conftest import run_cli
@@ -19,7 +18,7 @@ def test_nothing_gathered_is_exit_3_with_a_report(tmp_path: Path) -> None:
     snap = Snapshot(target=ARN, region="us-east-1", account="123456789012", fact_errors=[
         FactError(fact=name, call=actions[0], code="AccessDeniedException",
                   permission=actions[0]) for name, actions in fact_actions().items()])
-    assert exit_code(diagnose(snap)) == exitcodes.INCOMPLETE
+    assert diagnose(snap).exit_code == exitcodes.INCOMPLETE
     bundle = tmp_path / "denied.json"
     snap.save(bundle)
     done = run_cli("diagnose", "--from-bundle", str(bundle), "--format", "json", credentials={})

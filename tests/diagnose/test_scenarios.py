@@ -15,7 +15,7 @@ import pytest
 
 from drsdoctor import exitcodes
 from drsdoctor.aws import is_read_operation
-from drsdoctor.commands.diagnose import diagnose_execution, exit_code
+from drsdoctor.commands.diagnose import diagnose_execution
 from drsdoctor.sandbox import faults
 from tests.diagnose.conftest import (
     EXPECTED,
@@ -73,7 +73,7 @@ def test_the_healthy_run_is_healthy(world: Any, operator: dict[str, str],
     assert snap.drs_jobs and snap.job_log_items and snap.fact_errors == []
     failing = [f"{f.check} {f.detail}" for f in report.findings if f.status == "fail"]
     assert failing == [] and report.root_cause is None
-    assert exit_code(report) == exitcodes.OK
+    assert report.exit_code == exitcodes.OK
     _assert_read_only(session)
 
 
@@ -92,7 +92,7 @@ def test_each_fault_is_named_as_the_root_cause(world: Any, operator: dict[str, s
     assert report.root_cause is not None, [f"{f.check} {f.status}" for f in report.findings]
     assert report.root_cause.finding.check in checks, root_cause_text(report)
     assert word in root_cause_text(report)
-    assert exit_code(report) == exitcodes.PROBLEMS
+    assert report.exit_code == exitcodes.PROBLEMS
     _assert_read_only(session)
 
 
@@ -111,7 +111,7 @@ def test_a_denied_call_degrades_only_the_checks_that_need_it(world: Any,
     assert any("drs:DescribeJobs" in f.detail for f in errors)
     assert snap.functions and snap.rules and snap.execution_record is not None  # everything else intact
     assert any(f.status == "pass" for f in report.findings)
-    assert exit_code(report) != exitcodes.INCOMPLETE  # something could be diagnosed
+    assert report.exit_code != exitcodes.INCOMPLETE  # something could be diagnosed
     _assert_read_only(session)
 
 
