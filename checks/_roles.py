@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from drsdoctor.checks._common import role_name
 
-from drsdoctor.checkapi import Finding, Fix, fail, passed, warn
+from drsdoctor.checkapi import Finding, Fix, fail, passed, skip, warn
 from drsdoctor.snapshot import Decision, RoleDecisions
 
 SHOWN = 6  # actions named in a detail line; the evidence and the fix list them all
@@ -27,6 +27,9 @@ def _engine(role: RoleDecisions) -> str:
 def role_findings(role: RoleDecisions, explains: tuple[str, ...], note: str = "") -> Iterator[Finding]:
     denied = role.denied()
     who = f"{role.kind} role {role_name(role.role_arn)}"
+    if not role.decisions:  # nothing was decided: "allows all 0 actions" would be a pass on no evidence
+        yield skip(role.role_arn, f"no action of the {who} was evaluated")
+        return
     if not denied:
         count = len(role.decisions)
         yield passed(role.role_arn, f"the {who} allows the {count} action{'s' if count != 1 else ''} it "

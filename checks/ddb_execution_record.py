@@ -11,6 +11,7 @@ from drsdoctor.checkapi import (
     RECORD_MISSING,
     Finding,
     check,
+    error,
     fail,
     passed,
 )
@@ -24,6 +25,13 @@ from drsdoctor.snapshot import Snapshot
        reads=("execution_record",))
 def execution_record(snap: Snapshot) -> Iterator[Finding]:
     record = snap.execution_record
+    if record is not None and record.exists and not record.status:
+        # the finder finds executions by status (the status index): an item without one is never polled
+        yield fail(f"{record.table}#{_key(record.key)}", f"the record in {record.table} has no status: the "
+                                                          "finder's status query never returns it",
+                   evidence=[f"item attributes: {', '.join(sorted(record.item)) or '(none)'}"],
+                   shows=RECORD_MISSING, explains=EXECUTION_STUCK, fix={"table": record.table})
+        return
     if record is not None and record.exists:
         waves = ", ".join(f"wave {w.number} {w.status}" for w in record.waves) or "no waves yet"
         yield passed(f"{record.table}#{_key(record.key)}", f"record {record.status}: {waves}")
@@ -31,6 +39,10 @@ def execution_record(snap: Snapshot) -> Iterator[Finding]:
     tables = sorted({value for f in snap.functions_of_kind("orchestration", "finder", "poller")
                      for name, value in f.environment.items() if name == "EXECUTION_TABLE"})
     table = record.table if record else (tables[0] if tables else "the execution-history table")
+    unread = snap.missing("tables", table) if record is None else None
+    if unread is not None:  # the table could not be described, so the record was never looked for
+        yield error(table, f"the record could not be looked for: {unread.describe()}")
+        return
     yield fail(snap.target, f"no record of this execution in {table}: the finder has nothing to poll",
                evidence=[f"EXECUTION_TABLE values: {', '.join(tables)}"] if tables else [],
                shows=RECORD_MISSING, explains=EXECUTION_STUCK, fix={"table": table})

@@ -12,6 +12,7 @@ from drsdoctor.checkapi import (
     POLLER_NOT_RUNNING,
     Finding,
     check,
+    error,
     fail,
     passed,
     skip,
@@ -40,6 +41,10 @@ def status_index(snap: Snapshot) -> Iterator[Finding]:
             (value for name, value in function.environment.items() if "TABLE" in name.upper()), "")
         table = snap.table(table_name)
         where = f"{table_name}#{index_name}"
+        unread = snap.missing("tables", table_name) if table is None else None
+        if unread is not None:
+            yield error(where, f"the indexes of {table_name} could not be read: {unread.describe()}")
+            continue
         if table is None or not table.exists:
             yield skip(where, f"table {table_name or '(unnamed)'} is not there (see LMB001)")
             continue

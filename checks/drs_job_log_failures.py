@@ -22,6 +22,9 @@ def job_log_failures(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "no DRS job log items were read")
         return
     for job_id, items in sorted(snap.job_log_items.items()):
+        if not items:
+            yield skip(job_id, f"DRS returned no log items for job {job_id}")
+            continue
         failures = [item for item in items if is_failure(item)]
         if not failures:
             yield passed(job_id, f"job {job_id}: {len(items)} log items, no failure")

@@ -46,6 +46,9 @@ def job_status(snap: Snapshot) -> Iterator[Finding]:
         return
     now = now_of(snap)
     for job in snap.drs_jobs:
+        if not job.servers:
+            yield skip(job.job_id, f"job {job.job_id} ({job.status or 'no status'}) lists no servers")
+            continue
         statuses = {server.source_server_id: server.launch_status for server in job.servers}
         failed = sorted(s for s, status in statuses.items() if status == "FAILED")
         launched = sorted(s for s, status in statuses.items() if status == "LAUNCHED")

@@ -18,10 +18,12 @@ from drsdoctor.checkapi import (
     CRITICAL,
     Finding,
     check,
+    error,
     fail,
     passed,
     skip,
 )
+from drsdoctor.secrets import looks_secret
 from drsdoctor.snapshot import Function, Snapshot
 
 
@@ -35,10 +37,18 @@ def env_tables(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "no functions were found")
         return
     existing = set(snap.region_table_names) | {t.name for t in snap.tables if t.exists}
-    existing -= {t.name for t in snap.tables if not t.exists}
+    described_missing = {t.name for t in snap.tables if not t.exists}
+    existing -= described_missing
+    unlisted = snap.missing("region_table_names")
     for function in snap.functions:
         for variable, table in table_variables(function, existing).items():
             where = f"{function.arn}#{variable}"
+            if table not in existing and table not in described_missing and unlisted is not None:
+                # neither DescribeTable nor ListTables answered: the table may well exist
+                unread = snap.missing("tables", table) or unlisted
+                yield error(where, f"could not tell whether table {table} ({function.name} {variable}) "
+                                   f"exists: {unread.describe()}")
+                continue
             agreed = _agreed_value(snap, function, variable, existing)
             if table in existing and agreed in (None, table):
                 yield passed(where, f"{function.name} {variable}={table} exists")
@@ -54,12 +64,23 @@ def env_tables(snap: Snapshot) -> Iterator[Finding]:
                 region = snap.region or "the region"
                 detail = (f"{function_label(function)} has {variable}={table}, and no table {table} "
                           f"exists in {region}{hint}")
-            fixed = {**function.environment, variable: suggestion or "TABLE_NAME"}
-            environment = json.dumps({"Variables": fixed}, separators=(",", ":"))
             yield fail(where, detail,
                        evidence=[f"tables in the region: {', '.join(sorted(existing)) or '(none listed)'}"],
                        explains=BREAKS_WHEN_DOWN.get(function.kind, ()),
-                       fix={"function": function.name, "environment": environment})
+                       fix=_fix(function, variable, suggestion or "TABLE_NAME"))
+
+
+def _fix(function: Function, variable: str, table: str) -> dict[str, str] | str:
+    """The command's arguments; with a secret in the environment, a command that never prints it."""
+    if not any(looks_secret(name, value) for name, value in function.environment.items()):
+        fixed = json.dumps({"Variables": {**function.environment, variable: table}}, separators=(",", ":"))
+        return {"function": function.name, "environment": fixed}
+    # --environment replaces every variable: read the current ones back and change only this one
+    name = function.name
+    current = (f"aws lambda get-function-configuration --function-name {name} "
+               "--query '{Variables: Environment.Variables}' --output json")
+    return (f"aws lambda update-function-configuration --function-name {name} --environment "
+            f"\"$({current} | jq -c '.Variables[\"{variable}\"] = \"{table}\"')\"")
 
 
 def _agreed_value(snap: Snapshot, function: Function, variable: str, existing: set[str]) -> str | None:

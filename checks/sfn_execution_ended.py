@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from drsdoctor.checkapi import CRITICAL, EXECUTION_FAILED, SYMPTOM, Finding, check, fail, passed
+from drsdoctor.checkapi import CRITICAL, EXECUTION_FAILED, SYMPTOM, Finding, check, fail, passed, skip
 from drsdoctor.snapshot import HistoryEvent, Snapshot
 
 ENDED_BADLY = {"FAILED", "TIMED_OUT", "ABORTED"}
@@ -19,6 +19,9 @@ def execution_ended(snap: Snapshot) -> Iterator[Finding]:
     execution = snap.execution
     if execution is None:
         yield fail(snap.target, "the execution was not found", shows=EXECUTION_FAILED)
+        return
+    if not execution.status:  # a bundle with a blank status tells nothing about how it ended
+        yield skip(execution.arn, "the execution's status is unknown")
         return
     if execution.status not in ENDED_BADLY:
         yield passed(execution.arn, f"the execution is {execution.status}")

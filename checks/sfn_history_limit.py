@@ -21,6 +21,9 @@ def history_limit(snap: Snapshot) -> Iterator[Finding]:
     if snap.history is None or snap.execution is None:
         yield skip(snap.target, "no execution history")
         return
+    if not snap.history.events and snap.history.total_events is None:
+        yield skip(snap.execution.arn, "the execution history is empty: no event count to judge")
+        return
     count = snap.history.event_count
     fix = {"state_machine": snap.execution.state_machine_arn or "the state machine"}
     arn = snap.execution.arn

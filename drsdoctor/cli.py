@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo("drsdoctor: interrupted", err=True)
         sys.exit(130)
     except DrsdoctorError as error:
-        click.echo(f"drsdoctor: {error}", err=True)
+        click.echo(f"drsdoctor: {_scrubbed(error)}", err=True)
         sys.exit(error.exit_code)
     except KeyboardInterrupt:
         click.echo("drsdoctor: interrupted", err=True)
@@ -97,6 +97,13 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as bug:  # a bug of ours: still one line unless asked for the traceback
         if os.environ.get("DRSDOCTOR_DEBUG"):
             raise
-        click.echo(f"drsdoctor: internal error: {type(bug).__name__}: {bug} "
+        click.echo(f"drsdoctor: internal error: {type(bug).__name__}: {_scrubbed(bug)} "
                    "(set DRSDOCTOR_DEBUG=1 for the traceback)", err=True)
         sys.exit(exitcodes.INCOMPLETE)
+
+
+def _scrubbed(error: BaseException) -> str:
+    """An error's message with credential-shaped text removed: AWS and parsers quote what they were given."""
+    from drsdoctor.secrets import Scrubber
+
+    return Scrubber().text(str(error))

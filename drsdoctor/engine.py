@@ -13,6 +13,7 @@ import importlib
 import importlib.metadata
 import importlib.util
 import pkgutil
+import re
 import sys
 import traceback
 from collections.abc import Iterable, Sequence
@@ -41,6 +42,7 @@ from drsdoctor.checkapi import (
     iter_findings,
 )
 from drsdoctor.errors import InputError
+from drsdoctor.secrets import Scrubber
 from drsdoctor.snapshot import Snapshot
 
 ENTRY_POINT_GROUP = "drsdoctor.checks"
@@ -144,8 +146,9 @@ def run_check(spec: CheckSpec, snap: Snapshot) -> list[Finding]:
     # parts of a fact that are missing: their passes cannot be trusted, say what was not read
     for fact in spec.reads:
         for problem in snap.errors_for(fact):
-            findings = [f for f in findings if not (f.status == PASS and f.resource == problem.resource)]
-            if not any(f.status == ERROR and f.resource == problem.resource for f in findings):
+            unread = problem.resource
+            findings = [f for f in findings if not (f.status == PASS and _concerns(f.resource, unread))]
+            if not any(f.status == ERROR and _concerns(f.resource, unread) for f in findings):
                 findings.append(spec.complete(Finding(
                     check="", status=ERROR, resource=problem.resource,
                     detail=f"could not read {problem.fact}: {problem.describe()}")))
@@ -153,6 +156,17 @@ def run_check(spec: CheckSpec, snap: Snapshot) -> list[Finding]:
         findings = [spec.complete(Finding(check="", status=SKIP, resource=snap.target,
                                           detail="nothing to check in this snapshot"))]
     return findings
+
+
+def _concerns(finding_resource: str, unread: str) -> bool:
+    """Whether a finding is about a resource that could not be read: the same name or ARN, or one that
+    names it (a function's ARN, ``table#index``, ``function-arn#VARIABLE``): checks and the collector name
+    the same thing differently."""
+    if not unread:
+        return False
+    if finding_resource == unread or finding_resource.split("#", 1)[0] == unread:
+        return True
+    return unread in re.split(r"[:/#]", finding_resource)
 
 
 def _absent(value: object) -> bool:
@@ -302,6 +316,8 @@ def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: It
         loaded = load_checks(checks_dirs)
         checks, notes = loaded.checks, notes + loaded.problems
     chosen = select(checks, only, skip)
-    findings = run_checks(snap, chosen)
+    # a check may quote a value it read (or an error message may): secrets never reach a report
+    scrubber = Scrubber.of_snapshot(snap)
+    findings = scrubber.deep(run_checks(snap, chosen))
     return Report(snap.target, findings, rank_root_cause(findings), answer_plan(findings, chosen),
-                  snap.collected_at, notes)
+                  snap.collected_at, scrubber.deep(notes))

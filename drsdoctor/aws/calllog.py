@@ -8,6 +8,8 @@ import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from drsdoctor.secrets import Scrubber
+
 _STARTED = "drsdoctor_started"
 _MODEL = "drsdoctor_model"
 _PARAMS = "drsdoctor_params"
@@ -57,7 +59,8 @@ class CallLog:
     # botocore event handlers, registered by the session on every client it makes.
 
     def on_provide_params(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
-        context[_PARAMS] = json.dumps(params, sort_keys=True, default=str)
+        # kept to tell calls apart, never to be shown: still, no credential-shaped value is stored
+        context[_PARAMS] = Scrubber().text(json.dumps(params, sort_keys=True, default=str))
 
     def distinct_calls(self) -> int:
         with self._lock:

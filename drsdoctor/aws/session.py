@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from drsdoctor.aws.calllog import CallLog
+from drsdoctor.aws.failures import AwsFailure
 from drsdoctor.aws.readonly import MutatingCallRefused, is_read_operation
 from drsdoctor.errors import InputError
+
+# A fact not gathered because `diagnose --timeout` ran out: its FactError's code and message.
+BUDGET_CODE = "RunTimeout"
+NOT_COLLECTED = "not collected: the --timeout budget ran out"
+
+
+class BudgetExhausted(AwsFailure):
+    """The whole-run budget (`diagnose --timeout`) ran out before this request was sent: a missing fact,
+    not a dead run, and no permission would have helped."""
+
+    def __init__(self, service: str, operation: str, resource: str = "") -> None:
+        super().__init__(service, operation, resource, BUDGET_CODE, NOT_COLLECTED, kind="timeout")
 
 
 @dataclass(frozen=True)
@@ -24,6 +38,13 @@ class AwsSettings:
     read_timeout: float = 20.0
     max_pool_connections: int = 16  # the collector's threads share each client
 
+    def within(self, budget: float | None) -> AwsSettings:
+        """These settings with no single attempt allowed to outlast a whole-run budget of `budget` seconds."""
+        if budget is None:
+            return self
+        return replace(self, connect_timeout=min(self.connect_timeout, budget),
+                       read_timeout=min(self.read_timeout, budget))
+
 
 @dataclass
 class AwsSession:
@@ -34,6 +55,14 @@ class AwsSession:
     _clients: dict[tuple[str, str, int], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _boto: Any = field(default=None, repr=False)
+    deadline: float | None = None  # time.monotonic() after which no request is sent (see start_budget)
+
+    def start_budget(self, seconds: float) -> None:
+        """From now on, `seconds` for the whole run: later requests (and retries) raise BudgetExhausted."""
+        self.deadline = time.monotonic() + seconds
+
+    def out_of_budget(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
 
     @property
     def region(self) -> str:
@@ -76,6 +105,7 @@ class AwsSession:
         events = client.meta.events
         events.register("provide-client-params.*.*", self.call_log.on_provide_params)
         events.register_first("before-call.*.*", self._before_call)
+        events.register("before-send.*.*", self._before_send)
         events.register("after-call.*.*", self.call_log.on_after_call)
         events.register("after-call-error.*.*", self.call_log.on_after_call_error)
         return client
@@ -94,3 +124,9 @@ class AwsSession:
             self.call_log.refused(model, context)
             raise MutatingCallRefused(service, model.name)
         self.call_log.on_before_call(model=model, context=context)
+
+    def _before_send(self, event_name: str = "", **_: Any) -> None:
+        # Each attempt (retries too) asks first: a throttled call must not back off past the budget.
+        if self.out_of_budget():
+            parts = [*event_name.split("."), "", ""]  # before-send.<service>.<Operation>
+            raise BudgetExhausted(parts[1], parts[2])

@@ -11,9 +11,11 @@ from typing import Any, TypeVar
 
 from drsdoctor.aws import AwsSession, MutatingCallRefused
 from drsdoctor.aws.failures import AwsFailure, api_call, failure_from
-from drsdoctor.snapshot import FactError, Snapshot
+from drsdoctor.aws.session import BUDGET_CODE, NOT_COLLECTED, BudgetExhausted
+from drsdoctor.snapshot import FactError, Snapshot, fact_actions
 
 T = TypeVar("T")
+__all__ = ["BUDGET_CODE", "NOT_COLLECTED", "Gatherer", "budget_ran_out", "mark_not_collected"]
 Progress = Callable[[str], None]
 
 
@@ -47,10 +49,17 @@ class Gatherer:
             return pending.result()
         client = self.session.client(service, region or self.region)
         try:
+            if self.session.out_of_budget():
+                raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(), operation)
             answer = getattr(client, operation)(**params)
         except MutatingCallRefused as refused:
             pending.set_exception(refused)
             raise
+        except BudgetExhausted:  # named again with the resource: the hook before sending does not know it
+            out = BudgetExhausted(client.meta.service_model.service_id.hyphenize(),
+                                  _operation_name(client, operation), resource)
+            pending.set_exception(out)
+            raise out from None
         except Exception as error:  # botocore raises many kinds; failure_from names them all
             model = client.meta.service_model
             failure = failure_from(error, model.service_id.hyphenize(), _operation_name(client, operation),
@@ -97,6 +106,22 @@ class Gatherer:
             token = page.get(token_out)
             if not token:
                 return
+
+
+def mark_not_collected(snapshot: Snapshot) -> None:
+    """After the budget ran out: every fact still empty and not already an error was never reached (its
+    step waited on one that was cut short), so it is named missing rather than trusted as empty."""
+    if not budget_ran_out(snapshot):
+        return
+    for fact, actions in fact_actions().items():
+        if not getattr(snapshot, fact) and not snapshot.errors_for(fact):
+            snapshot.fact_errors.append(FactError(fact=fact, call=actions[0], code=BUDGET_CODE,
+                                                  message=NOT_COLLECTED))
+
+
+def budget_ran_out(snapshot: Snapshot) -> list[str]:
+    """The facts (sorted, each once) that the --timeout budget kept from being gathered; empty if none."""
+    return sorted({error.fact for error in snapshot.fact_errors if error.code == BUDGET_CODE})
 
 
 def _operation_name(client: Any, method: str) -> str:

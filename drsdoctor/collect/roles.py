@@ -8,6 +8,7 @@ from functools import partial
 from typing import Any
 
 from drsdoctor.aws.failures import AwsFailure, classify
+from drsdoctor.aws.session import BudgetExhausted
 from drsdoctor.collect.gather import Gatherer
 from drsdoctor.errors import AwsCallError, InputError
 from drsdoctor.snapshot import Decision, RoleDecisions, Snapshot
@@ -47,7 +48,10 @@ class _Simulator:
                     self.engine = "simulate-principal-policy" if _by_aws(answers) else "local"
                     return self.engine, answers
         client = self.gather.session.client("iam", self.gather.region) if self.engine != "local" else None
-        answers = simulate(principal, actions, resource, context, iam_client=client)
+        try:
+            answers = simulate(principal, actions, resource, context, iam_client=client)
+        except BudgetExhausted:  # diagnose --timeout ran out: the role's policies are read, decide here
+            answers = simulate(principal, actions, resource, context)
         return ("simulate-principal-policy" if _by_aws(answers) else "local"), answers
 
 

@@ -28,22 +28,30 @@ class ExecutionTarget:
                 f"stateMachine:{self.state_machine_name}")
 
 
+def _shown(text: str, limit: int = 120) -> str:
+    """The pasted text as an error message quotes it: one line, and short whatever was on the clipboard."""
+    shown = repr(text[:limit])[1:-1]
+    return shown + "..." if len(text) > limit else shown
+
+
 def parse_execution_arn(arn: str) -> ExecutionTarget:
     """An execution ARN, or InputError saying what is wrong with it (exit 2)."""
     arn = arn.strip()
     match = _ARN.match(arn)
     if not match:
-        raise InputError(f"not an ARN: {arn!r} (expected {EXPECTED})")
+        raise InputError(f"not an ARN: '{_shown(arn)}' (expected {EXPECTED})")
+    shown = _shown(arn)
     if match["service"] != "states":
-        raise InputError(f"{arn} is a {match['service']} ARN, not a Step Functions execution ARN")
+        raise InputError(f"{shown} is a {_shown(match['service'], 40)} ARN, not a Step Functions execution "
+                         "ARN")
     kind, _, rest = match["rest"].partition(":")
     if kind == "express":
-        raise InputError(f"{arn} is an EXPRESS execution: EXPRESS state machines keep no execution history "
+        raise InputError(f"{shown} is an EXPRESS execution: EXPRESS state machines keep no execution history "
                          "to diagnose (look in the machine's CloudWatch log group instead)")
     if kind != "execution":
-        raise InputError(f"{arn} is a Step Functions {kind or 'resource'} ARN, not an execution ARN "
-                         f"({EXPECTED})")
+        raise InputError(f"{shown} is a Step Functions {_shown(kind, 40) or 'resource'} ARN, not an execution "
+                         f"ARN ({EXPECTED})")
     machine, _, name = rest.partition(":")
     if not match["region"] or not match["account"] or not _NAME.match(machine) or not _NAME.match(name):
-        raise InputError(f"malformed execution ARN: {arn} (expected {EXPECTED})")
+        raise InputError(f"malformed execution ARN: {shown} (expected {EXPECTED})")
     return ExecutionTarget(arn, match["partition"], match["region"], match["account"], machine, name)

@@ -33,14 +33,19 @@ if TYPE_CHECKING:
               help="Check a saved bundle instead of calling AWS (no AWS access at all).")
 @click.option("--history-limit", type=click.IntRange(min=10, max=25000), default=1000, show_default=True,
               help="Read at most this many of the execution's newest history events.")
+@click.option("--timeout", "budget", type=click.FloatRange(min=0, min_open=True), default=None,
+              metavar="SECONDS",
+              help="Stop collecting after this long: print the partial report, name the facts not collected, "
+              "exit 3.")
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
              verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
-             from_bundle: str | None, history_limit: int) -> None:
+             from_bundle: str | None, history_limit: int, budget: float | None) -> None:
     """Name the root cause of a stuck or failed recovery execution.
 
     Exit codes: 0 healthy, 1 problems found, 2 bad input (a malformed ARN, another service's ARN,
-    an EXPRESS machine), 3 could not complete (unknown execution, no credentials, unreachable).
+    an EXPRESS machine), 3 could not complete (unknown execution, no credentials, unreachable,
+    the --timeout budget ran out: the partial report is still printed).
     """
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
@@ -52,7 +57,9 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
 
     target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
     settings = AwsSettings(region=target.region or region, profile=profile, endpoint_url=endpoint_url)
-    session = AwsSession(settings)
+    session = AwsSession(settings.within(budget))
+    if budget is not None:
+        session.start_budget(budget)
     try:
         with _progress() as say:
             snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say)
@@ -70,11 +77,19 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
         from drsdoctor.collect.bundle import save_bundle as save
 
         save(snap, save_bundle)
+    from drsdoctor.collect.gather import budget_ran_out, mark_not_collected
+
+    mark_not_collected(snap)
+    missing = budget_ran_out(snap)
+    if missing:
+        snap.notes.append("the --timeout budget ran out before these facts were collected: "
+                          + ", ".join(missing))
     report = _report(snap, only, skip, checks_dirs)
+    from drsdoctor import exitcodes
     from drsdoctor.report import render
 
     emit(render(report, output_format), output_path)
-    sys.exit(report.exit_code)
+    sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
 
 
 def _from_bundle(path: str, execution_arn: str | None) -> Snapshot:

@@ -33,8 +33,12 @@ def sandbox() -> None:
               help="Break the world this way before serving (see `drsdoctor demo --list-faults`).")
 @click.option("--speed", type=click.FloatRange(min=1), default=None,
               help="Simulated seconds per real second while no function runs (default 600).")
+@click.option("--throttle", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0,
+              show_default=True, metavar="SHARE",
+              help="Answer this share of outside clients' calls (0.3 is 30%) with the service's throttling "
+              "error, chosen by a seeded RNG so runs repeat.")
 @common_options
-def serve(port: int, fault: str, speed: float | None, verbose: int) -> None:
+def serve(port: int, fault: str, speed: float | None, throttle: float, verbose: int) -> None:
     """Serve the sandbox until interrupted; AWS_ENDPOINT_URL=<endpoint_url> points any client at it."""
     from drsdoctor.errors import InputError
     from drsdoctor.sandbox import faults
@@ -51,6 +55,8 @@ def serve(port: int, fault: str, speed: float | None, verbose: int) -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     options: dict[str, Any] = {"speed": speed} if speed else {}
+    if throttle:
+        options["throttle"] = throttle
     try:
         world = Sandbox.start(fault=fault, port=port, lead=SERVE_LEAD, **options)
     except OSError as error:

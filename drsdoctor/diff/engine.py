@@ -10,8 +10,9 @@ from typing import Any
 from drsdoctor.diff.differs import CATEGORY_OF_TYPE, VITAL_TYPES, change, diff_properties
 from drsdoctor.diff.iam_diff import PolicyDocs, diff_role_permissions
 from drsdoctor.diff.model import Change, DiffResult, Resource, Side
-from drsdoctor.diff.secrets import shown, without_secrets
+from drsdoctor.diff.secrets import REDACTED, without_secrets
 from drsdoctor.diff.sides import Source, build_side
+from drsdoctor.secrets import Scrubber, looks_secret
 
 GENERIC_WORDS = {
     "function",
@@ -82,7 +83,20 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
         changes += found
     covered = {(c.resource, c.path) for c in changes}
     changes += _drift_only(a_live, "a", covered) + _drift_only(b_live, "b", covered)
-    return DiffResult(a, b, sorted(changes, key=Change.sort_key))
+    # a secret parameter travels into properties (!Ref, !Sub): its value is scrubbed from every change
+    scrubber = Scrubber(_secret_values(a) + _secret_values(b))
+    return DiffResult(a, b, scrubber.deep(sorted(changes, key=Change.sort_key)))
+
+
+def _secret_values(side: Side) -> list[str]:
+    values = [str(v) for k, v in side.parameters.items() if side.shown_parameter(k, v) == REDACTED]
+    for resource in side.resources.values():
+        for properties in (resource.properties, resource.effective()):
+            environment = properties.get("Environment")
+            variables = environment.get("Variables") if isinstance(environment, Mapping) else None
+            if isinstance(variables, Mapping):
+                values += [v for k, v in variables.items() if isinstance(v, str) and looks_secret(k, v)]
+    return values
 
 
 def _parameters(a: Side, b: Side) -> list[Change]:
@@ -92,7 +106,10 @@ def _parameters(a: Side, b: Side) -> list[Change]:
             continue  # the environment's own name differs by design
         before, after = a.parameters.get(key), b.parameters.get(key)
         if before != after:
-            before, after = shown(key, before), shown(key, after)
+            # one side looking secret hides both: the other is the same secret, rotated
+            secret = REDACTED in (a.shown_parameter(key, before), b.shown_parameter(key, after))
+            before = REDACTED if secret and before is not None else before
+            after = REDACTED if secret and after is not None else after
             risk = "medium" if before is not None and after is not None else "low"
             changes.append(
                 change(

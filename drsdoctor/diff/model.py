@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from drsdoctor.diff.secrets import shown
+from drsdoctor.diff.secrets import REDACTED, shown
 
 SCHEMA = "drsdoctor.diff/1"
 RISKS = ("high", "medium", "low")
@@ -60,13 +60,17 @@ class Side:
     resources: dict[str, Resource]
     outputs: dict[str, Any]
     stack_name: str | None = None
+    secret_parameters: set[str] = field(default_factory=set)  # NoEcho: CloudFormation itself hides them
+
+    def shown_parameter(self, key: str, value: Any) -> Any:
+        return REDACTED if value is not None and key in self.secret_parameters else shown(key, value)
 
     def describe(self) -> dict[str, Any]:
         return {
             "label": self.label,
             "kind": self.kind,
             "stack": self.stack_name,
-            "parameters": {k: shown(k, v) for k, v in sorted(self.parameters.items())},
+            "parameters": {k: self.shown_parameter(k, v) for k, v in sorted(self.parameters.items())},
         }
 
 

@@ -61,7 +61,11 @@ def build_side(source: Source, identity: set[str]) -> Side:
     resources: dict[str, Resource] = {}
     outputs = _collect(source, identity, "", resources)
     stack_name = source.deployment.stack_name if source.deployment else None
-    return Side(source.label, source.kind, dict(source.parameters), identity, resources, outputs, stack_name)
+    declared = source.template.get("Parameters") or {}
+    no_echo = {str(key) for key, spec in declared.items()
+               if isinstance(spec, Mapping) and str(spec.get("NoEcho", "")).lower() == "true"}
+    return Side(source.label, source.kind, dict(source.parameters), identity, resources, outputs, stack_name,
+                no_echo)
 
 
 def _collect(source: Source, identity: set[str], prefix: str, into: dict[str, Resource]) -> dict[str, Any]:

@@ -227,7 +227,7 @@ def parse_policy(document: str | Mapping[str, Any], name: str = "policy", kind: 
     source_type = source_type or ("resource" if kind == "resource" else "IAM Policy")
     try:
         text = document if isinstance(document, str) else json.dumps(document, sort_keys=True)
-    except (TypeError, ValueError):  # not JSON-shaped: parse it (and fail) without caching
+    except (TypeError, ValueError, RecursionError):  # not JSON-shaped: parse it (and fail) without caching
         return _parse(document, name, kind, source_type)
     key = (text, name, kind, source_type)
     cached = _PARSED.get(key)
@@ -246,6 +246,10 @@ def _parse(document: Any, name: str, kind: str, source_type: str) -> Policy:
         except json.JSONDecodeError as error:
             raise PolicyError(name, f"not valid JSON: {error.msg} (column {error.colno})",
                               line=error.lineno) from None
+        except ValueError as error:  # json's own limits: a number of more than 4300 digits
+            raise PolicyError(name, f"not valid JSON: {str(error).split(':')[0]}") from None
+        except RecursionError:
+            raise PolicyError(name, "not valid JSON: nested too deeply to be a policy") from None
     else:
         parsed = document
     if not isinstance(parsed, Mapping):

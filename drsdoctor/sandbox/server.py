@@ -2,7 +2,7 @@
 
 DRS requests are told apart by the service in their SigV4 credential scope (`.../drs/aws4_request`), so one
 `endpoint_url` (or `AWS_ENDPOINT_URL`) serves an unmodified boto3 or AWS CLI. `GET /_sandbox/clock` answers
-the world's simulated time ({"now": ISO 8601}).
+the world's simulated time ({"now": ISO 8601}). A Throttler (throttle.py) may answer a share of calls first.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ import re
 import socket
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
+
+if TYPE_CHECKING:
+    from drsdoctor.sandbox.throttle import Throttler
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -33,13 +36,14 @@ class Dispatcher:
     """The WSGI app: DRS to `drs_app`, everything else to moto's server app."""
 
     def __init__(self, drs_app: WSGIApp, is_drs: Callable[[dict[str, Any]], bool] | None = None,
-                 now: Callable[[], Any] | None = None) -> None:
+                 now: Callable[[], Any] | None = None, throttle: Throttler | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         self.drs_app = drs_app
         self.is_drs = is_drs or (lambda environ: service_of(environ) == "drs")
         self.now = now
+        self.throttle = throttle
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CLOCK_PATH and self.now is not None:
@@ -47,6 +51,11 @@ class Dispatcher:
             body = json.dumps({"now": self.now().isoformat()}).encode()
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
+            return [body]
+        throttled = self.throttle.answer(environ) if self.throttle is not None else None
+        if throttled is not None:
+            status, headers, body = throttled
+            start_response(status, [*headers, ("Content-Length", str(len(body)))])
             return [body]
         if self.is_drs(environ):
             return self.drs_app(environ, start_response)

@@ -42,9 +42,13 @@ from drsdoctor.sandbox.runtime import FunctionRuntime
 from drsdoctor.sandbox.scheduler import Scheduler
 from drsdoctor.sandbox.seed import Plan, seed
 from drsdoctor.sandbox.server import Dispatcher, LoopbackServer
+from drsdoctor.sandbox.throttle import Throttler, check_share
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
+# The world's own clients (deploy, seed, scheduler, runtime) and moto's Step Functions engine ("ak"):
+# never throttled, so a throttled world still runs its recoveries as before.
+OWN_ACCESS_KEYS = frozenset({"sandbox", "ak"})
 ENVIRONMENT = "sandbox"
 STACK_NAME = f"drs-orchestrator-{ENVIRONMENT}"
 CODE_BUCKET = f"drs-orchestrator-code-{ACCOUNT_ID}"
@@ -86,7 +90,9 @@ class Sandbox:
         self.identity = SandboxIdentity(self.account_id, self.region)
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
                                   authorize=self.identity.authorize)
-        self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now), port)
+        self.throttler = Throttler(exempt=self._own_key)
+        self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now, self.throttler),
+                                     port)
         self.endpoint_url = self.server.endpoint_url
         self.runtime = FunctionRuntime(self.clock, self.endpoint_url, self.region)
         self.scheduler: Scheduler | None = None
@@ -102,9 +108,13 @@ class Sandbox:
 
     @classmethod
     def start(cls, fault: str | None = None, port: int = 0, speed: float = DEFAULT_SPEED,
-              lead: datetime.timedelta = DEFAULT_LEAD, run_clock: bool = True) -> Sandbox:
-        """Serve, deploy the reference stack, seed the plan, inject `fault`, and let the clock run."""
+              lead: datetime.timedelta = DEFAULT_LEAD, run_clock: bool = True, throttle: float = 0.0,
+              throttle_seed: int = 0) -> Sandbox:
+        """Serve, deploy the reference stack, seed the plan, inject `fault`, and let the clock run;
+        then answer `throttle` (a share, 0.3 is 30%) of outside clients' calls with ThrottlingException."""
         from drsdoctor.sandbox import faults
+
+        check_share(throttle)
 
         if fault and fault != "none":
             faults.get(fault)  # a mistyped name fails before anything starts
@@ -122,10 +132,15 @@ class Sandbox:
             world.scheduler = Scheduler(world.clock, world.session(), world.endpoint_url).start()
             if run_clock:
                 world.clock.run(speed)
+            world.throttler.share, world.throttler.seed = throttle, throttle_seed
         except BaseException:
             world.close()
             raise
         return world
+
+    def _own_key(self, access_key: str) -> bool:
+        """Whether a call comes from inside the world: its own clients, or a function's role keys."""
+        return access_key in OWN_ACCESS_KEYS or ":role/" in self.identity.identify(access_key)
 
     def __enter__(self) -> Sandbox:
         return self

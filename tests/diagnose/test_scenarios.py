@@ -1,13 +1,13 @@
 """Acceptance: every fault of the sandbox catalogue is named as the root cause, the healthy run is healthy,
 a denied call degrades only what depends on it, and no scenario ever sends anything but reads.
 
-In-process against one shared world (each fault injected, diagnosed, repaired), and through the CLI in a
-subprocess against `drsdoctor sandbox serve --fault NAME`.
+In-process against one shared world (each fault injected, diagnosed, repaired); the same through the CLI
+in a subprocess against `drsdoctor sandbox serve` is in test_scenarios_cli.py (its own module, so the
+two spread over both test workers).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,13 +19,9 @@ from drsdoctor.commands.diagnose import diagnose_execution
 from drsdoctor.sandbox import faults
 from tests.diagnose.conftest import (
     EXPECTED,
-    Served,
-    calls_in_verbose_output,
     create_operator,
     operator_session,
     root_cause_text,
-    run_cli,
-    serve,
 )
 
 pytestmark = pytest.mark.slow
@@ -113,34 +109,3 @@ def test_a_denied_call_degrades_only_the_checks_that_need_it(world: Any,
     assert any(f.status == "pass" for f in report.findings)
     assert report.exit_code != exitcodes.INCOMPLETE  # something could be diagnosed
     _assert_read_only(session)
-
-
-# ---- through the CLI, against `sandbox serve` -------------------------------------------------------------
-
-@pytest.fixture(params=["none", *sorted(EXPECTED)])
-def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, Served]]:
-    for world in serve(request.param):
-        yield request.param, world
-
-
-def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, Served]) -> None:
-    fault, world = served
-    credentials = create_operator(world.client("iam"), "operator")
-    arn = world.run_recovery()
-    done = run_cli("diagnose", arn, "--format", "json", "-v", credentials=credentials,
-                   endpoint_url=world.endpoint_url)
-    assert "Traceback" not in done.stderr
-    report = json.loads(done.stdout)
-    assert report["schema"] == "drsdoctor.report/1"
-    calls = calls_in_verbose_output(done.stderr)
-    assert calls and all(is_read_operation(service, operation) for service, operation in calls), calls
-    if fault == "none":
-        assert done.returncode == exitcodes.OK, done.stdout
-        assert report["root_cause"] is None
-        assert not [f for f in report["findings"] if f["status"] == "fail"]
-        return
-    checks, word = EXPECTED[fault]
-    assert done.returncode == exitcodes.PROBLEMS, done.stderr
-    cause = report["root_cause"]
-    assert cause is not None and cause["check"] in checks, cause
-    assert word in json.dumps(cause)

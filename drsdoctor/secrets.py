@@ -1,0 +1,139 @@
+"""What must never be shown: one rule for diagnose reports, bundles and diffs alike.
+
+An environment variable or parameter whose name or value looks secret is replaced by ``<redacted>``
+wherever it would be shown; a Scrubber also removes those values (and credential-shaped text) from
+free text such as check details, error messages and log lines, where a value can travel by quoting.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drsdoctor.snapshot import Snapshot
+
+REDACTED = "<redacted>"
+
+SECRET_NAME = re.compile(
+    r"passw(or)?d|passphrase|(^|[_-])pwd($|[_-])|secret|token|api[_-]?key|private[_-]?key|access[_-]?key"
+    r"|signing[_-]?key|encryption[_-]?key|session[_-]?key|credential|(^|[_-])auth($|[_-])|authorization"
+    r"|(^|[_-])dsn$|conn(ection)?[_-]?str(ing)?|webhook|cookie|(^|[_-])key$",
+    re.IGNORECASE,
+)
+# a name that says its value points at a resource (DB_SECRET_ARN, TOKEN_TABLE): the pointer is no secret,
+# and operators need table names; the value rules below still apply to it
+POINTER_NAME = re.compile(r"(table|table[_-]?name|arn|index|index[_-]?name|region)$", re.IGNORECASE)
+
+SECRET_TEXT = [
+    re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),  # an AWS access key id
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(.*?-----END [A-Z ]*PRIVATE KEY-----)?", re.DOTALL),
+    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password inside a URL
+    re.compile(r"(?i)(?<![a-z])(password|passwd|pwd|secret|token|api_?key|sig|signature)=[^;&\s\"']+"),
+    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # a JWT
+    re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{10,})"),
+    # the shape of an AWS secret access key: 40 characters mixing cases and digits (a sha1 is lowercase)
+    re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])"
+               r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
+]
+IDENTIFIER = re.compile(r"^(arn:aws[a-z-]*:|https?://[^@\s]*$)")  # ARNs and plain URLs: long, never keys
+
+
+def entropy(text: str) -> float:
+    """Shannon entropy in bits per character."""
+    if not text:
+        return 0.0
+    counts = Counter(text)
+    return -sum(n / len(text) * math.log2(n / len(text)) for n in counts.values())
+
+
+def looks_secret_value(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    if value == REDACTED:  # already hidden (a saved bundle): still a secret, never a value to reuse
+        return True
+    if any(pattern.search(value) for pattern in SECRET_TEXT):
+        return True
+    if IDENTIFIER.match(value) or len(value) < 32 or " " in value or "${" in value:
+        return False
+    # 32+ characters with a near-random spread of letters and digits: a key, not a table name
+    has_digit, has_letter = any(c.isdigit() for c in value), any(c.isalpha() for c in value)
+    return has_digit and has_letter and entropy(value) > 4.2
+
+
+def looks_secret(name: str, value: Any) -> bool:
+    """A variable or parameter whose name or value looks like a credential: never shown."""
+    if SECRET_NAME.search(str(name)) and not POINTER_NAME.search(str(name)):
+        return True
+    return looks_secret_value(value)
+
+
+def shown(name: str, value: Any) -> Any:
+    """The value as it may be shown: <redacted> when it looks secret (nothing stays nothing)."""
+    return REDACTED if value is not None and looks_secret(name, value) else value
+
+
+def shown_variables(variables: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: shown(name, value) for name, value in variables.items()}
+
+
+def _worth_scrubbing(value: str) -> bool:
+    # a short or plain-word value (TOKEN_TTL=30, AUTH_MODE=enabled) would blank unrelated text
+    return len(value) >= 12 or (len(value) >= 6 and not value.isalpha() and not value.isdigit())
+
+
+class Scrubber:
+    """Removes known secret values and credential-shaped text from any string, list, dict or dataclass."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        values = {str(value) for value in secrets if value and value != REDACTED}
+        self.secrets = sorted((v for v in values if _worth_scrubbing(v)), key=len, reverse=True)
+
+    @classmethod
+    def of_variables(cls, *groups: Mapping[str, Any]) -> Scrubber:
+        return cls(str(value) for group in groups for name, value in group.items()
+                   if isinstance(value, str) and looks_secret(name, value))
+
+    @classmethod
+    def of_snapshot(cls, snap: Snapshot) -> Scrubber:
+        """The secret values of a Snapshot: its functions' environments and its stack's parameters."""
+        groups = [function.environment for function in snap.functions]
+        if snap.stack:
+            groups.append(snap.stack.parameters)
+        return cls.of_variables(*groups)
+
+    def text(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern in SECRET_TEXT:
+            text = pattern.sub(_keep_label, text)
+        return text
+
+    def deep(self, value: Any) -> Any:
+        """A copy of ``value`` with every string in it scrubbed (dict keys too)."""
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, Mapping):
+            return {self.deep(key): self.deep(item) for key, item in value.items()}
+        if isinstance(value, (list, tuple, set)):
+            return type(value)(self.deep(item) for item in value)
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            clean = copy.copy(value)
+            for item in dataclasses.fields(value):
+                # object.__setattr__: frozen dataclasses are scrubbed too, on the copy
+                object.__setattr__(clean, item.name, self.deep(getattr(value, item.name)))
+            return clean
+        return value
+
+
+def _keep_label(match: re.Match[str]) -> str:
+    # "password=hunter2" keeps its label so the reader still knows what was there
+    text = match.group(0)
+    if "=" in text and not text.startswith("-----"):
+        return text.split("=", 1)[0] + "=" + REDACTED
+    return REDACTED

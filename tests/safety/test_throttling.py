@@ -1,0 +1,151 @@
+"""Throttling: the sandbox answers a share of outside calls as each service would; diagnose rides it out.
+
+The wire-format tests are pure (a throttler on a loopback port, real boto3 clients); one sandbox world with a
+fault shows that 30% of diagnose's calls throttled still name the same root cause.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from drsdoctor.sandbox.server import LoopbackServer
+from drsdoctor.sandbox.throttle import Throttler, check_share
+from tests.diagnose.conftest import create_operator, operator_session
+
+OUTSIDE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
+
+
+class ThrottleOnly:
+    """A WSGI app that throttles what the throttler picks and answers 500 to the rest (never reached here)."""
+
+    def __init__(self, throttler: Throttler) -> None:
+        self.throttler = throttler
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        answer = self.throttler.answer(environ)
+        if answer is None:
+            start_response("500 Internal Server Error", [("Content-Length", "0")])
+            return [b""]
+        status, headers, body = answer
+        start_response(status, [*headers, ("Content-Length", str(len(body)))])
+        return [body]
+
+
+@pytest.fixture(scope="module")
+def throttling_endpoint() -> Iterator[tuple[str, Throttler]]:
+    throttler = Throttler(share=0.999, exempt=lambda key: key == "sandbox")
+    server = LoopbackServer(ThrottleOnly(throttler)).start()
+    try:
+        yield server.endpoint_url, throttler
+    finally:
+        server.stop()
+
+
+# (boto3 service, a read call, its parameters, the error code the service throttles with)
+CALLS: list[tuple[str, str, dict[str, Any], str]] = [
+    ("stepfunctions", "list_state_machines", {}, "ThrottlingException"),
+    ("dynamodb", "list_tables", {}, "ThrottlingException"),
+    ("events", "list_rules", {}, "ThrottlingException"),
+    ("logs", "describe_log_groups", {}, "ThrottlingException"),
+    ("lambda", "list_functions", {}, "TooManyRequestsException"),
+    ("drs", "describe_jobs", {}, "ThrottlingException"),
+    ("iam", "list_roles", {}, "Throttling"),
+    ("sts", "get_caller_identity", {}, "Throttling"),
+    ("cloudformation", "list_stacks", {}, "Throttling"),
+    ("cloudwatch", "list_metrics", {}, "ThrottlingException"),
+    ("s3", "list_buckets", {}, "SlowDown"),
+]
+
+
+@pytest.mark.parametrize(("service", "operation", "params", "code"), CALLS, ids=[c[0] for c in CALLS])
+def test_each_service_throttles_in_its_own_wire_format_and_botocore_retries_it(
+        throttling_endpoint: tuple[str, Throttler], service: str, operation: str, params: dict[str, Any],
+        code: str) -> None:
+    endpoint, _ = throttling_endpoint
+    client = boto3.client(service, endpoint_url=endpoint, **OUTSIDE,
+                          config=Config(retries={"mode": "standard", "total_max_attempts": 2}))
+    with pytest.raises(ClientError) as raised:
+        getattr(client, operation)(**params)
+    response = raised.value.response
+    assert response["Error"]["Code"] == code
+    assert response["ResponseMetadata"]["RetryAttempts"] == 1  # botocore saw a throttle and tried again
+
+
+def test_the_world_s_own_calls_are_never_throttled(throttling_endpoint: tuple[str, Throttler]) -> None:
+    endpoint, throttler = throttling_endpoint
+    before = throttler.throttled
+    client = boto3.client("sts", endpoint_url=endpoint, aws_access_key_id="sandbox",
+                          aws_secret_access_key="sandbox", region_name="us-east-1",
+                          config=Config(retries={"mode": "standard", "total_max_attempts": 1}))
+    with pytest.raises(ClientError) as raised:  # let through to the app behind, which answers 500
+        client.get_caller_identity()
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert throttler.throttled == before
+
+
+def test_the_same_seed_throttles_the_same_requests_whatever_their_order() -> None:
+    def picks(seed: int, order: list[int]) -> set[int]:
+        throttler = Throttler(share=0.3, seed=seed)
+        chosen = set()
+        for n in order:
+            environ = {"HTTP_AUTHORIZATION": "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/"
+                                             "dynamodb/aws4_request", "PATH_INFO": f"/{n}"}
+            if throttler.answer(environ) is not None:
+                chosen.add(n)
+        return chosen
+
+    forward = picks(7, list(range(200)))
+    assert forward == picks(7, list(reversed(range(200))))
+    assert 30 < len(forward) < 90  # about 30% of 200
+    assert forward != picks(8, list(range(200)))
+
+
+@pytest.mark.parametrize("share", [-0.1, 1.0, 1.5])
+def test_a_share_outside_0_to_1_is_refused(share: float) -> None:
+    with pytest.raises(ValueError, match="share"):
+        check_share(share)
+
+
+# ---- one sandbox world: diagnose with 30% of its calls throttled ------------------------------------------
+
+@pytest.fixture(scope="module")
+def throttled_world() -> Iterator[Any]:
+    from drsdoctor.sandbox.world import Sandbox
+
+    with Sandbox.start(fault="finder-rule-disabled", throttle=0.3, throttle_seed=6) as started:
+        yield started
+
+
+@pytest.mark.slow
+def test_diagnose_names_the_same_root_cause_with_30_percent_of_calls_throttled(
+        throttled_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from drsdoctor.commands.diagnose import diagnose_execution
+
+    world = throttled_world
+    operator = create_operator(world.client("iam"), "throttled-operator")  # the world's own: unthrottled
+    arn = world.start_recovery()
+    world.run_until_settled(arn)
+
+    world.throttler.share = 0.0
+    calm = operator_session(world.endpoint_url, operator, monkeypatch)
+    _, calm_report = diagnose_execution(arn, calm)
+    world.throttler.share = 0.3
+    throttled_before = world.throttler.throttled
+    busy = operator_session(world.endpoint_url, operator, monkeypatch)
+    busy_snap, busy_report = diagnose_execution(arn, busy)
+
+    assert calm_report.root_cause is not None and calm_report.root_cause.finding.check == "EVT001"
+    assert busy_report.root_cause is not None
+    assert busy_report.root_cause.finding.check == calm_report.root_cause.finding.check
+    assert busy_report.root_cause.finding.resource == calm_report.root_cause.finding.resource
+    assert world.throttler.throttled - throttled_before >= 0.2 * len(busy.call_log)
+    retried = [record for record in busy.call_log.records if record.retries]
+    assert len(retried) >= 5, [record.line() for record in busy.call_log.records]
+    assert [e.describe() for e in busy_snap.fact_errors if "Throttl" in e.code or "TooMany" in e.code] == []
+    assert busy_report.exit_code == calm_report.exit_code
