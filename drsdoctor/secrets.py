@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import math
 import re
 from collections import Counter
@@ -30,17 +31,18 @@ SECRET_NAME = re.compile(
 # and operators need table names; the value rules below still apply to it
 POINTER_NAME = re.compile(r"(table|table[_-]?name|arn|index|index[_-]?name|region)$", re.IGNORECASE)
 
-SECRET_TEXT = [
-    re.compile(r"\b(AKIA|ASIA)[A-Z0-9]{16}\b"),  # an AWS access key id
-    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----(.*?-----END [A-Z ]*PRIVATE KEY-----)?", re.DOTALL),
-    re.compile(r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)"),  # user:password inside a URL
-    re.compile(r"(?i)(?<![a-z])(password|passwd|pwd|secret|token|api_?key|sig|signature)=[^;&\s\"']+"),
-    re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*"),  # a JWT
-    re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{10,})"),
-    # the shape of an AWS secret access key: 40 characters mixing cases and digits (a sha1 is lowercase)
-    re.compile(r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]*[A-Z])(?=[A-Za-z0-9/+]*[a-z])(?=[A-Za-z0-9/+]*[0-9])"
-               r"[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"),
-]
+# credential-shaped text, wherever it stands; "label" keeps what precedes "=" so the reader knows what went
+_SHAPES = {
+    "key_id": r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",  # an AWS access key id
+    "pem": r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?s:.*?-----END [A-Z ]*PRIVATE KEY-----)?",
+    "url": r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",  # user:password inside a URL
+    "label": r"(?i:(?<![a-z])(?:password|passwd|pwd|secret|token|api_?key|sig|signature)=)[^;&\s\"']+",
+    "jwt": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
+    "vendor": r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{10,})",
+    # the shape of an AWS secret access key; it must mix cases and digits (a sha1 is lowercase hex)
+    "key_shape": r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
+}
+SECRET_TEXT = re.compile("|".join(f"(?P<{name}>{shape})" for name, shape in _SHAPES.items()))
 IDENTIFIER = re.compile(r"^(arn:aws[a-z-]*:|https?://[^@\s]*$)")  # ARNs and plain URLs: long, never keys
 
 
@@ -57,7 +59,7 @@ def looks_secret_value(value: Any) -> bool:
         return False
     if value == REDACTED:  # already hidden (a saved bundle): still a secret, never a value to reuse
         return True
-    if any(pattern.search(value) for pattern in SECRET_TEXT):
+    if any(_replacement(match) != match.group(0) for match in SECRET_TEXT.finditer(value)):
         return True
     if IDENTIFIER.match(value) or len(value) < 32 or " " in value or "${" in value:
         return False
@@ -93,6 +95,7 @@ class Scrubber:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         values = {str(value) for value in secrets if value and value != REDACTED}
         self.secrets = sorted((v for v in values if _worth_scrubbing(v)), key=len, reverse=True)
+        self._done: dict[str, str] = {}
 
     @classmethod
     def of_variables(cls, *groups: Mapping[str, Any]) -> Scrubber:
@@ -108,32 +111,52 @@ class Scrubber:
         return cls.of_variables(*groups)
 
     def text(self, text: str) -> str:
-        for secret in self.secrets:
-            text = text.replace(secret, REDACTED)
-        for pattern in SECRET_TEXT:
-            text = pattern.sub(_keep_label, text)
-        return text
+        done = self._done.get(text)
+        if done is None:  # a bundle repeats the same strings (state names, payloads) thousands of times
+            done = text
+            for secret in self.secrets:
+                done = done.replace(secret, REDACTED)
+            if len(done) >= 40 or _HINTS.search(done):  # no shape fits otherwise: skip the costly regex
+                done = SECRET_TEXT.sub(_replacement, done)
+            self._done[text] = done
+        return done
 
     def deep(self, value: Any) -> Any:
         """A copy of ``value`` with every string in it scrubbed (dict keys too)."""
         if isinstance(value, str):
             return self.text(value)
+        if isinstance(value, (int, float, bool)) or value is None:
+            return value
         if isinstance(value, Mapping):
             return {self.deep(key): self.deep(item) for key, item in value.items()}
         if isinstance(value, (list, tuple, set)):
             return type(value)(self.deep(item) for item in value)
         if dataclasses.is_dataclass(value) and not isinstance(value, type):
             clean = copy.copy(value)
-            for item in dataclasses.fields(value):
+            for name in _field_names(type(value)):
                 # object.__setattr__: frozen dataclasses are scrubbed too, on the copy
-                object.__setattr__(clean, item.name, self.deep(getattr(value, item.name)))
+                object.__setattr__(clean, name, self.deep(getattr(value, name)))
             return clean
         return value
 
 
-def _keep_label(match: re.Match[str]) -> str:
-    # "password=hunter2" keeps its label so the reader still knows what was there
+# every shape contains one of these, or is 40 characters long
+_HINTS = re.compile(r"AKIA|ASIA|-----|://|=|eyJ|_|xox")
+
+
+@functools.cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    return tuple(item.name for item in dataclasses.fields(cls))
+
+
+def _replacement(match: re.Match[str]) -> str:
     text = match.group(0)
-    if "=" in text and not text.startswith("-----"):
+    if match.lastgroup == "key_shape" and not _mixed(text):
+        return text
+    if match.lastgroup == "label":  # "password=hunter2" keeps its label
         return text.split("=", 1)[0] + "=" + REDACTED
     return REDACTED
+
+
+def _mixed(text: str) -> bool:
+    return all(any(test(c) for c in text) for test in (str.isupper, str.islower, str.isdigit))

@@ -49,8 +49,8 @@ def parse_execution_arn(arn: str) -> ExecutionTarget:
         raise InputError(f"{shown} is an EXPRESS execution: EXPRESS state machines keep no execution history "
                          "to diagnose (look in the machine's CloudWatch log group instead)")
     if kind != "execution":
-        raise InputError(f"{shown} is a Step Functions {_shown(kind, 40) or 'resource'} ARN, not an execution "
-                         f"ARN ({EXPECTED})")
+        what = _shown(kind, 40) or "resource"
+        raise InputError(f"{shown} is a Step Functions {what} ARN, not an execution ARN ({EXPECTED})")
     machine, _, name = rest.partition(":")
     if not match["region"] or not match["account"] or not _NAME.match(machine) or not _NAME.match(name):
         raise InputError(f"malformed execution ARN: {shown} (expected {EXPECTED})")

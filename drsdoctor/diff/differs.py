@@ -105,7 +105,7 @@ def generic(
     """Leaf-by-leaf comparison of the properties no specific rule covers."""
     risks = risks or {}
     changes = []
-    for key in sorted(set(before) | set(after)):
+    for key in sorted(set(before) | set(after), key=str):
         if key in skip:
             continue
         if key == "Tags":
@@ -349,4 +349,9 @@ DIFFERS: dict[str, Differ] = {
 def diff_properties(
     resource: str, rtype: str, before: Mapping[str, Any], after: Mapping[str, Any]
 ) -> list[Change]:
-    return DIFFERS.get(rtype, generic)(resource, rtype, before, after)
+    differ = DIFFERS.get(rtype, generic)
+    try:
+        return differ(resource, rtype, before, after)
+    except (TypeError, AttributeError, ValueError, KeyError):
+        # a property not in the shape CloudFormation requires (Environment: 1): compared leaf by leaf
+        return generic(resource, rtype, before, after)

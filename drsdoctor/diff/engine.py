@@ -96,6 +96,11 @@ def _secret_values(side: Side) -> list[str]:
             variables = environment.get("Variables") if isinstance(environment, Mapping) else None
             if isinstance(variables, Mapping):
                 values += [v for k, v in variables.items() if isinstance(v, str) and looks_secret(k, v)]
+    # properties are normalised: "Pw-prod-9" is shown as "Pw-${EnvironmentName}-9", so scrub that form too
+    names = {str(v): f"${{{k}}}" for k, v in side.parameters.items() if k in side.identity and v}
+    for value in list(values):
+        for concrete, token in names.items():
+            values.append(value.replace(concrete, token))
     return values
 
 

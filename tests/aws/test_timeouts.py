@@ -153,3 +153,14 @@ def test_a_budget_failure_is_an_aws_failure_of_kind_timeout() -> None:
     with pytest.raises(AwsFailure) as raised:
         gather.call("dynamodb", "list_tables", "tables")
     assert raised.value.kind == "timeout" and not raised.value.fatal
+
+
+@pytest.mark.parametrize("budget", ["0", "-1", "soon"])
+def test_a_budget_that_is_not_a_positive_number_is_refused(budget: str) -> None:
+    from click.testing import CliRunner
+
+    from drsdoctor.cli import cli
+
+    arn = "arn:aws:states:eu-west-1:123456789012:execution:machine:run"
+    result = CliRunner().invoke(cli, ["diagnose", arn, "--timeout", budget])
+    assert result.exit_code == 2 and "--timeout" in result.output

@@ -58,10 +58,11 @@ def test_arn_shaped_words_are_an_execution_or_one_line_of_bad_input(text: str) -
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.sampled_from(["aws", "aws-cn", "aws-us-gov"]), st.from_regex(r"[a-z]{2}(-gov)?-[a-z]{4,9}-[1-9]", fullmatch=True),
+@given(st.sampled_from(["aws", "aws-cn", "aws-us-gov"]),
+       st.from_regex(r"[a-z]{2}(-gov)?-[a-z]{4,9}-[1-9]", fullmatch=True),
        st.from_regex(r"[0-9]{12}", fullmatch=True), NAME, NAME)
-def test_every_well_formed_execution_arn_is_taken_apart(partition: str, region: str, account: str, machine: str,
-                                                         name: str) -> None:
+def test_every_well_formed_execution_arn_is_taken_apart(partition: str, region: str, account: str,
+                                                         machine: str, name: str) -> None:
     arn = f"arn:{partition}:states:{region}:{account}:execution:{machine}:{name}"
     target = parse_execution_arn(arn)
     assert (target.partition, target.region, target.account) == (partition, region, account)

@@ -91,7 +91,8 @@ def templates(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
 
 
 def diff(a: Path, b: Path, *args: str) -> tuple[int, str, str]:
-    result = CliRunner().invoke(cli, ["diff-stacks", str(a), str(b), "--parameters-a", f"ApiKey={GIVEN}", *args])
+    given = ["--parameters-a", f"ApiKey={GIVEN}"]
+    result = CliRunner().invoke(cli, ["diff-stacks", str(a), str(b), *given, *args])
     assert not isinstance(result.exception, Exception), result.output  # SystemExit is the exit code
     return result.exit_code, result.stdout, result.stderr
 
@@ -112,7 +113,7 @@ def test_every_secret_change_is_still_reported(templates: tuple[Path, Path]) -> 
     paths = {(c["resource"], c["path"]) for c in result["changes"]}
     for variable in ("DB_PASSWORD", "DATABASE_URL", "API_TOKEN", "BUILD_CODE", "SIGNING_BLOB"):
         assert ("PollerFunction", f"Environment.Variables.{variable}") in paths  # changed, value hidden
-    assert ("DbPassword", "Parameters.DbPassword") in paths and ("MasterCode", "Parameters.MasterCode") in paths
+    assert {("DbPassword", "Parameters.DbPassword"), ("MasterCode", "Parameters.MasterCode")} <= paths
     added = next(c for c in result["changes"] if c["resource"] == "AuditFunction")
     assert added["after"]["Environment"]["Variables"] == {"AUDIT_TOKEN": REDACTED, "SIGNING_BLOB": REDACTED}
     described = result["a"]["parameters"]
@@ -123,3 +124,27 @@ def test_a_noecho_parameter_hides_both_sides_of_its_change(templates: tuple[Path
     _, out, _ = diff(*templates, "--format", "json")
     [change] = [c for c in json.loads(out)["changes"] if c["path"] == "Parameters.MasterCode"]
     assert (change["before"], change["after"]) == (REDACTED, REDACTED)
+
+
+def test_a_secret_holding_the_environment_name_is_scrubbed_in_its_normalised_form(tmp_path: Path) -> None:
+    # normalisation shows "Pw-prod-9" as "Pw-${EnvironmentName}-9": that form is the same secret
+    body = """
+Parameters:
+  EnvironmentName: {{Type: String, Default: {env}}}
+  DbPassword: {{Type: String, Default: Kx7-{env}-Pa55}}
+Resources:
+  Table:
+    Type: AWS::DynamoDB::Table
+    Properties:
+      TableName: !Sub "drs-${{EnvironmentName}}-history"
+Outputs:
+  Hint:
+    Value: !Sub "connect with ${{DbPassword}} ({version})"
+"""
+    (tmp_path / "a.yaml").write_text(body.format(env="prod", version="v1"))
+    (tmp_path / "b.yaml").write_text(body.format(env="prod", version="v2"))
+    result = CliRunner().invoke(cli, ["diff-stacks", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"),
+                                      "--format", "json"])
+    [hint] = [c for c in json.loads(result.stdout)["changes"] if c["path"] == "Outputs.Hint"]
+    assert hint["after"] == {"Value": f"connect with {REDACTED} (v2)"}
+    assert "Kx7" not in result.stdout and "Pa55" not in result.stdout

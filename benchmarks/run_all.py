@@ -1,0 +1,262 @@
+"""Every benchmark in one command, one table: each measure, its value, what it is compared with, the ratio,
+and the peak memory (max RSS of the process that did the work, from os.wait4) of each side.
+
+    .venv/bin/python benchmarks/run_all.py [--repeat 3] [--skip diagnose,throttle,...]
+
+Rows: startup of `drsdoctor --help` versus `python -c "import boto3"` (median of --repeat*3 runs each);
+the IAM evaluator and diff-stacks benchmarks (bench_iam.py, bench_diff.py, run as they are); diagnose versus
+the aws CLI runbook and a 100- versus 20,000-event history (bench_diagnose.py --json); diagnose with 30% of
+its calls throttled versus none (two `sandbox serve --fault finder-rule-disabled` worlds, one throttled).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import select
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DRSDOCTOR = str(Path(PYTHON).with_name("drsdoctor"))
+SANDBOX_KEYS = {"AWS_ACCESS_KEY_ID": "sandbox", "AWS_SECRET_ACCESS_KEY": "sandbox"}
+THROTTLED_SHARE = 0.3
+
+
+@dataclass
+class Run:
+    seconds: float
+    peak_mb: float  # max RSS of the child (and the children it waited for)
+    code: int
+    stdout: str
+    stderr: str
+
+
+@dataclass
+class Row:
+    measure: str
+    value: str
+    compared_with: str = ""
+    ratio: str = ""
+    peak_mb: str = ""
+
+
+def run(command: Sequence[str], env: dict[str, str] | None = None, timeout: float = 900) -> Run:
+    """One child process to its end: wall time, exit code, output and its peak RSS (os.wait4's ru_maxrss)."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.perf_counter()
+        process = subprocess.Popen(list(command), cwd=ROOT, env=env, stdout=out, stderr=err, text=True)
+        deadline = started + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                process.kill()
+                pid, status, usage = os.wait4(process.pid, 0)
+                break
+            time.sleep(0.005)
+        seconds = time.perf_counter() - started
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        return Run(seconds, usage.ru_maxrss / 1024, process.returncode, out.read(), err.read())
+
+
+def median_run(command: Sequence[str], times: int, env: dict[str, str] | None = None) -> Run:
+    runs = [run(command, env) for _ in range(times)]
+    middle = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    return Run(statistics.median(r.seconds for r in runs), max(r.peak_mb for r in runs), middle.code,
+               middle.stdout, middle.stderr)
+
+
+def mb(value: float) -> str:
+    return f"{value:.0f} MB"
+
+
+# ---- the measures --------------------------------------------------------------------------------------
+
+def startup(repeat: int) -> list[Row]:
+    """`drsdoctor --help` must not pay for boto3: its start against boto3's import alone."""
+    times = max(3, repeat * 3)
+    run([PYTHON, "-c", "import boto3"])  # warm the page cache for both sides alike
+    help_run = median_run([DRSDOCTOR, "--help"], times)
+    boto_run = median_run([PYTHON, "-c", "import boto3"], times)
+    bare = median_run([PYTHON, "-c", "pass"], times)
+    return [Row(f"startup: drsdoctor --help (median of {times})", f"{help_run.seconds * 1000:.0f} ms",
+                f"python -c 'import boto3': {boto_run.seconds * 1000:.0f} ms",
+                f"{help_run.seconds / boto_run.seconds:.2f}x",
+                f"{mb(help_run.peak_mb)} vs {mb(boto_run.peak_mb)}"),
+            Row("startup: bare interpreter (floor)", f"{bare.seconds * 1000:.0f} ms", "", "",
+                mb(bare.peak_mb))]
+
+
+def iam(_repeat: int) -> list[Row]:
+    done = run([PYTHON, "benchmarks/bench_iam.py"])
+    _check(done, "bench_iam.py")
+    rows = {}
+    for line in done.stdout.splitlines():
+        match = re.match(r"(\S.*?)\s{2,}([\d,]+)\s+([\d.]+)\s+([\d.]+)", line)
+        if match:
+            rows[match.group(1).strip()] = float(match.group(4))
+    heavy = rows.get("10x20+conditions: role check, new context")
+    plain = rows.get("1 plain: role check, new context")
+    if heavy is None or plain is None:
+        return [Row("iam: role check", "see bench_iam.py output", "", "", mb(done.peak_mb))]
+    return [Row("iam: role check, heavy role (10 policies x 20 stmts)", f"{heavy:.2f} ms",
+                f"plain role: {plain:.3f} ms", f"{heavy / plain:.1f}x", mb(done.peak_mb))]
+
+
+def diff(repeat: int) -> list[Row]:
+    done = run([PYTHON, "benchmarks/bench_diff.py", "--repeat", str(repeat)])
+    _check(done, "bench_diff.py")
+    found = dict(re.findall(r"^(load both|diff|total)\s*:\s*(\d+) ms", done.stdout, re.M))
+    size = re.search(r"resources per template: (\d+)", done.stdout)
+    if "total" not in found:
+        return [Row("diff-stacks", "see bench_diff.py output", "", "", mb(done.peak_mb))]
+    return [Row(f"diff-stacks: two {size.group(1) if size else '?'}-resource templates",
+                f"{found['total']} ms", f"loading both: {found['load both']} ms",
+                f"diff {int(found['diff']) / max(1, int(found['load both'])):.2f}x load", mb(done.peak_mb))]
+
+
+def diagnose(repeat: int) -> list[Row]:
+    done = run([PYTHON, "benchmarks/bench_diagnose.py", "--repeat", str(repeat), "--json"])
+    _check(done, "bench_diagnose.py")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    peak = f"{mb(done.peak_mb)} (largest process: the sandbox)"
+    return [Row(f"diagnose (CLI, median of {repeat})", f"{figures['diagnose_seconds']:.2f} s",
+                f"aws CLI runbook, {figures['runbook_calls']} calls: {figures['runbook_seconds']:.2f} s",
+                f"{figures['speedup']}x faster", peak),
+            Row("diagnose: API calls made", str(figures["api_calls"]),
+                f"distinct calls needed: {figures['distinct_calls']}",
+                f"{figures['api_calls'] / max(1, figures['distinct_calls']):.2f}x"),
+            Row(f"diagnose: history of {figures['long_history_events']:,} events",
+                f"{figures['long_history_seconds']:.2f} s",
+                f"{figures['short_history_events']} events: {figures['short_history_seconds']:.2f} s",
+                f"{figures['long_over_short']}x")]
+
+
+def throttle(repeat: int) -> list[Row]:
+    """The same fault diagnosed in a world answering 30% of outside calls with throttling errors, and not."""
+    measured: dict[float, tuple[Run, str]] = {}
+    for share in (0.0, THROTTLED_SHARE):
+        with served("--fault", "finder-rule-disabled", "--throttle", str(share)) as info:
+            arn = stuck_execution(info)
+            env = {**os.environ, "AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench",
+                   "AWS_ENDPOINT_URL": info["endpoint_url"], "AWS_DEFAULT_REGION": info["region"]}
+            done = median_run([DRSDOCTOR, "diagnose", arn, "--format", "json"], repeat, env)
+            if done.code not in (0, 1):
+                raise SystemExit(f"diagnose exited {done.code}: {done.stderr.strip()}")
+            cause = (json.loads(done.stdout).get("root_cause") or {}).get("check", "none")
+            measured[share] = (done, cause)
+    (calm, calm_cause), (busy, busy_cause) = measured[0.0], measured[THROTTLED_SHARE]
+    return [Row(f"diagnose, {THROTTLED_SHARE:.0%} of calls throttled (median of {repeat})",
+                f"{busy.seconds:.2f} s, root cause {busy_cause}",
+                f"unthrottled: {calm.seconds:.2f} s, root cause {calm_cause}",
+                f"{busy.seconds / calm.seconds:.2f}x", f"{mb(busy.peak_mb)} vs {mb(calm.peak_mb)}")]
+
+
+class served:
+    """`drsdoctor sandbox serve ARGS` for the length of a with-block; yields its JSON line."""
+
+    def __init__(self, *args: str) -> None:
+        self.args = args
+        self.process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> dict[str, Any]:
+        self.process = subprocess.Popen([DRSDOCTOR, "sandbox", "serve", *self.args], cwd=ROOT, text=True,
+                                        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert self.process.stdout is not None
+        ready, _, _ = select.select([self.process.stdout], [], [], 240)
+        if not ready:
+            self.__exit__()
+            raise SystemExit("sandbox serve printed nothing in 240 s")
+        return dict(json.loads(self.process.stdout.readline()))
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=30)
+
+
+def stuck_execution(info: dict[str, Any], stuck_minutes: float = 45, real_timeout: float = 150) -> str:
+    """Start the first plan (as the world itself: unthrottled) and let it run `stuck_minutes` of simulated
+    time: stuck, as an operator finds it, and well before the wave timeout fails it."""
+    import urllib.request
+    from datetime import datetime
+
+    import boto3
+
+    def now() -> datetime:
+        with urllib.request.urlopen(info["clock_url"], timeout=10) as answer:
+            return datetime.fromisoformat(json.loads(answer.read())["now"])
+
+    sfn = boto3.client("stepfunctions", region_name=info["region"], endpoint_url=info["endpoint_url"],
+                       aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+    arn = str(sfn.start_execution(stateMachineArn=info["state_machine_arn"],
+                                  input=info["start_input"])["executionArn"])
+    started, started_real = now(), time.monotonic()
+    while time.monotonic() - started_real < real_timeout:
+        if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+            break
+        if (now() - started).total_seconds() >= stuck_minutes * 60:
+            break
+        time.sleep(0.5)
+    return arn
+
+
+def _check(done: Run, name: str) -> None:
+    if done.code != 0:
+        raise SystemExit(f"{name} exited {done.code}: {done.stderr.strip()[-2000:]}")
+
+
+MEASURES: dict[str, Callable[[int], list[Row]]] = {
+    "startup": startup, "iam": iam, "diff": diff, "diagnose": diagnose, "throttle": throttle}
+
+
+def table(rows: list[Row]) -> str:
+    header = Row("measure", "value", "compared with", "ratio", "peak RSS")
+    cells = [[r.measure, r.value, r.compared_with, r.ratio, r.peak_mb] for r in [header, *rows]]
+    widths = [max(len(row[i]) for row in cells) for i in range(5)]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+             for row in cells]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per timed measure (median)")
+    parser.add_argument("--skip", default="", help=f"comma-separated, of: {', '.join(MEASURES)}")
+    args = parser.parse_args()
+    skipped = {name.strip() for name in args.skip.split(",") if name.strip()}
+    unknown = skipped - set(MEASURES)
+    if unknown:
+        parser.error(f"unknown measure(s) to skip: {', '.join(sorted(unknown))}")
+    rows: list[Row] = []
+    for name, measure in MEASURES.items():
+        if name in skipped:
+            continue
+        print(f"running {name}...", file=sys.stderr, flush=True)
+        started = time.perf_counter()
+        rows.extend(measure(args.repeat))
+        print(f"  {name}: {time.perf_counter() - started:.0f} s", file=sys.stderr, flush=True)
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()
