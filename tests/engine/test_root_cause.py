@@ -24,6 +24,15 @@ def rule_disabled() -> Snapshot:
     return snap
 
 
+def rule_disabled_until_the_wave_timed_out() -> Snapshot:
+    """The same incident an hour on: the wave timeout has failed the execution; the cause has not changed."""
+    snap = rule_disabled()
+    assert snap.execution is not None
+    snap.execution.status, snap.execution.stop_date = "FAILED", NOW - timedelta(minutes=1)
+    snap.execution.error, snap.execution.cause = "WaveTimedOut", "wave 1 did not complete within 60 minutes"
+    return snap
+
+
 def wrong_table() -> Snapshot:
     snap = stuck()
     poller = snap.function_of_kind("poller")
@@ -57,6 +66,8 @@ def concurrency_zero() -> Snapshot:
 
 @pytest.mark.parametrize(("name", "build", "root", "resource", "chain"), [
     ("schedule rule disabled", rule_disabled, "EVT001", RULE_ARN, ["EVT004", "EVT004", "DDB002", "SFN002"]),
+    ("schedule rule disabled until the wave timed out", rule_disabled_until_the_wave_timed_out, "EVT001",
+     RULE_ARN, ["DDB002", "SFN001"]),
     ("poller reads another environment's table", wrong_table, "LMB001",
      fn_arn("drs-execution-poller") + "#EXECUTION_TABLE", ["LMB004", "DDB002", "SFN002"]),
     ("follow-on permission missing", follow_on_missing, "IAM001",
