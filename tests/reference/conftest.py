@@ -12,7 +12,6 @@ import time
 import types
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -27,23 +26,11 @@ from drsdoctor.reference import records
 from drsdoctor.reference.functions import orchestration
 from drsdoctor.sandbox.drs.model import DrsModel
 from drsdoctor.sandbox.drs.wire import DrsWireApp
+from tests.fakes import FakeClock
 
 REGION = "us-east-1"
 MODULES = {"OrchestrationFunction": "orchestration", "ExecutionFinderFunction": "execution_finder",
            "ExecutionPollerFunction": "execution_poller"}
-
-
-class FakeClock:
-    """The DRS simulator's clock: tests move it instead of sleeping."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 7, 10, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
 
 
 @dataclass

@@ -7,7 +7,6 @@ import json
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import boto3
@@ -19,19 +18,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from drsdoctor.sandbox.drs.model import DrsModel
 from drsdoctor.sandbox.drs.wire import DrsWireApp
+from tests.fakes import FakeClock
 
 ACCOUNT = "123456789012"
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 7, 10, 0, tzinfo=timezone.utc)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
 class ShapeChecker:
     """Registered on a client: checks each raw response body against the operation's output/error shape."""
 
