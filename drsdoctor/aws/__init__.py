@@ -1,4 +1,4 @@
-"""The AWS layer: clients that only read, retry adaptively, time out, and log every call."""
+"""The AWS layer: clients that only read, retry patiently, time out, and log every call."""
 
 from drsdoctor.aws.calllog import CallLog, CallRecord
 from drsdoctor.aws.failures import AwsFailure, AwsUnavailable, failure_from, iam_action

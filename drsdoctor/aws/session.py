@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from drsdoctor.aws.audit import CallAudit
 from drsdoctor.aws.calllog import CallLog
 from drsdoctor.aws.failures import AwsFailure
 from drsdoctor.aws.readonly import MutatingCallRefused, is_read_operation
+from drsdoctor.aws.retry import MAX_ATTEMPTS, Clock, Patience, SystemClock, install
 from drsdoctor.errors import InputError
 
 # A fact not gathered because `diagnose --timeout` ran out: its FactError's code and message.
@@ -33,7 +34,7 @@ class AwsSettings:
     region: str | None = None
     profile: str | None = None
     endpoint_url: str | None = None
-    max_attempts: int = 5  # adaptive retries ride out throttling mid-incident, when everyone is calling
+    max_attempts: int = MAX_ATTEMPTS  # ride out throttling mid-incident, when everyone is calling
     connect_timeout: float = 3.0
     read_timeout: float = 20.0
     max_pool_connections: int = 16  # the collector's threads share each client
@@ -55,14 +56,18 @@ class AwsSession:
     _clients: dict[tuple[str, str, int], Any] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _boto: Any = field(default=None, repr=False)
-    deadline: float | None = None  # time.monotonic() after which no request is sent (see start_budget)
+    clock: Clock = field(default_factory=SystemClock)  # retries wait on it; tests pass one they advance
+    deadline: float | None = None  # clock.monotonic() after which no request is sent (see start_budget)
+    # The DRSDOCTOR_CALL_LOG audit trail, for the command running as the session is made.
+    audit: CallAudit | None = field(default_factory=CallAudit.from_environment, repr=False)
 
     def start_budget(self, seconds: float) -> None:
         """From now on, `seconds` for the whole run: later requests (and retries) raise BudgetExhausted."""
-        self.deadline = time.monotonic() + seconds
+        self.deadline = self.clock.monotonic() + seconds
 
-    def out_of_budget(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
+    def out_of_budget(self, wait: float = 0.0) -> bool:
+        """Whether the budget has run out, or would while waiting `wait` seconds."""
+        return self.deadline is not None and self.clock.monotonic() + wait >= self.deadline
 
     @property
     def region(self) -> str:
@@ -96,16 +101,19 @@ class AwsSession:
         from botocore.config import Config
 
         config = Config(
-            retries={"mode": "adaptive", "max_attempts": attempts},
+            retries={"mode": "standard", "total_max_attempts": attempts},
             connect_timeout=self.settings.connect_timeout, read_timeout=self.settings.read_timeout,
             max_pool_connections=self.settings.max_pool_connections,
         )
         client = self._boto_session().client(service, region_name=region, config=config,
                                              endpoint_url=self._endpoint_for(service))
+        install(client, Patience(attempts, self.clock, self.out_of_budget, BudgetExhausted))
         events = client.meta.events
         events.register("provide-client-params.*.*", self.call_log.on_provide_params)
         events.register_first("before-call.*.*", self._before_call)
         events.register("before-send.*.*", self._before_send)
+        if self.audit is not None:  # after the guard and the budget: what really goes on the wire
+            self.audit.watch(client)
         events.register("after-call.*.*", self.call_log.on_after_call)
         events.register("after-call-error.*.*", self.call_log.on_after_call_error)
         return client
@@ -122,6 +130,8 @@ class AwsSession:
         service = model.service_model.service_id.hyphenize()
         if not is_read_operation(service, model.name):
             self.call_log.refused(model, context)
+            if self.audit is not None:
+                self.audit.refused(service, model.name)
             raise MutatingCallRefused(service, model.name)
         self.call_log.on_before_call(model=model, context=context)
 

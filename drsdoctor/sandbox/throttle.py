@@ -6,8 +6,9 @@ and {"__type", "message"}; REST-JSON (DRS, Lambda) a 429 with `x-amzn-ErrorType`
 TooManyRequestsException; query protocols (IAM, STS, CloudFormation) an XML ErrorResponse with Code
 Throttling; CloudWatch's RPCv2 CBOR a CBOR map; EC2 RequestLimitExceeded; S3 SlowDown.
 
-Which calls are throttled is drawn from a seeded RNG keyed by the request itself (caller, path, body) and
-how many times that same request was sent, so a run repeats whatever the order in which threads send.
+Which calls are throttled is drawn from a seeded RNG keyed by the request itself (method, path, target, body,
+not the caller's key, which moto makes anew for each user) and how many times that same request was sent, so a
+run repeats whatever the order in which threads send and whoever sends.
 """
 
 from __future__ import annotations
@@ -49,10 +50,10 @@ class Throttler:
         scope = credential_scope(environ)
         if scope is None or self.exempt(scope[0]):
             return None
-        access_key, _region, service = scope
+        _access_key, _region, service = scope
         body = _body(environ)
         request = hashlib.sha256(b"\0".join([
-            access_key.encode(), str(environ.get("REQUEST_METHOD", "")).encode(),
+            service.encode(), str(environ.get("REQUEST_METHOD", "")).encode(),
             str(environ.get("PATH_INFO", "")).encode(), str(environ.get("QUERY_STRING", "")).encode(),
             str(environ.get("HTTP_X_AMZ_TARGET", "")).encode(), body])).hexdigest()
         with self._lock:

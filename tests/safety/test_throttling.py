@@ -17,6 +17,7 @@ from botocore.exceptions import ClientError
 from drsdoctor.sandbox.server import LoopbackServer
 from drsdoctor.sandbox.throttle import Throttler, check_share
 from tests.diagnose.conftest import EXPECTED, create_operator, operator_session, root_cause_text
+from tests.fakes import FakeMonotonic
 
 OUTSIDE = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing", "region_name": "us-east-1"}
 
@@ -133,6 +134,7 @@ def test_diagnose_names_the_same_root_cause_with_30_percent_of_calls_throttled(
     world.run_until_settled(arn)
     world.clock.pause()  # the stuck execution ages no further while it is diagnosed: one world, one answer
     session = operator_session(world.endpoint_url, operator, monkeypatch)
+    session.clock = clock = FakeMonotonic()  # backoff moves this clock: the test never sleeps
     throttled_before = world.throttler.throttled
     snap, report = diagnose_execution(arn, session)
 
@@ -150,6 +152,8 @@ def test_diagnose_names_the_same_root_cause_with_30_percent_of_calls_throttled(
                and ("Throttl" in r.outcome or "TooMany" in r.outcome)]
     assert gave_up == []
     assert sum(record.retries for record in retried) >= throttled - 2  # each retried, but the probe's
+    assert len(clock.waits) == sum(record.retries for record in retried)  # each retry waited first...
+    assert all(0 <= wait <= 20 for wait in clock.waits)  # ...a jittered backoff, capped as botocore caps it
     assert [e.describe() for e in snap.fact_errors] == []
 
 
