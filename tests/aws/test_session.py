@@ -32,6 +32,7 @@ def test_read_calls_are_sent_and_logged(aws: AwsSession) -> None:
     assert record.duration_ms >= 0
 
 
+@pytest.mark.expects_refused_calls
 @pytest.mark.parametrize(("service", "call", "params"), [
     ("events", "disable_rule", {"Name": "finder"}),
     ("lambda", "invoke", {"FunctionName": "poller"}),

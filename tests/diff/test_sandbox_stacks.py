@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -130,7 +131,8 @@ def test_cli_exit_codes_against_the_sandbox(world: Any, credentials: None) -> No
             capture_output=True,
             text=True,
             timeout=180,
-            env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"},
+            env={"PATH": "/usr/bin:/bin", "AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x",
+                 "DRSDOCTOR_CALL_LOG": os.environ.get("DRSDOCTOR_CALL_LOG", "")},  # the suite's call recorder
         )
 
     assert run("reference", world.stack_name, "--endpoint-url", world.endpoint_url).returncode == 0
