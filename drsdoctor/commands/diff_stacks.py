@@ -72,6 +72,11 @@ def diff_stacks(
     a, b = load_sources(first, second, given_a, given_b, stack_loader)
     result = diff_sources(a, b)
     emit(render(result, output_format, long_, output_path), output_path)
+    if output_format in ("json", "sarif"):  # text and markdown say it in their body
+        from drsdoctor.diff.render import unread_notes
+
+        for note in unread_notes(result):
+            click.echo(f"not read: {note}", err=True)
     if verbose and sessions:
         for record in sessions[0].call_log.records:
             click.echo(f"  {record.line()}", err=True)

@@ -80,7 +80,8 @@ def read_stack(
     for logical_id, _type, physical in readers:
         deployment.physical_ids[logical_id] = physical
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = list(pool.map(lambda item: _read_live(session, stack_region, *item), readers))
+        results = list(pool.map(lambda item: _read_live(session, stack_region, item, deployment.unread),
+                                readers))
     _read_permissions(session, stack_region, template, deployment)
     for (logical_id, resource_type, physical), (live, arn) in zip(readers, results, strict=True):
         if live is not None:
@@ -88,13 +89,16 @@ def read_stack(
         if arn:
             deployment.arns[logical_id] = arn
         if resource_type == "AWS::CloudFormation::Stack" and physical:
-            deployment.nested[logical_id] = read_stack(session, physical, stack_region)
+            deployment.nested[logical_id] = nested = read_stack(session, physical, stack_region)
+            deployment.unread += nested[2].unread
+    deployment.unread.sort()
     return template, parameters, deployment
 
 
 def _read_live(
-    session: AwsSession, region: str, logical_id: str, resource_type: str, physical: str
+    session: AwsSession, region: str, resource: tuple[str, str, str], unread: list[str]
 ) -> tuple[dict[str, Any] | None, str | None]:
+    logical_id, resource_type, physical = resource
     reader = LIVE_READERS.get(resource_type)
     if reader is None:
         return None, None
@@ -105,7 +109,15 @@ def _read_live(
             raise
         if failure.kind == "not_found":
             return {DELETED: True}, None  # listed by the stack, gone from the service
+        unread.append(unread_note(logical_id, failure))  # list.append: safe from the pool's threads
         return None, None  # a resource we may not read compares by its template alone
+
+
+def unread_note(logical_id: str, failure: AwsFailure) -> str:
+    """Why a resource's live configuration is missing from the comparison, naming the permission."""
+    need = f", needs {failure.needed_permission}" if failure.needed_permission else ""
+    return (f"{logical_id}: live configuration not read ({failure.service}:{failure.operation} "
+            f"{failure.code}{need}); compared by its template alone, drift unseen")
 
 
 def _read_permissions(
@@ -125,6 +137,7 @@ def _read_permissions(
         except AwsFailure as failure:
             if failure.fatal:
                 raise
+            deployment.unread.append(unread_note(logical_id, failure))
 
 
 def _function_named(value: Any, deployment: Deployment) -> str | None:

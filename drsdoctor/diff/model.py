@@ -1,7 +1,8 @@
 """What a diff is made of: the two sides (resources, parameters, outputs) and the changes between them.
 
 JSON (drsdoctor.diff/1): {"schema", "a": side, "b": side, "changes": [change], "summary"}, where a side is
-{label, kind: file|stack|reference, stack, parameters}; a change is {resource, type, kind:
+{label, kind: file|stack|reference, stack, parameters, unread: [why a resource's live configuration was
+not read, naming the denied call]}; a change is {resource, type, kind:
 added|removed|modified, category: iam|statemachine|env|rule|table|function|parameter|output|other, path,
 before, after, risk: high|medium|low, summary, drift: null|a|b|both}; and summary is {high, medium, low,
 total, identical}. Changes come highest risk first. Values are normalised: `<Logical>` / `<Logical.Arn>`
@@ -61,6 +62,7 @@ class Side:
     outputs: dict[str, Any]
     stack_name: str | None = None
     secret_parameters: set[str] = field(default_factory=set)  # NoEcho: CloudFormation itself hides them
+    unread: list[str] = field(default_factory=list)  # live configuration not read, and why (a denied call)
 
     def shown_parameter(self, key: str, value: Any) -> Any:
         return REDACTED if value is not None and key in self.secret_parameters else shown(key, value)
@@ -71,6 +73,7 @@ class Side:
             "kind": self.kind,
             "stack": self.stack_name,
             "parameters": {k: self.shown_parameter(k, v) for k, v in sorted(self.parameters.items())},
+            "unread": list(self.unread),
         }
 
 

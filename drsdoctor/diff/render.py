@@ -76,6 +76,8 @@ def render_text(result: DiffResult, long: bool = False, color: bool = False, wid
     )
     a, b = result.a, result.b
     console.print(f"[bold]diff-stacks[/bold] {escape(a.label)} ({a.kind}) -> {escape(b.label)} ({b.kind})")
+    for note in unread_notes(result):
+        console.print(f"[yellow]not read[/yellow] {escape(note)}")
     if result.identical:
         console.print("[green]identical[/green]: no differences that matter")
         return buffer.getvalue()
@@ -129,9 +131,17 @@ def _cell(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", "<br>")
 
 
+def unread_notes(result: DiffResult) -> list[str]:
+    """Each side's resources whose live configuration the comparison lacks, and why: never silent."""
+    return [f"{side.label}: {note}" for side in (result.a, result.b) for note in side.unread]
+
+
 def render_markdown(result: DiffResult, long: bool = False) -> str:
     a, b = result.a, result.b
     lines = [f"# diff-stacks: `{a.label}` -> `{b.label}`", ""]
+    lines += [f"> not read: {_cell(note)}" for note in unread_notes(result)]
+    if unread_notes(result):
+        lines.append("")
     if result.identical:
         return "\n".join([*lines, "Identical: no differences that matter.", ""])
     counts = result.counts()

@@ -26,6 +26,7 @@ class Deployment:
     live: dict[str, dict[str, Any]] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
     nested: dict[str, tuple[Mapping[str, Any], dict[str, Any], Deployment]] = field(default_factory=dict)
+    unread: list[str] = field(default_factory=list)  # resources whose live configuration could not be read
 
 
 @dataclass
@@ -64,8 +65,9 @@ def build_side(source: Source, identity: set[str]) -> Side:
     declared = source.template.get("Parameters") or {}
     no_echo = {str(key) for key, spec in declared.items()
                if isinstance(spec, Mapping) and str(spec.get("NoEcho", "")).lower() == "true"}
+    unread = list(source.deployment.unread) if source.deployment else []
     return Side(source.label, source.kind, dict(source.parameters), identity, resources, outputs, stack_name,
-                no_echo)
+                no_echo, unread)
 
 
 def _collect(source: Source, identity: set[str], prefix: str, into: dict[str, Resource]) -> dict[str, Any]:

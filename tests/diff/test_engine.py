@@ -193,3 +193,20 @@ def test_an_arn_built_with_sub_equals_getatt_and_a_literal_name_equals_ref() -> 
     other = poller({"Fn::GetAtt": ["History", "Arn"]}, "drs-prod-h")
     [change] = diff(symbolic, other)
     assert (change.path, change.category, change.risk) == ("Environment.Variables.TABLE", "env", "high")
+
+
+def test_a_resource_whose_live_state_was_not_read_is_said_in_every_format() -> None:
+    import json
+
+    from drsdoctor.diff.render import render_markdown, render_text, to_json
+
+    current = side("current", None)
+    note = ("FinderRule: live configuration not read (events:DescribeRule AccessDeniedException, needs "
+            "events:DescribeRule); compared by its template alone, drift unseen")
+    current.unread = [note]
+    result = diff_sides(side("archive", None), current)
+    assert result.identical  # the templates agree: the note is what tells the operator drift was not checked
+    assert f"not read current: {note}" in render_text(result)
+    assert f"> not read: current: {note}" in render_markdown(result)
+    described = json.loads(to_json(result))
+    assert described["b"]["unread"] == [note] and described["a"]["unread"] == []
