@@ -6,7 +6,9 @@ and the peak memory (max RSS of the process that did the work, from os.wait4) of
 Rows: startup of `drsdoctor --help` versus `python -c "import boto3"` (median of --repeat*3 runs each);
 the IAM evaluator and diff-stacks benchmarks (bench_iam.py, bench_diff.py, run as they are); diagnose versus
 the aws CLI runbook and a 100- versus 20,000-event history (bench_diagnose.py --json); diagnose with 30% of
-its calls throttled versus none (two `sandbox serve --fault finder-rule-disabled` worlds, one throttled).
+its calls throttled versus none (two `sandbox serve --fault finder-rule-disabled` worlds, one throttled);
+`diagnose --state-machine ARN --running` over 50 running executions versus 1 (bench_running.py --json);
+a 10-wave, 2,000-server plan diagnosed versus the 6-server plan (bench_scale.py --json).
 """
 
 from __future__ import annotations
@@ -166,6 +168,36 @@ def throttle(repeat: int) -> list[Row]:
                 f"{busy.seconds / calm.seconds:.2f}x", f"{mb(busy.peak_mb)} vs {mb(calm.peak_mb)}")]
 
 
+def running(repeat: int) -> list[Row]:
+    """`diagnose --state-machine ARN --running` over 50 running executions versus 1 (bench_running.py)."""
+    done = run([PYTHON, "benchmarks/bench_running.py", "--repeat", str(repeat), "--json"], timeout=1800)
+    _check(done, "bench_running.py")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    one, many = figures["one"], figures["many"]
+    return [Row(f"diagnose --running: {figures['executions']} executions (median of {repeat})",
+                f"{many['seconds']:.2f} s, {many['calls']} calls",
+                f"1 execution: {one['seconds']:.2f} s, {one['calls']} calls",
+                f"{figures['ratio']}x (target <= {figures['target_ratio']:.0f}x)",
+                f"{many['peak_mb']:.0f} MB vs {one['peak_mb']:.0f} MB (tracemalloc)")]
+
+
+def scale(repeat: int) -> list[Row]:
+    """diagnose of a 10x200 plan (2,000 servers) against the 3x2 plan, and the large plan's sandbox run."""
+    done = run([PYTHON, "benchmarks/bench_scale.py", "--repeat", str(repeat), "--json"], timeout=1800)
+    _check(done, "bench_scale.py")
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    small, large = figures["small"], figures["large"]
+    return [Row(f"diagnose: {large['plan']} ({large['servers']:,} servers; median of {repeat})",
+                f"{large['diagnose_seconds']:.2f} s, root cause {large['root_cause'].split(':')[0]}",
+                f"{small['plan']} ({small['servers']} servers): {small['diagnose_seconds']:.2f} s",
+                f"{figures['ratio']}x (target <= 2x)",
+                f"{large['peak_mb']:.0f} MB vs {small['peak_mb']:.0f} MB (tracemalloc, diagnose only)"),
+            Row(f"sandbox: {large['plan']} run to its failing last wave", f"{large['run_seconds']:.0f} s",
+                f"{small['plan']}: {small['run_seconds']:.0f} s",
+                f"{large['run_seconds'] / small['run_seconds']:.1f}x",
+                f"{mb(done.peak_mb)} (the bench process)")]
+
+
 class served:
     """`drsdoctor sandbox serve ARGS` for the length of a with-block; yields its JSON line."""
 
@@ -225,7 +257,8 @@ def _check(done: Run, name: str) -> None:
 
 
 MEASURES: dict[str, Callable[[int], list[Row]]] = {
-    "startup": startup, "iam": iam, "diff": diff, "diagnose": diagnose, "throttle": throttle}
+    "startup": startup, "iam": iam, "diff": diff, "diagnose": diagnose, "throttle": throttle,
+    "running": running, "scale": scale}
 
 
 def table(rows: list[Row]) -> str:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from drsdoctor.checks.drs_job_status import named
+
 from drsdoctor.checkapi import (
     CRITICAL,
     EXECUTION_FAILED,
@@ -42,7 +44,7 @@ def completed_not_launched(snap: Snapshot) -> Iterator[Finding]:
         if any(server.launch_status == "LAUNCHED" for server in job.servers):
             yield passed(job.job_id, f"job {job.job_id} COMPLETED and launched servers")
             continue
-        statuses = ", ".join(f"{s.source_server_id} {s.launch_status}" for s in job.servers)
+        statuses = named([f"{s.source_server_id} {s.launch_status}" for s in job.servers], 50)
         yield fail(job.job_id, f"job {job.job_id} is COMPLETED but none of its {len(job.servers)} server(s) "
                                "launched: DRS could not do the launch with the caller's credentials",
                    evidence=[statuses], shows=SERVERS_NOT_LAUNCHED,

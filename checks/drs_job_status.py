@@ -23,6 +23,21 @@ from drsdoctor.checkapi import (
 from drsdoctor.snapshot import Snapshot
 
 SLOW_JOB = timedelta(minutes=45)  # a launch job still running after this is worth a look
+NAMED = 10  # servers named in a message: a 200-server job's full list would bury the one that failed
+
+
+def named(server_ids: list[str], limit: int = NAMED) -> str:
+    """The first `limit` server ids, and how many more: short on a job of 200 servers."""
+    more = f" and {len(server_ids) - limit} more" if len(server_ids) > limit else ""
+    return ", ".join(server_ids[:limit]) + more
+
+
+def status_counts(statuses: dict[str, str]) -> str:
+    """LAUNCHED 199, FAILED 1: a job's servers counted by launch status."""
+    counts: dict[str, int] = {}
+    for status in statuses.values():
+        counts[status] = counts.get(status, 0) + 1
+    return ", ".join(f"{status} {count}" for status, count in sorted(counts.items()))
 
 
 @check(id="DRS001", service="drs", severity=HIGH, layer=SYMPTOM, plan_step="drs-permissions",
@@ -52,10 +67,12 @@ def job_status(snap: Snapshot) -> Iterator[Finding]:
         statuses = {server.source_server_id: server.launch_status for server in job.servers}
         failed = sorted(s for s, status in statuses.items() if status == "FAILED")
         launched = sorted(s for s, status in statuses.items() if status == "LAUNCHED")
-        summary = ", ".join(f"{s} {status}" for s, status in sorted(statuses.items())) or "no servers"
+        # every server that has not launched, by name; the launched ones only counted
+        unlaunched = [f"{s} {status}" for s, status in sorted(statuses.items()) if status != "LAUNCHED"]
+        summary = "; ".join(filter(None, [status_counts(statuses), named(unlaunched, 50)]))
         if failed:
             yield fail(job.job_id, f"job {job.job_id} is {job.status}: {len(failed)} of {len(statuses)} "
-                                   f"server(s) FAILED to launch ({', '.join(failed)})",
+                                   f"server(s) FAILED to launch ({named(failed)})",
                        evidence=[summary], shows=SERVERS_NOT_LAUNCHED, fix={"job": job.job_id})
         elif job.status != "COMPLETED" and job.creation_time and now - job.creation_time > SLOW_JOB:
             yield warn(job.job_id, f"job {job.job_id} is still {job.status}, created "

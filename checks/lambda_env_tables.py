@@ -40,12 +40,13 @@ def env_tables(snap: Snapshot) -> Iterator[Finding]:
     described_missing = {t.name for t in snap.tables if not t.exists}
     existing -= described_missing
     unlisted = snap.missing("region_table_names")
+    listed = bool(snap.region_table_names) and unlisted is None  # ListTables answered: it names them all
     for function in snap.functions:
         for variable, table in table_variables(function, existing).items():
             where = f"{function.arn}#{variable}"
-            if table not in existing and table not in described_missing and unlisted is not None:
-                # neither DescribeTable nor ListTables answered: the table may well exist
-                unread = snap.missing("tables", table) or unlisted
+            unread = snap.missing("tables", table) or unlisted
+            if table not in existing and table not in described_missing and not listed and unread:
+                # DescribeTable did not answer, nor a ListTables (failed, or not allowed): it may well exist
                 yield error(where, f"could not tell whether table {table} ({function.name} {variable}) "
                                    f"exists: {unread.describe()}")
                 continue

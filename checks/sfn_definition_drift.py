@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from functools import lru_cache
 from typing import Any
 
 from drsdoctor.checkapi import (
@@ -80,6 +81,7 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         yield skip(machine.arn, "no baseline: not the reference's states, and no stack template")
 
 
+@lru_cache(maxsize=1)  # the shipped reference: parsed once a run, not once per execution diagnosed
 def _reference_definition() -> Any:
     try:
         from drsdoctor.reference import template
@@ -93,14 +95,19 @@ def _stack_definition(snap: Snapshot) -> Any:
     if snap.stack is None or not snap.stack.template:
         return None
     try:
-        from drsdoctor.diff.loader import load_template_text
-
-        body = load_template_text(snap.stack.template, f"stack {snap.stack.name}")
+        body = _template_body(snap.stack.template, snap.stack.name)
     except Exception:
         return None
     machine_arn = snap.state_machine.arn if snap.state_machine else ""
     logical = next((r.logical_id for r in snap.stack.resources if r.physical_id == machine_arn), None)
     return _definition_in(body, logical)
+
+
+@lru_cache(maxsize=8)  # `diagnose --running`: every execution of one machine has the same stack template
+def _template_body(text: str, stack_name: str) -> dict[str, Any]:
+    from drsdoctor.diff.loader import load_deployed_template
+
+    return load_deployed_template(text, f"stack {stack_name}")
 
 
 def _definition_in(template: Mapping[str, Any], logical_id: str | None) -> Any:

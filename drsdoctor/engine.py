@@ -148,7 +148,9 @@ def run_check(spec: CheckSpec, snap: Snapshot) -> list[Finding]:
         for problem in snap.errors_for(fact):
             unread = problem.resource
             findings = [f for f in findings if not (f.status == PASS and _concerns(f.resource, unread))]
-            if not any(f.status == ERROR and _concerns(f.resource, unread) for f in findings):
+            # each missing call is named, even where another call's error already stands for the resource
+            if not any(f.status == ERROR and _concerns(f.resource, unread) and problem.call in f.detail
+                       for f in findings):
                 findings.append(spec.complete(Finding(
                     check="", status=ERROR, resource=problem.resource,
                     detail=f"could not read {problem.fact}: {problem.describe()}")))

@@ -24,9 +24,11 @@ FUNCTION_KINDS = ("orchestration", "finder", "poller", "other")
 ROLE_KINDS = ("orchestration", "finder", "poller", "statemachine")
 
 
-def gathered_by(*actions: str) -> dict[str, tuple[str, ...]]:
-    """Field metadata of a top-level fact: the read-only IAM actions the collector needs to fill it."""
-    return {"actions": tuple(actions)}
+def gathered_by(*actions: str, optional: dict[str, str] | None = None) -> dict[str, Any]:
+    """Field metadata of a top-level fact: the read-only IAM actions the collector needs to fill it, and
+    the `optional` ones it uses when allowed and does without when denied (action -> what it adds)."""
+    extra = dict(optional or {})
+    return {"actions": (*actions, *extra), "optional": extra}
 
 
 # ---- Step Functions -------------------------------------------------------------------------------
@@ -320,30 +322,39 @@ class Snapshot:
     state_machine: StateMachine | None = field(
         default=None, metadata=gathered_by("states:DescribeStateMachine"))
     functions: list[Function] = field(default_factory=list, metadata=gathered_by(
-        "lambda:GetFunction", "lambda:GetFunctionConfiguration", "lambda:GetFunctionConcurrency",
-        "lambda:ListFunctions",
-        "lambda:GetPolicy", "logs:DescribeLogStreams", "logs:FilterLogEvents"))
+        "lambda:GetFunction", "lambda:GetFunctionConcurrency", "lambda:ListFunctions",
+        "lambda:GetPolicy", "logs:DescribeLogStreams", "logs:FilterLogEvents",
+        optional={"lambda:ListTags": "GetFunction returns a function's tags, which name its stack, only with "
+                                     "this: the stack is then found without listing the account's stacks"}))
     tables: list[Table] = field(default_factory=list, metadata=gathered_by("dynamodb:DescribeTable"))
-    region_table_names: list[str] = field(default_factory=list, metadata=gathered_by("dynamodb:ListTables"))
+    region_table_names: list[str] = field(default_factory=list, metadata=gathered_by(optional={
+        "dynamodb:ListTables": "the region's table names: LMB001 suggests the near miss for a mistyped "
+                               "table and recognises tables named by variables without TABLE in their name"}))
     execution_record: ExecutionRecord | None = field(
-        default=None, metadata=gathered_by("dynamodb:GetItem", "dynamodb:Query"))
+        default=None, metadata=gathered_by("dynamodb:Query"))
     rules: list[Rule] = field(default_factory=list, metadata=gathered_by(
-        "events:ListRules", "events:DescribeRule", "events:ListTargetsByRule",
-        "events:ListRuleNamesByTarget"))
+        "events:DescribeRule", "events:ListTargetsByRule", "events:ListRuleNamesByTarget"))
     drs_jobs: list[DrsJob] = field(default_factory=list, metadata=gathered_by("drs:DescribeJobs"))
     job_log_items: dict[str, list[JobLogItem]] = field(
         default_factory=dict, metadata=gathered_by("drs:DescribeJobLogItems"))
-    source_servers: list[SourceServer] = field(
-        default_factory=list, metadata=gathered_by("drs:DescribeSourceServers"))
-    recovery_instances: list[RecoveryInstance] = field(
-        default_factory=list, metadata=gathered_by("drs:DescribeRecoveryInstances"))
+    # No check reads these two yet: they put each server's replication state and instance in the bundle.
+    source_servers: list[SourceServer] = field(default_factory=list, metadata=gathered_by(optional={
+        "drs:DescribeSourceServers": "each wave server's replication state and last launch, in the bundle"}))
+    recovery_instances: list[RecoveryInstance] = field(default_factory=list, metadata=gathered_by(optional={
+        "drs:DescribeRecoveryInstances": "the recovery instances DRS launched for the wave's servers, in the "
+                                         "bundle"}))
     role_decisions: list[RoleDecisions] = field(default_factory=list, metadata=gathered_by(
         "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
-        "iam:GetPolicy", "iam:GetPolicyVersion", "iam:SimulatePrincipalPolicy"))
+        "iam:GetPolicy", "iam:GetPolicyVersion",
+        optional={"iam:SimulatePrincipalPolicy": "AWS's own policy simulator decides the roles' needs: it "
+                                                 "also applies the organization's SCPs, which drsdoctor's "
+                                                 "local evaluator cannot read"}))
     stack: Stack | None = field(default=None, metadata=gathered_by(
-        "cloudformation:DescribeStacks", "cloudformation:DescribeStackResources",
-        "cloudformation:ListStackResources", "cloudformation:GetTemplate",
-        "cloudformation:ListStacks", "states:ListTagsForResource"))
+        "cloudformation:DescribeStacks", "cloudformation:ListStackResources", "cloudformation:GetTemplate",
+        "cloudformation:ListStacks",
+        optional={"states:ListTagsForResource": "the state machine's aws:cloudformation:stack-name tag names "
+                                                "its stack in one call, instead of listing the account's "
+                                                "stacks (the first 200 are searched)"}))
     fact_errors: list[FactError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the collector wants the reader to know
 
@@ -436,9 +447,15 @@ class Snapshot:
 
 
 def fact_actions() -> dict[str, tuple[str, ...]]:
-    """Each top-level fact of the Snapshot and the read-only IAM actions that gather it."""
+    """Each top-level fact of the Snapshot and the read-only IAM actions that gather it (optional last)."""
     fields = dataclasses.fields(Snapshot)
     return {f.name: tuple(f.metadata["actions"]) for f in fields if "actions" in f.metadata}
+
+
+def optional_fact_actions() -> dict[str, dict[str, str]]:
+    """Each fact's optional actions (used when allowed, done without when denied) and what each adds."""
+    return {f.name: dict(f.metadata["optional"]) for f in dataclasses.fields(Snapshot)
+            if f.metadata.get("optional")}
 
 
 def _function_arn_without_qualifier(arn: str) -> str:

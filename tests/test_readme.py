@@ -33,3 +33,52 @@ def test_quick_start_has_exactly_two_setup_commands_and_ci_runs_the_second() -> 
     assert commands[0].endswith("drsdoctor demo")
     ci = (Path(__file__).parent.parent / ".ci" / "run").read_text()
     assert commands[1] in ci
+
+
+def _readme_commands() -> list[str]:
+    """Every drsdoctor command line the README shows, in a bash block or inline code."""
+    lines: list[str] = []
+    for block in re.findall(r"```bash\n(.*?)\n```", README, re.S):
+        lines += block.replace("\\\n", " ").splitlines()
+    lines += re.findall(r"`((?:\.venv/bin/)?drsdoctor [^`]*)`", README)
+    found = []
+    for line in lines:
+        for part in re.split(r"&&|\|", line.split(" #", 1)[0]):
+            words = part.strip().rstrip("&").strip()
+            match = re.match(r"(?:\.venv/bin/)?drsdoctor( .*)?$", words)
+            if match:
+                found.append(words)
+    return found
+
+
+def _parse(line: str) -> None:
+    """Parse `line` as drsdoctor would, down to the command that would run, without running it."""
+    import shlex
+
+    import click
+
+    from drsdoctor.cli import cli
+
+    # <placeholders> stand for a value; [--optional parts] are usage notation (the commands table)
+    args = shlex.split(re.sub(r"\[[^\]]*\]", "", re.sub(r"<[^>]*>", "x", line)))[1:]
+    command: click.Command = cli
+    ctx = command.make_context("drsdoctor", args, resilient_parsing=False)
+    while isinstance(command, click.Group):
+        rest = [*ctx._protected_args, *ctx.args]
+        if not rest:
+            break
+        name, found, rest = command.resolve_command(ctx, rest)
+        assert found is not None and name is not None
+        command, ctx = found, found.make_context(name, rest, parent=ctx)
+
+
+def test_every_command_line_the_readme_shows_parses() -> None:
+    commands = _readme_commands()
+    assert len(commands) >= 15 and any("--state-machine" in c for c in commands)
+    refused = []
+    for line in commands:
+        try:
+            _parse(line)
+        except Exception as error:  # click's UsageError and BadParameter, with the line that caused it
+            refused.append(f"`{line}`: {error}")
+    assert refused == []

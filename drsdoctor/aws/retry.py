@@ -18,6 +18,9 @@ from typing import Any, Protocol
 # 8 attempts: with 30% of calls throttled one call gives up once in 15,000 (0.3 ** 8), where botocore's
 # default of 3 would give up once in 37; the --timeout budget bounds the waiting.
 MAX_ATTEMPTS = 8
+# A network failure (nobody answering, a timeout) is tried only this often: an endpoint that does not answer
+# twice rarely does the fifth time, and an operator is waiting to hear that it is unreachable.
+NETWORK_ATTEMPTS = 3
 BASE_DELAY = 0.5  # seconds before the first retry, at most; doubled each time
 MAX_DELAY = 20.0  # botocore's own cap on one backoff
 
@@ -71,11 +74,19 @@ class Patience:
                                request_context=request_dict.get("context"))
         if not self._conditions.is_retryable(context):
             return None
+        if attempts >= NETWORK_ATTEMPTS and _network_failure(caught_exception):
+            return None
         delay = backoff(attempts, self.draw)
         if self.out_of_budget(delay):
             raise self.give_up(operation.service_model.service_id.hyphenize(), operation.name)
         self.clock.sleep(delay)
         return 0  # botocore resends at once: the wait is over
+
+
+def _network_failure(error: BaseException | None) -> bool:
+    from botocore.exceptions import ConnectionError, HTTPClientError
+
+    return isinstance(error, (ConnectionError, HTTPClientError))
 
 
 def install(client: Any, patience: Patience) -> None:

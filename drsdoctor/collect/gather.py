@@ -12,10 +12,11 @@ from typing import Any, TypeVar
 from drsdoctor.aws import AwsSession, MutatingCallRefused
 from drsdoctor.aws.failures import AwsFailure, api_call, failure_from
 from drsdoctor.aws.session import BUDGET_CODE, NOT_COLLECTED, BudgetExhausted
-from drsdoctor.snapshot import FactError, Snapshot, fact_actions
+from drsdoctor.snapshot import FactError, Snapshot, fact_actions, optional_fact_actions
 
 T = TypeVar("T")
-__all__ = ["BUDGET_CODE", "NOT_COLLECTED", "Gatherer", "budget_ran_out", "mark_not_collected"]
+__all__ = ["BUDGET_CODE", "NOT_COLLECTED", "PER_EXECUTION", "Gatherer", "Memo", "budget_ran_out",
+           "mark_not_collected"]
 Progress = Callable[[str], None]
 
 
@@ -23,51 +24,81 @@ def _quiet(_: str) -> None:
     return None
 
 
+# Calls whose answer belongs to one execution: never shared between the executions of a machine (and so
+# dropped with that execution's Gatherer, histories included). Every other call reads what they all share.
+PER_EXECUTION = frozenset({"describe_execution", "get_execution_history", "get_item", "query",
+                           "describe_jobs", "describe_job_log_items", "describe_source_servers",
+                           "describe_recovery_instances"})
+
+
+class Memo:
+    """Answers computed once by key, whichever thread asks first; the others wait for that answer (or the
+    same exception). One per execution; one more shared by all the executions of a state machine."""
+
+    def __init__(self) -> None:
+        self._answers: dict[str, Future[Any]] = {}
+        self._lock = threading.Lock()
+
+    def once(self, key: str, compute: Callable[[], T]) -> T:
+        with self._lock:
+            pending = self._answers.get(key)
+            owner = pending is None
+            if owner:
+                pending = self._answers[key] = Future()
+        assert pending is not None
+        if not owner:
+            answer: T = pending.result()
+            return answer
+        try:
+            found = compute()
+        except BaseException as error:
+            pending.set_exception(error)
+            raise
+        pending.set_result(found)
+        return found
+
+
 class Gatherer:
-    """What the collector steps share: the session, the snapshot being filled, and the memo of calls."""
+    """What the collector steps share: the session, the snapshot being filled, and the memo of calls
+    (`shared`: the memo of the calls every execution of one state machine makes alike)."""
 
     def __init__(self, session: AwsSession, snapshot: Snapshot, region: str, workers: int = 12,
-                 progress: Progress | None = None) -> None:
+                 progress: Progress | None = None, shared: Memo | None = None) -> None:
         self.session, self.snapshot, self.region = session, snapshot, region
         self.progress = progress or _quiet
         self._workers = workers
-        self._memo: dict[str, Future[Any]] = {}
+        self._memo = Memo()
+        self.shared = shared or self._memo
         self._lock = threading.Lock()
+
+    def once(self, key: str, compute: Callable[[], T]) -> T:
+        """A value every execution of the machine computes alike (a role's policies): computed once."""
+        return self.shared.once(key, compute)
 
     def call(self, service: str, operation: str, resource: str, region: str | None = None,
              **params: Any) -> Any:
         """One AWS call (boto3 service and snake_case method name); the same call again returns the same
         answer without asking AWS twice. Raises AwsFailure."""
         key = json.dumps([service, region or self.region, operation, params], sort_keys=True, default=str)
-        with self._lock:
-            pending = self._memo.get(key)
-            owner = pending is None
-            if owner:
-                pending = self._memo[key] = Future()
-        assert pending is not None
-        if not owner:
-            return pending.result()
+        memo = self._memo if operation in PER_EXECUTION else self.shared
+        return memo.once(key, lambda: self._ask(service, operation, resource, region, params))
+
+    def _ask(self, service: str, operation: str, resource: str, region: str | None,
+             params: dict[str, Any]) -> Any:
         client = self.session.client(service, region or self.region)
         try:
             if self.session.out_of_budget():
                 raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(), operation)
-            answer = getattr(client, operation)(**params)
-        except MutatingCallRefused as refused:
-            pending.set_exception(refused)
+            return getattr(client, operation)(**params)
+        except MutatingCallRefused:
             raise
         except BudgetExhausted:  # named again with the resource: the hook before sending does not know it
-            out = BudgetExhausted(client.meta.service_model.service_id.hyphenize(),
-                                  _operation_name(client, operation), resource)
-            pending.set_exception(out)
-            raise out from None
+            raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(),
+                                  _operation_name(client, operation), resource) from None
         except Exception as error:  # botocore raises many kinds; failure_from names them all
             model = client.meta.service_model
-            failure = failure_from(error, model.service_id.hyphenize(), _operation_name(client, operation),
-                                   resource, model.signing_name)
-            pending.set_exception(failure)
-            raise failure from None
-        pending.set_result(answer)
-        return answer
+            raise failure_from(error, model.service_id.hyphenize(), _operation_name(client, operation),
+                               resource, model.signing_name) from None
 
     def fact(self, fact: str, resource: str, step: Callable[[], T]) -> T | None:
         """Run one gathering step; a call that fails becomes a FactError on `fact` (the snapshot field)
@@ -81,6 +112,15 @@ class Gatherer:
             return None
 
     def record(self, fact: str, resource: str, failure: AwsFailure) -> None:
+        optional = optional_fact_actions().get(fact, {})
+        if failure.kind == "denied" and failure.needed_permission in optional:
+            # not granted by `drsdoctor permissions` on purpose: said, not counted as a missing fact
+            note = (f"{failure.needed_permission} is not allowed, so diagnose does without: "
+                    f"{optional[failure.needed_permission]} (`drsdoctor permissions --include-optional`)")
+            with self._lock:
+                if note not in self.snapshot.notes:
+                    self.snapshot.notes.append(note)
+            return
         with self._lock:
             self.snapshot.fact_errors.append(FactError(
                 fact=fact, call=api_call(failure.service, failure.operation), code=failure.code,

@@ -3,6 +3,7 @@ iam:SimulatePrincipalPolicy where the caller may use it, else drsdoctor's own ev
 
 from __future__ import annotations
 
+import json
 import threading
 from functools import partial
 from typing import Any
@@ -28,8 +29,8 @@ class _Simulator:
     """Asks AWS once; when SimulatePrincipalPolicy cannot answer (not permitted, not implemented), every
     later question goes straight to the local evaluator instead of failing again with retries."""
 
-    def __init__(self, gather: Gatherer) -> None:
-        self.gather = gather
+    def __init__(self, session: Any, region: str) -> None:
+        self.session, self.region = session, region
         self.engine: str | None = None
         self.lock = threading.Lock()
 
@@ -40,14 +41,14 @@ class _Simulator:
         if self.engine is None:
             with self.lock:
                 if self.engine is None:
-                    probe = self.gather.session.client("iam", self.gather.region, attempts=1)
+                    probe = self.session.client("iam", self.region, attempts=1)
                     try:
                         answers = simulate(principal, actions, resource, context, iam_client=probe)
                     except Exception:  # an endpoint that answers garbage (moto: HTML 500) cannot simulate
                         answers = simulate(principal, actions, resource, context)
                     self.engine = "simulate-principal-policy" if _by_aws(answers) else "local"
                     return self.engine, answers
-        client = self.gather.session.client("iam", self.gather.region) if self.engine != "local" else None
+        client = self.session.client("iam", self.region) if self.engine != "local" else None
         try:
             answers = simulate(principal, actions, resource, context, iam_client=client)
         except BudgetExhausted:  # diagnose --timeout ran out: the role's policies are read, decide here
@@ -78,7 +79,8 @@ def gather_decisions(gather: Gatherer, snap: Snapshot, source_server: str | None
     names = _names(snap)
     names.update({key: value for key, value in (("source_server", source_server), ("job", job)) if value})
     called = [item.name for item in snap.functions if item.kind == "orchestration"]
-    simulator = _Simulator(gather)
+    # One simulator, and each (role, actions, resource) decided once, for every execution of the machine.
+    simulator: _Simulator = gather.once("iam simulator", lambda: _Simulator(gather.session, gather.region))
 
     def decide(kind: str, role_arn: str, function: str | None) -> RoleDecisions | None:
         principal = principals.get(role_arn)
@@ -95,7 +97,10 @@ def gather_decisions(gather: Gatherer, snap: Snapshot, source_server: str | None
         decisions: list[Decision] = []
         for (resource, passed_to), actions in asked.items():
             context = {"iam:PassedToService": passed_to} if passed_to else {}
-            engine, answers = simulator.decide(principal, list(dict.fromkeys(actions)), resource, context)
+            unique = list(dict.fromkeys(actions))
+            key = json.dumps(["decide", role_arn, unique, resource, context], sort_keys=True)
+            engine, answers = gather.once(key, partial(simulator.decide, principal, unique, resource,
+                                                       context))
             engines.add(engine)
             decisions.extend(Decision(action=a.action, decision=a.decision, resource=a.resource,
                                       reason=_reason(a)) for a in answers)
@@ -130,7 +135,8 @@ def _load(gather: Gatherer, role_arn: str) -> Any:
     from drsdoctor.iam.principal import load_role
 
     try:
-        return load_role(gather.session.client("iam", gather.region), role_arn)
+        return gather.once(f"role {role_arn}",
+                           lambda: load_role(gather.session.client("iam", gather.region), role_arn))
     except AwsCallError as failure:
         gather.record("role_decisions", role_arn, AwsFailure(
             "iam", failure.operation, role_arn, failure.code, str(failure), failure.permission,

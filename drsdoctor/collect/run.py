@@ -8,7 +8,7 @@ from functools import partial
 
 from drsdoctor.aws import AwsSession
 from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables
-from drsdoctor.collect.gather import Gatherer, Progress
+from drsdoctor.collect.gather import Gatherer, Memo, Progress
 from drsdoctor.collect.target import parse_execution_arn
 from drsdoctor.snapshot import Function, Rule, Snapshot, Table
 
@@ -20,14 +20,16 @@ DEFAULT_HISTORY_LIMIT = 1000
 
 
 def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAULT_HISTORY_LIMIT,
-            progress: Progress | None = None, now: datetime | None = None, workers: int = 12) -> Snapshot:
+            progress: Progress | None = None, now: datetime | None = None, workers: int = 12,
+            shared: Memo | None = None) -> Snapshot:
     """Every fact about one execution. Raises InputError for a bad ARN or an EXPRESS machine,
     ExecutionNotFound for an unknown execution, AwsUnavailable with no credentials or no endpoint;
-    anything else that fails is a FactError in the Snapshot."""
+    anything else that fails is a FactError in the Snapshot. `shared`: the answers already gathered for
+    another execution of the same state machine (collect/fleet.py), asked for only once."""
     target = parse_execution_arn(execution_arn)
     snap = Snapshot(target=target.arn, region=target.region, account=target.account,
                     collected_at=now or datetime.now(timezone.utc))
-    gather = Gatherer(session, snap, target.region, workers, progress)
+    gather = Gatherer(session, snap, target.region, workers, progress, shared)
     say = gather.progress
 
     say("reading the execution, its history and its state machine")
@@ -59,9 +61,9 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     others = [r.physical_id for r in (snap.stack.resources if snap.stack else [])
               if r.type == "AWS::Lambda::Function" and r.physical_id]
     if snap.stack is None:
-        shared = {value for f in found.values() for name, value in f.function.environment.items()
-                  if "TABLE" in name.upper()}
-        others += functions.sharing_tables(gather, shared)
+        named = {value for f in found.values() for name, value in f.function.environment.items()
+                 if "TABLE" in name.upper()}
+        others += functions.sharing_tables(gather, named)
     tried: set[str] = set()
     for _ in range(2):  # the finder names the poller: a poller seen only through it needs a second round
         others += [f.function.environment[POLLER_FUNCTION] for f in found.values()
@@ -130,9 +132,8 @@ def _jobs(gather: Gatherer, snap: Snapshot, region: str, job_ids: list[str], wav
     # have started one and lost its id. A machine with no orchestration function starts none.
     since = snap.execution.start_date if snap.execution and snap.function_of_kind("orchestration") else None
     snap.drs_jobs = drs.jobs(gather, region, job_ids, since)
-    server_ids = list(dict.fromkeys(
-        [server.source_server_id for job in snap.drs_jobs for server in job.servers] + wave_servers))
-    jobs = snap.drs_jobs
+    server_ids = drs.servers_to_describe(snap.drs_jobs, snap.execution_record, wave_servers)
+    jobs = drs.jobs_to_read(snap.drs_jobs, snap.execution_record)
     answers = gather.in_parallel([partial(drs.source_servers, gather, region, server_ids),
                                   partial(drs.recovery_instances, gather, region, server_ids),
                                   *[partial(drs.log_items, gather, region, job.job_id) for job in jobs]])

@@ -61,18 +61,15 @@ def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
 
 
 def execution_record(gather: Gatherer, found: Table, execution_arn: str) -> ExecutionRecord | None:
-    """The execution's item, keyed by its ARN on the table's partition key (GetItem, or Query when the
-    table also has a sort key)."""
+    """The execution's item, keyed by its ARN on the table's partition key: one Query whatever the key
+    schema (with a sort key, the newest item), so dynamodb:Query is the one permission it needs."""
     partition = next((name for name, kind in found.keys.items() if kind == "HASH"), "executionId")
 
     def read() -> dict[str, Any] | None:
-        if len(found.keys) == 1:
-            answer = gather.call("dynamodb", "get_item", found.name, TableName=found.name,
-                                 Key={partition: {"S": execution_arn}}, ConsistentRead=True)
-            return answer.get("Item")
         answer = gather.call("dynamodb", "query", found.name, TableName=found.name, Limit=1,
                              KeyConditionExpression="#k = :v", ExpressionAttributeNames={"#k": partition},
-                             ExpressionAttributeValues={":v": {"S": execution_arn}}, ScanIndexForward=False)
+                             ExpressionAttributeValues={":v": {"S": execution_arn}}, ScanIndexForward=False,
+                             ConsistentRead=True)
         return (answer.get("Items") or [None])[0]
 
     try:

@@ -37,16 +37,37 @@ if TYPE_CHECKING:
               metavar="SECONDS",
               help="Stop collecting after this long: print the partial report, name the facts not collected, "
               "exit 3.")
+@click.option("--state-machine", "machine_arn", metavar="ARN",
+              help="Diagnose the executions of this state machine (chosen with --running): one row each.")
+@click.option("--running", "status", flag_value="RUNNING",
+              help="With --state-machine: every RUNNING execution, in parallel.")
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
              verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
-             from_bundle: str | None, history_limit: int, budget: float | None) -> None:
-    """Name the root cause of a stuck or failed recovery execution.
+             from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
+             status: str | None) -> None:
+    """Name the root cause of a stuck or failed recovery execution; or, with --state-machine ARN
+    --running, of every running execution of that state machine (one table, a row each).
 
     Exit codes: 0 healthy, 1 problems found, 2 bad input (a malformed ARN, another service's ARN,
     an EXPRESS machine), 3 could not complete (unknown execution, no credentials, unreachable,
-    the --timeout budget ran out: the partial report is still printed).
+    the --timeout budget ran out: the partial report is still printed). Over many executions: 1 if
+    any has problems, else 3 if any could not be diagnosed, else 0 (also when none is running).
     """
+    if machine_arn or status:
+        from drsdoctor.commands.diagnose_fleet import diagnose_fleet
+
+        if execution_arn or from_bundle or save_bundle:
+            raise InputError("--state-machine diagnoses many executions: give it without an EXECUTION_ARN, "
+                             "--from-bundle or --save-bundle")
+        if not machine_arn or not status:
+            raise InputError("--running goes with --state-machine ARN" if status else
+                             "say which executions of the state machine to diagnose: --running")
+        code = diagnose_fleet(machine_arn, status, region=region, profile=profile, endpoint_url=endpoint_url,
+                              verbose=verbose, output_format=output_format, output_path=output_path,
+                              only=only, skip=skip, checks_dirs=checks_dirs, history_limit=history_limit,
+                              budget=budget)
+        sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
         _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)

@@ -1,8 +1,8 @@
 """`drsdoctor sandbox serve`: the sandbox world as a server on 127.0.0.1 for any AWS client.
 
 Prints one JSON line (endpoint_url, region, state_machine_arn, plans, start_input, drs_endpoint_url,
-clock_url) and serves, its clock running, until SIGINT or SIGTERM, which stop it and every worker process it
-started.
+clock_url, fault_url) and serves, its clock running, until SIGINT or SIGTERM, which stop it and every worker
+process it started.
 """
 
 from __future__ import annotations
@@ -37,15 +37,37 @@ def sandbox() -> None:
               show_default=True, metavar="SHARE",
               help="Answer this share of outside clients' calls (0.3 is 30%) with the service's throttling "
               "error, chosen by a seeded RNG so runs repeat.")
+@click.option("--authorize", is_flag=True,
+              help="Judge outside clients' calls to every service by their IAM user's policies, as AWS does "
+              "(moto's IAM authorisation; DRS calls are always judged): an unknown key or a missing "
+              "permission is refused. The world's own clients and functions are not judged.")
+@click.option("--waves", type=int, default=None, metavar="N",
+              help="Seed a plan of N waves (1-10) instead of the three-tier plan; see --servers-per-wave.")
+@click.option("--servers-per-wave", type=int, default=None, metavar="M",
+              help="Source servers in each wave of that plan (1-500, 4,000 in all; default 2).")
 @common_options
-def serve(port: int, fault: str, speed: float | None, throttle: float, verbose: int) -> None:
-    """Serve the sandbox until interrupted; AWS_ENDPOINT_URL=<endpoint_url> points any client at it."""
+def serve(port: int, fault: str, speed: float | None, throttle: float, authorize: bool, waves: int | None,
+          servers_per_wave: int | None, verbose: int) -> None:
+    """Serve the sandbox until interrupted; AWS_ENDPOINT_URL=<endpoint_url> points any client at it.
+
+    \b
+    The JSON line it prints first also names two sandbox-only endpoints:
+      clock_url  GET: the world's simulated time, {"now": ISO 8601}
+      fault_url  POST {"fault": NAME}: repair the injected fault, inject NAME
+                 ("none": only repair); GET: the injected fault
+    """
     from drsdoctor.errors import InputError
     from drsdoctor.sandbox import faults
 
     if fault != "none":
         faults.get(fault)
-    from drsdoctor.sandbox.server import CLOCK_PATH
+    from drsdoctor.sandbox.seed import PlanSize
+
+    # either option sizes the plan; the one left out keeps the three-tier plan's (3 waves, 2 servers a wave)
+    sized = waves is not None or servers_per_wave is not None
+    plan = PlanSize(3 if waves is None else waves, 2 if servers_per_wave is None else servers_per_wave) \
+        if sized else None
+    from drsdoctor.sandbox.server import CLOCK_PATH, FAULT_PATH
     from drsdoctor.sandbox.world import Sandbox
 
     stop = threading.Event()
@@ -57,12 +79,19 @@ def serve(port: int, fault: str, speed: float | None, throttle: float, verbose: 
     options: dict[str, Any] = {"speed": speed} if speed else {}
     if throttle:
         options["throttle"] = throttle
+    if authorize:
+        options["authorize"] = True
+    if plan is not None:
+        options["plan"] = plan
     try:
         world = Sandbox.start(fault=fault, port=port, lead=SERVE_LEAD, **options)
     except OSError as error:
         raise InputError(f"cannot serve on 127.0.0.1:{port}: {error.strerror}") from None
+    except LookupError as error:  # a fault's server is not in a sized plan (app-2 needs 2 waves of 2)
+        raise InputError(f"cannot inject --fault {fault} into this plan: {error}") from None
     try:
-        click.echo(json.dumps({**world.info(), "clock_url": world.endpoint_url + CLOCK_PATH}))
+        click.echo(json.dumps({**world.info(), "clock_url": world.endpoint_url + CLOCK_PATH,
+                               "fault_url": world.endpoint_url + FAULT_PATH}))
         if verbose:
             click.echo(f"serving {world.endpoint_url}; Ctrl-C stops", err=True)
         while not stop.wait(0.5):

@@ -6,9 +6,10 @@ template), simulator.py (SimulatePrincipalPolicy when it answers, else local), d
 each orchestrator role needs, with sources), actions.py (every action of a service, for wildcards).
 """
 
-# The read-only calls `load_role` and `simulate` make (`drsdoctor permissions` collects these);
-# SimulatePrincipalPolicy is optional: without it the local evaluator answers.
+# The read-only calls `load_role` makes (`drsdoctor permissions` collects these). `simulate` also tries
+# iam:SimulatePrincipalPolicy, optional (without it the local evaluator answers): the Snapshot's
+# role_decisions fact declares it so, and `permissions --include-optional` grants it.
 READ_ACTIONS = (
     "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy", "iam:ListAttachedRolePolicies",
-    "iam:GetPolicy", "iam:GetPolicyVersion", "iam:SimulatePrincipalPolicy",
+    "iam:GetPolicy", "iam:GetPolicyVersion",
 )

@@ -11,6 +11,8 @@
 6. Step Functions Wait states and Retry intervals wait on the sandbox clock instead of the wall clock
    (`WaitFunction._wait_interval`, the `time` module of `retrier_decl`), and history events are stamped
    with it.
+7. Optionally (`require_authorization`), moto's own IAM authorisation judges callers from outside the world;
+   the world's own keys and the functions' role keys stay unjudged, as with authorisation off.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -31,7 +33,7 @@ from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.runtime import FunctionRuntime
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"clock": None, "runtime": None, "installed": False}
+_state: dict[str, Any] = {"clock": None, "runtime": None, "installed": False, "exempt": None}
 _undo: list[Callable[[], None]] = []  # how to put each original back, in patch order
 
 _MISSING = object()
@@ -70,7 +72,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
 def uninstall() -> None:
     """Forget the world and give moto back its own behaviour."""
     with _lock:
-        _state["clock"], _state["runtime"] = None, None
+        _state["clock"], _state["runtime"], _state["exempt"] = None, None, None
         while _undo:
             _undo.pop()()
         _state["installed"] = False
@@ -115,7 +117,10 @@ def _patch_execution_names() -> None:
 
 
 def _patch_cloudformation_state_machines() -> None:
+    # responses is imported before the swap: it binds `stepfunctions_backends` at import, and a first import
+    # during a world would keep the executing backends for every moto mock in this process after it closes.
     import moto.stepfunctions.models as sfn_models
+    import moto.stepfunctions.responses  # noqa: F401
     from moto.stepfunctions.parser.models import stepfunctions_parser_backends
 
     _replace(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends)
@@ -171,3 +176,82 @@ def _patch_wait_states() -> None:
     _replace(WaitFunction, "_wait_interval", wait_interval)
     _replace(retrier_decl, "time", _ClockTime())
     _replace(EventManager, "_get_current_timestamp", staticmethod(current_timestamp))
+
+
+def require_authorization(exempt: Callable[[str], bool]) -> None:
+    """moto's IAM authorisation (signature, then the caller's policies) for every call whose access key is
+    not `exempt`; installed after `install()` and undone by `uninstall()` with the rest."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.core.exceptions import _RESTError
+
+    with _lock:
+        if _state["exempt"] is None:
+            original = ActionAuthenticatorMixin._authenticate_and_authorize_action
+
+            def authenticate(self: Any, iam_request_cls: type, resource: str = "*") -> None:
+                judge: Callable[[str], bool] | None = _state["exempt"]
+                if judge is None:
+                    return
+                key = access_key_of(self.headers)
+                if key is None:  # moto would fail on the missing header; AWS rejects an unsigned call
+                    unsigned = _RESTError("MissingAuthenticationToken", "Missing Authentication Token")
+                    unsigned.code = 403
+                    raise _in_protocol(self, unsigned)
+                if judge(key):
+                    return
+                try:
+                    original(self, iam_request_cls, resource)
+                except _RESTError as refused:
+                    raise _in_protocol(self, refused) from None
+
+            _replace(ActionAuthenticatorMixin, "_authenticate_and_authorize_action", authenticate)
+            _patch_signed_payload()
+            # moto judges a call only once its count of unjudged calls reaches this: from the first one.
+            _replace(settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
+        _state["exempt"] = exempt
+
+
+def access_key_of(headers: Any) -> str | None:
+    """The access key id in a request's SigV4 Authorization header (None for an unsigned request)."""
+    authorization = headers.get("Authorization") or headers.get("authorization") or ""
+    marker = "Credential="
+    if marker not in authorization:
+        return None
+    return str(authorization.split(marker, 1)[1].split("/", 1)[0]) or None
+
+
+def _patch_signed_payload() -> None:
+    """moto re-signs a body-less request (a REST GET: Lambda's GetFunction) over its parsed query or its
+    headers instead of the empty body the client signed: every such call failed SignatureDoesNotMatch."""
+    from moto.iam.access_control import IAMRequestBase
+
+    original = IAMRequestBase._create_aws_request
+
+    def create_aws_request(self: Any) -> Any:
+        request = original(self)
+        if self._method in ("GET", "HEAD", "DELETE") and not self._body:  # a form POST's body is _data
+            request.data = b""
+        return request
+
+    _replace(IAMRequestBase, "_create_aws_request", create_aws_request)
+
+
+# moto answers every refusal as query-protocol XML; JSON services answer with these error types.
+_JSON_ERROR_TYPES = {"AccessDenied": "AccessDeniedException",
+                     "SignatureDoesNotMatch": "InvalidSignatureException",
+                     "InvalidClientTokenId": "UnrecognizedClientException",
+                     "MissingAuthenticationToken": "MissingAuthenticationTokenException"}
+
+
+def _in_protocol(response: Any, refused: Any) -> Any:
+    """The refusal as the service would word it: JSON for json/rest-json services (botocore could not
+    read moto's XML there: the code came out as a bare 403), unchanged for query and XML services."""
+    from moto.core.exceptions import JsonRESTError
+    from moto.core.utils import get_service_model
+
+    if get_service_model(response.boto3_service_name).protocol not in ("json", "rest-json"):
+        return refused
+    error = JsonRESTError(_JSON_ERROR_TYPES.get(refused.error_type, refused.error_type), refused.message)
+    error.code = refused.code
+    return error

@@ -2,7 +2,9 @@
 
 DRS requests are told apart by the service in their SigV4 credential scope (`.../drs/aws4_request`), so one
 `endpoint_url` (or `AWS_ENDPOINT_URL`) serves an unmodified boto3 or AWS CLI. `GET /_sandbox/clock` answers
-the world's simulated time ({"now": ISO 8601}). A Throttler (throttle.py) may answer a share of calls first.
+the world's simulated time ({"now": ISO 8601}); `POST /_sandbox/fault {"fault": NAME}` ("none" too) repairs
+the injected fault and injects NAME, so one served world can stand for every scenario in turn (`GET` answers
+the current fault). A Throttler (throttle.py) may answer a share of calls first.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 CLOCK_PATH = "/_sandbox/clock"
+FAULT_PATH = "/_sandbox/fault"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
 
@@ -36,7 +39,9 @@ class Dispatcher:
     """The WSGI app: DRS to `drs_app`, everything else to moto's server app."""
 
     def __init__(self, drs_app: WSGIApp, is_drs: Callable[[dict[str, Any]], bool] | None = None,
-                 now: Callable[[], Any] | None = None, throttle: Throttler | None = None) -> None:
+                 now: Callable[[], Any] | None = None, throttle: Throttler | None = None,
+                 switch_fault: Callable[[str], str | None] | None = None,
+                 current_fault: Callable[[], str | None] | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.moto_app = DomainDispatcherApplication(create_backend_app)
@@ -44,6 +49,7 @@ class Dispatcher:
         self.is_drs = is_drs or (lambda environ: service_of(environ) == "drs")
         self.now = now
         self.throttle = throttle
+        self.switch_fault, self.current_fault = switch_fault, current_fault
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == CLOCK_PATH and self.now is not None:
@@ -52,6 +58,8 @@ class Dispatcher:
             start_response("200 OK", [("Content-Type", "application/json"),
                                       ("Content-Length", str(len(body)))])
             return [body]
+        if environ.get("PATH_INFO") == FAULT_PATH and self.switch_fault is not None:
+            return self._fault(environ, start_response)
         throttled = self.throttle.answer(environ) if self.throttle is not None else None
         if throttled is not None:
             status, headers, body = throttled
@@ -60,6 +68,29 @@ class Dispatcher:
         if self.is_drs(environ):
             return self.drs_app(environ, start_response)
         return self.moto_app(environ, start_response)
+
+    def _fault(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        """GET: the injected fault; POST {"fault": NAME}: repair it, inject NAME ("none": only repair)."""
+        from drsdoctor.errors import DrsdoctorError
+
+        assert self.switch_fault is not None
+        status, answer = "200 OK", {}
+        try:
+            if environ.get("REQUEST_METHOD") == "POST":
+                size = int(environ.get("CONTENT_LENGTH") or 0)
+                asked = json.loads(environ["wsgi.input"].read(size) or b"{}").get("fault")
+                if not isinstance(asked, str):
+                    raise ValueError('the body must be {"fault": NAME} (NAME may be "none")')
+                answer = {"fault": self.switch_fault(asked) or "none"}
+            elif environ.get("REQUEST_METHOD") == "GET":
+                answer = {"fault": (self.current_fault() if self.current_fault else None) or "none"}
+            else:
+                status, answer = "405 Method Not Allowed", {"message": "GET or POST"}
+        except (ValueError, AttributeError, DrsdoctorError) as error:  # bad JSON, not an object, a bad name
+            status, answer = "400 Bad Request", {"message": str(error)}
+        body = json.dumps(answer).encode()
+        start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
 
 
 class LoopbackServer:

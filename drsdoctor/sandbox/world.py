@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 
 from drsdoctor.errors import DrsdoctorError
 from drsdoctor.sandbox import motopatch
@@ -40,7 +42,7 @@ from drsdoctor.sandbox.drs.wire import DrsWireApp, is_drs_request
 from drsdoctor.sandbox.identity import SandboxIdentity
 from drsdoctor.sandbox.runtime import FunctionRuntime
 from drsdoctor.sandbox.scheduler import Scheduler
-from drsdoctor.sandbox.seed import Plan, seed
+from drsdoctor.sandbox.seed import Plan, PlanSize, seed
 from drsdoctor.sandbox.server import Dispatcher, LoopbackServer
 from drsdoctor.sandbox.throttle import Throttler, check_share
 
@@ -91,8 +93,9 @@ class Sandbox:
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
                                   authorize=self.identity.authorize)
         self.throttler = Throttler(exempt=self._own_key)
-        self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now, self.throttler),
-                                     port)
+        self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now, self.throttler,
+                                                switch_fault=self.switch_fault,
+                                                current_fault=lambda: self.fault), port)
         self.endpoint_url = self.server.endpoint_url
         self.runtime = FunctionRuntime(self.clock, self.endpoint_url, self.region)
         self.scheduler: Scheduler | None = None
@@ -103,15 +106,20 @@ class Sandbox:
         self._clients: dict[str, Any] = {}
         self._clients_lock = threading.Lock()
         self._closed = False
+        self._fault_lock = threading.Lock()
+        self._loader = botocore.loaders.create_loader()
 
     # -- life cycle -----------------------------------------------------------------------------------------
 
     @classmethod
     def start(cls, fault: str | None = None, port: int = 0, speed: float = DEFAULT_SPEED,
               lead: datetime.timedelta = DEFAULT_LEAD, run_clock: bool = True, throttle: float = 0.0,
-              throttle_seed: int = 0) -> Sandbox:
+              throttle_seed: int = 0, authorize: bool = False, plan: PlanSize | None = None) -> Sandbox:
         """Serve, deploy the reference stack, seed the plan, inject `fault`, and let the clock run;
-        then answer `throttle` (a share, 0.3 is 30%) of outside clients' calls with ThrottlingException."""
+        then answer `throttle` (a share, 0.3 is 30%) of outside clients' calls with ThrottlingException.
+        `authorize`: moto's IAM authorisation judges outside clients' calls by their IAM user's policies
+        (DRS calls are always judged, by identity.py); the world's own clients and functions are not.
+        `plan`: the size of the seeded plan (None: the three-tier plan of 3 waves of 2 servers)."""
         from drsdoctor.sandbox import faults
 
         check_share(throttle)
@@ -126,13 +134,15 @@ class Sandbox:
             world.deploy()
             world._prewarm()
             tables = (world.outputs["ProtectionGroupsTableName"], world.outputs["RecoveryPlansTableName"])
-            world.plans = seed(world.drs, world.resource("dynamodb"), *tables)
+            world.plans = seed(world.drs, world.resource("dynamodb"), *tables, size=plan)
             if fault and fault != "none":
                 world.inject(fault)
             world.scheduler = Scheduler(world.clock, world.session(), world.endpoint_url).start()
             if run_clock:
                 world.clock.run(speed)
             world.throttler.share, world.throttler.seed = throttle, throttle_seed
+            if authorize:
+                motopatch.require_authorization(world._own_key)
         except BaseException:
             world.close()
             raise
@@ -211,12 +221,27 @@ class Sandbox:
             faults.get(self.fault).repair(self)
             self.fault = None
 
+    def switch_fault(self, fault: str) -> str | None:
+        """Repair the injected fault, then inject `fault` ("none": stay repaired); returns the one now in."""
+        from drsdoctor.sandbox import faults
+
+        if fault != "none":
+            faults.get(fault)  # a mistyped name changes nothing
+        with self._fault_lock:
+            self.repair()
+            if fault != "none":
+                self.inject(fault)
+            return self.fault
+
     # -- clients --------------------------------------------------------------------------------------------
 
     def session(self) -> boto3.session.Session:
         """A boto3 session for the sandbox account (any credentials work against moto)."""
+        core = botocore.session.get_session()
+        # One loader a world: each new session would read the service models again (~0.2 s CPU a client).
+        core.register_component("data_loader", self._loader)
         return boto3.session.Session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
-                                     region_name=self.region)
+                                     region_name=self.region, botocore_session=core)
 
     def client(self, service: str) -> Any:
         """A boto3 client against the sandbox (one per service, shared: boto3 clients are thread-safe)."""
@@ -270,14 +295,18 @@ class Sandbox:
 
     def execution_record(self, execution_arn: str) -> dict[str, Any] | None:
         """The execution-history item the functions keep for this execution."""
-        table = self.resource("dynamodb").Table(self.outputs["ExecutionHistoryTableName"])
-        item = table.get_item(Key={"executionId": execution_arn}, ConsistentRead=True).get("Item")
-        return dict(item) if item else None
+        from boto3.dynamodb.types import TypeDeserializer
+
+        # the shared client, not a new resource each time: a new session costs ~1 s while the world is busy
+        item = self.client("dynamodb").get_item(TableName=self.outputs["ExecutionHistoryTableName"],
+                                                Key={"executionId": {"S": execution_arn}},
+                                                ConsistentRead=True).get("Item")
+        return {key: TypeDeserializer().deserialize(value) for key, value in item.items()} if item else None
 
     def progress(self, execution_arn: str) -> tuple[str, list[str], tuple[Any, ...]]:
         """(execution status, wave statuses, a signature that changes whenever anything moves)."""
         status = self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
-        record = self.execution_record(execution_arn) or {}
+        record = self._record_statuses(execution_arn)
         waves = [str(w.get("status")) for w in record.get("waves", [])]
         jobs, _ = self.drs.describe_jobs()
         job_states = tuple(sorted((job.job_id, job.status,
@@ -285,6 +314,24 @@ class Sandbox:
                                   for job in jobs))
         signature = (status, record.get("status"), record.get("currentWave"), tuple(waves), job_states)
         return status, waves, signature
+
+    def _record_statuses(self, execution_arn: str) -> dict[str, Any]:
+        """The record's statuses, read from moto's table in this process: through the API, moto serializes
+        the whole item (2,000 server ids in a 10x200 plan: a second a read), several times a second."""
+        try:
+            from moto.dynamodb.models import dynamodb_backends
+
+            backend = dynamodb_backends[self.account_id][self.region]
+            item = backend.get_item(self.outputs["ExecutionHistoryTableName"],
+                                    {"executionId": {"S": execution_arn}})
+            if item is None:
+                return {}
+            attrs = item.attrs
+            waves = [{"status": wave.value["status"].value} for wave in attrs["waves"].value]
+            return {"status": attrs["status"].value, "currentWave": attrs["currentWave"].value,
+                    "waves": waves}
+        except (ImportError, KeyError, AttributeError, TypeError):  # moto's internals moved: ask its API
+            return self.execution_record(execution_arn) or {}
 
     def run_until_settled(self, execution_arn: str, stuck_after: float = STUCK_AFTER_SECONDS,
                           real_timeout: float = 120.0, on_progress: Any = None) -> Outcome:
@@ -302,7 +349,8 @@ class Sandbox:
                     on_progress(status, waves)
             if status in FINISHED:
                 break
-            if ((now - last_change).total_seconds() >= stuck_after
+            # No record yet: the execution has not begun (its engine starved on a busy machine): not stuck.
+            if (signature[1] is not None and (now - last_change).total_seconds() >= stuck_after
                     and time.monotonic() - last_change_real >= STUCK_AFTER_REAL_SECONDS):
                 status = "STUCK"
                 break

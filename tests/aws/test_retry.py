@@ -123,3 +123,17 @@ def test_backoff_is_full_jitter_capped(attempt: int) -> None:
     assert backoff(attempt, lambda: 0.0) == 0.0
     assert backoff(attempt, lambda: 0.999999) == pytest.approx(ceiling, rel=1e-5)
     assert backoff(attempt, lambda: 0.5) == pytest.approx(ceiling / 2)
+
+
+def test_an_endpoint_nobody_answers_is_tried_only_a_few_times(monkeypatch: pytest.MonkeyPatch) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from drsdoctor.aws.retry import NETWORK_ATTEMPTS
+
+    for name, value in CREDENTIALS.items():
+        monkeypatch.setenv(name, value)
+    session = AwsSession(AwsSettings(region="us-east-1", endpoint_url="http://127.0.0.1:9"))  # discard port
+    session.clock = clock = FakeMonotonic()
+    with pytest.raises(EndpointConnectionError):
+        session.client("sts").get_caller_identity()
+    assert len(clock.waits) == NETWORK_ATTEMPTS - 1  # not MAX_ATTEMPTS: the operator waits to hear it

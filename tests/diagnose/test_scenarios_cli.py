@@ -1,5 +1,8 @@
-"""Acceptance through the CLI: `drsdoctor diagnose` in a subprocess against `drsdoctor sandbox serve --fault
-NAME` names every fault of the catalogue as the root cause, exits as documented, and sends only reads.
+"""Acceptance through the CLI: `drsdoctor diagnose` in a subprocess against `drsdoctor sandbox serve` names
+every fault of the catalogue as the root cause, exits as documented, and sends only reads.
+
+One served world stands for every scenario: each switches the world to its fault through `fault_url` (the
+fault before it repaired, through the same AWS APIs), runs a recovery, diagnoses that execution, and ends it.
 """
 
 from __future__ import annotations
@@ -16,15 +19,28 @@ from tests.diagnose.conftest import EXPECTED, Served, calls_in_verbose_output, c
 pytestmark = pytest.mark.slow
 
 
+@pytest.fixture(scope="module")
+def world() -> Iterator[Served]:
+    yield from serve()
+
+
+@pytest.fixture(scope="module")
+def credentials(world: Served) -> dict[str, str]:
+    return create_operator(world.client("iam"), "operator")
+
+
 @pytest.fixture(params=["none", *sorted(EXPECTED)])
-def served(request: pytest.FixtureRequest) -> Iterator[tuple[str, Served]]:
-    for world in serve(request.param):
+def served(request: pytest.FixtureRequest, world: Served) -> Iterator[tuple[str, Served]]:
+    world.switch_fault(request.param)
+    try:
         yield request.param, world
+    finally:
+        world.end_recoveries()
 
 
-def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, Served]) -> None:
+def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, Served],
+                                                            credentials: dict[str, str]) -> None:
     fault, world = served
-    credentials = create_operator(world.client("iam"), "operator")
     arn = world.run_recovery()
     done = run_cli("diagnose", arn, "--format", "json", "-v", credentials=credentials,
                    endpoint_url=world.endpoint_url)

@@ -9,7 +9,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from drsdoctor.snapshot import fact_actions
+from drsdoctor.snapshot import fact_actions, optional_fact_actions
 
 
 def drsdoctor(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -75,7 +75,10 @@ def test_permissions_prints_a_read_only_policy_covering_every_declared_fact() ->
     assert policy["Version"] == "2012-10-17"
     granted = {action for statement in policy["Statement"] for action in statement["Action"]}
     declared = {action for actions in fact_actions().values() for action in actions}
-    assert declared <= granted
+    optional = {action for actions in optional_fact_actions().values() for action in actions}
+    assert declared - optional <= granted and not optional & granted
+    with_optional = json.loads(drsdoctor("permissions", "--include-optional").stdout)
+    assert declared <= {action for statement in with_optional["Statement"] for action in statement["Action"]}
     for statement in policy["Statement"]:
         assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
         for action in statement["Action"]:

@@ -158,3 +158,52 @@ def test_server_launch_failure_fails_its_wave(world: Sandbox) -> None:
     assert outcome.record is not None
     failing = world.plans[0].waves[1].source_server_ids[1]
     assert any(failing in reason for reason in outcome.record["waves"][1]["failureReasons"])
+
+
+# -- repair: one world serves many scenarios (here, test_scenarios, `sandbox serve`'s fault_url) -------------
+
+# A statement's policy elements: moto's CloudFormation also leaves the resource's FunctionName property in it.
+GRAMMAR = {"Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource",
+           "Condition"}
+
+
+def fingerprint(world: Sandbox) -> dict[str, Any]:
+    """Everything a fault of the catalogue may change, read back through the APIs (the launch outcome a
+    source server is set to, from the DRS simulator: DRS has no API for it)."""
+    iam, lambda_ = world.client("iam"), world.client("lambda")
+    policies = {}
+    for role in ("orchestration", "execution-finder", "execution-poller"):
+        name = f"drs-orchestrator-{world.environment}-{role}-role"
+        for policy in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+            document = iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
+            policies[f"{name}/{policy}"] = document
+    finder_name = world.function_name("execution-finder")
+    try:
+        finder = json.loads(lambda_.get_policy(FunctionName=finder_name)["Policy"])
+    except lambda_.exceptions.ResourceNotFoundException:
+        finder = {"Statement": []}  # its last statement removed, a function has no resource policy
+    poller = lambda_.get_function_configuration(FunctionName=world.function_name("execution-poller"))
+    definition = world.client("stepfunctions").describe_state_machine(
+        stateMachineArn=world.state_machine_arn)["definition"]
+    servers = world.client("drs").describe_source_servers(filters={})["items"]
+    return {"policies": policies,
+            "rule": world.client("events").describe_rule(Name=world.finder_rule_name)["State"],
+            "finder-permissions": sorted(({key: value for key, value in statement.items() if key in GRAMMAR}
+                                          for statement in finder["Statement"]), key=lambda st: st["Sid"]),
+            "poller-environment": poller["Environment"]["Variables"],
+            "definition": json.loads(definition),
+            "servers": {server["sourceServerID"]: (
+                server["dataReplicationInfo"]["dataReplicationState"],
+                world.drs.source_server(server["sourceServerID"]).outcome) for server in servers}}
+
+
+@pytest.mark.parametrize("fault", sorted(faults.FAULTS))
+def test_repair_puts_back_everything_the_fault_changed(world: Sandbox, fault: str) -> None:
+    healthy = fingerprint(world)
+    world.inject(fault)
+    try:
+        broken = fingerprint(world)
+    finally:
+        world.repair()
+    assert broken != healthy  # the fingerprint sees this fault
+    assert fingerprint(world) == healthy

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -81,6 +82,8 @@ def test_the_json_line_says_where_the_world_is(served: Served) -> None:
     assert info["region"] == "us-east-1"
     assert info["state_machine_arn"].startswith("arn:aws:states:us-east-1:")
     assert info["plans"] and json.loads(info["start_input"]) == {"planId": info["plans"][0]}
+    assert info["clock_url"] == info["endpoint_url"] + "/_sandbox/clock"
+    assert info["fault_url"] == info["endpoint_url"] + "/_sandbox/fault"
 
 
 def test_plain_boto3_runs_a_recovery_to_the_end(served: Served) -> None:
@@ -112,6 +115,46 @@ def test_a_rule_disabled_through_the_api_stops_firing(served: Served) -> None:
         assert starts == []
     finally:
         events.enable_rule(Name=rule)
+
+
+def fault_call(served: Served, body: bytes | None = None) -> tuple[int, dict[str, Any]]:
+    """GET (no body) or POST the served world's fault_url: (HTTP status, JSON answer)."""
+    request = urllib.request.Request(served.info["fault_url"], data=body, method="POST" if body else "GET")
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return int(response.status), dict(json.load(response))
+    except urllib.error.HTTPError as refused:
+        return refused.code, dict(json.load(refused))
+
+
+def test_the_fault_url_switches_the_world_from_one_fault_to_the_next(served: Served) -> None:
+    events, lambda_ = served.client("events"), served.client("lambda")
+    rule = next(r["Name"] for r in events.list_rules()["Rules"] if r["Name"].endswith("finder-schedule"))
+    poller = next(f["FunctionName"] for f in lambda_.list_functions()["Functions"]
+                  if f["FunctionName"].endswith("execution-poller"))
+
+    def table_of_poller() -> str:
+        config = lambda_.get_function_configuration(FunctionName=poller)
+        return str(config["Environment"]["Variables"]["EXECUTION_TABLE"])
+
+    healthy_table = table_of_poller()
+    assert fault_call(served) == (200, {"fault": "none"})
+    status, refused = fault_call(served, b'{"fault": "rule-gone"}')
+    assert status == 400 and "no fault named 'rule-gone'" in refused["message"]
+    assert fault_call(served, b'["finder-rule-disabled"]')[0] == 400
+    assert fault_call(served) == (200, {"fault": "none"})  # a refused switch changed nothing
+
+    def switch(fault: str) -> tuple[int, dict[str, Any]]:
+        return fault_call(served, json.dumps({"fault": fault}).encode())
+
+    assert switch("finder-rule-disabled") == (200, {"fault": "finder-rule-disabled"})
+    assert events.describe_rule(Name=rule)["State"] == "DISABLED"
+    assert switch("poller-table-env-mismatch") == (200, {"fault": "poller-table-env-mismatch"})
+    assert events.describe_rule(Name=rule)["State"] == "ENABLED"  # the fault before it, repaired
+    assert "archive" in table_of_poller()
+    assert switch("none") == (200, {"fault": "none"})
+    assert table_of_poller() == healthy_table
+    assert fault_call(served) == (200, {"fault": "none"})
 
 
 def worker_pids(parent: int) -> list[int]:

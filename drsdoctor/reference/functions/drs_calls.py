@@ -15,6 +15,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 MAX_SERVERS_PER_CALL = 200  # StartRecovery, DescribeSourceServers and DescribeRecoveryInstances filters
+MAX_JOB_IDS_PER_CALL = 1000  # DescribeJobs filters.jobIDs
+# DRS quota L-05AFA8C6: a wave's batches all run at once, so a wave must fit in it whole
+MAX_SERVERS_IN_ALL_JOBS = 500
+QUOTA_CODE = "ServiceQuotaExceededException"
 DRS_MAX_ATTEMPTS = 8
 THROTTLING_CODES = {"ThrottlingException", "TooManyRequestsException", "Throttling", "RequestLimitExceeded"}
 # tags on each StartRecovery job: a retry finds the jobs an interrupted start left unrecorded
@@ -23,7 +27,9 @@ TAG_WAVE, TAG_BATCH = "drs-orchestrator:wave", "drs-orchestrator:batch"
 
 
 class DrsThrottled(Exception):
-    """DRS kept throttling past the client's retries; Step Functions retries this state with backoff."""
+    """DRS asked to come back later: it kept throttling past the client's retries, or its job quotas (jobs in
+    progress, source servers in all active jobs) are full until running jobs end. Step Functions retries this
+    state with backoff."""
 
 
 def drs_client() -> Any:
@@ -82,5 +88,7 @@ def start_recovery(drs: Any, servers: list[str], is_drill: bool, execution_id: s
     except ClientError as error:
         if is_throttling(error):
             raise DrsThrottled(f"drs:StartRecovery throttled past retries: {error}") from error
+        if error_code(error) == QUOTA_CODE:  # other jobs (another plan's) hold the quota until they end
+            raise DrsThrottled(f"drs:StartRecovery: DRS job quota full, retrying: {error}") from error
         raise
     return str(response["job"]["jobID"])

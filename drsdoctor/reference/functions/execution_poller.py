@@ -55,9 +55,10 @@ def plain(value: Any) -> Any:
 
 def describe_jobs(drs: Any, job_ids: list[str]) -> dict[str, dict[str, Any]]:
     jobs: dict[str, dict[str, Any]] = {}
-    for page in drs.get_paginator("describe_jobs").paginate(filters={"jobIDs": job_ids}):
-        for job in page.get("items", []):
-            jobs[job["jobID"]] = job
+    for batch in drs_calls.chunks(job_ids, drs_calls.MAX_JOB_IDS_PER_CALL):
+        for page in drs.get_paginator("describe_jobs").paginate(filters={"jobIDs": batch}):
+            for job in page.get("items", []):
+                jobs[job["jobID"]] = job
     return jobs
 
 

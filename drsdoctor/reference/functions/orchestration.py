@@ -106,6 +106,10 @@ def build_waves(plan: dict[str, Any], groups: dict[str, dict[str, Any]]) -> list
                     seen[server] = wave["waveNumber"]
         if not servers:
             raise PlanInvalid(f"wave {wave['waveNumber']} of plan {plan['planId']} has no source servers")
+        if len(servers) > drs_calls.MAX_SERVERS_IN_ALL_JOBS:
+            raise PlanInvalid(f"wave {wave['waveNumber']} of plan {plan['planId']} has {len(servers)} source "
+                              f"servers; DRS runs at most {drs_calls.MAX_SERVERS_IN_ALL_JOBS} in all active "
+                              "jobs, and a wave's jobs run at once: split the wave")
         name = wave.get("name", f"wave {wave['waveNumber']}")
         waves.append({"waveNumber": int(wave["waveNumber"]), "name": name,
                       "protectionGroupIds": list(wave.get("protectionGroupIds", [])),

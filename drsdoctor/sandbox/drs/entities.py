@@ -14,6 +14,9 @@ from typing import Any, TypeVar
 T = TypeVar("T")
 
 DEFAULT_PAGE_SIZE = 1000
+# DRS documents no maximum maxResults; like every AWS listing it answers at most a page of its own size
+# and a nextToken, so a client asking for more must still follow nextToken.
+MAX_PAGE_SIZE = 1000
 
 
 class DrsServiceError(Exception):
@@ -152,6 +155,7 @@ def page(items: Sequence[T], seq_of: Callable[[T], int], max_results: int | None
     size = DEFAULT_PAGE_SIZE if max_results is None else max_results
     if size < 1:
         raise validation_error("maxResults must be at least 1", "maxResults")
+    size = min(size, MAX_PAGE_SIZE)
     start = 0
     if next_token:
         after = _read_token(next_token)

@@ -31,6 +31,18 @@ OUTCOMES = ("LAUNCHED", "FAILED")
 
 
 @dataclass(frozen=True)
+class Quotas:
+    """DRS's service quotas a recovery meets (neither adjustable): jobs in progress, and source servers in
+    all of them; StartRecovery beyond either answers ServiceQuotaExceededException."""
+
+    concurrent_jobs: int = 20  # L-D88FAC3A
+    servers_in_all_jobs: int = 500  # L-05AFA8C6
+
+
+MAX_SERVERS_PER_JOB = 200  # StartRecovery's sourceServers: 1 to 200 items
+
+
+@dataclass(frozen=True)
 class Phases:
     """Simulated seconds each part of a job takes (defaults are near what DRS takes for a small server)."""
 
@@ -52,9 +64,10 @@ class DrsModel:
 
     def __init__(self, *, region: str = "us-east-1", account_id: str = "123456789012",
                  now: Callable[[], datetime] = _utcnow, phases: Phases | None = None,
-                 seed: int | None = None) -> None:
+                 seed: int | None = None, quotas: Quotas | None = None) -> None:
         self.region, self.account_id = region, account_id
         self.phases = phases or Phases()
+        self.quotas = quotas or Quotas()
         self.initialized = True  # False: every call answers UninitializedAccountException
         self._now = now
         self._new_id = IdMaker(seed)  # a seed makes every id repeat from run to run
@@ -131,12 +144,18 @@ class DrsModel:
         """Accept a LAUNCH job; `denied_actions` are follow-on actions the caller may not perform."""
         with self.lock:
             self._enter()
-            busy = [sid for sid in source_server_ids if self._active_launch(sid)]
+            if not 1 <= len(source_server_ids) <= MAX_SERVERS_PER_JOB:
+                raise validation_error(f"sourceServers must have 1 to {MAX_SERVERS_PER_JOB} items",
+                                       "sourceServers")
+            active = self._active_jobs()
+            launching = {s.source_server_id for job in active if job.type == "LAUNCH" for s in job.servers}
+            busy = [sid for sid in source_server_ids if sid in launching]
             if busy:
                 raise DrsServiceError(
                     "ConflictException", f"Source server {busy[0]} is already participating in another job",
                     resourceId=busy[0], resourceType="SOURCE_SERVER")
             ordered = list(dict.fromkeys(source_server_ids))
+            self._check_quotas(active, len(ordered))
             known = [sid for sid in ordered if sid in self._servers]
             initiated_by = "START_DRILL" if is_drill else "START_RECOVERY"
             job = self._new_job("LAUNCH", initiated_by, is_drill, tags, known)
@@ -164,6 +183,7 @@ class DrsModel:
                     "ConflictException", f"Recovery instance {leaving[0]} is already terminating",
                     resourceId=leaving[0], resourceType="RECOVERY_INSTANCE")
             instances = [self._instances[iid] for iid in ordered]
+            self._check_quotas(self._active_jobs(), len(instances))
             job = self._new_job("TERMINATE", "TERMINATE_RECOVERY_INSTANCES", False, None,
                                 [instance.source_server_id for instance in instances])
             for participant, instance in zip(job.servers, instances, strict=True):
@@ -250,10 +270,24 @@ class DrsModel:
         except KeyError:
             raise KeyError(f"no source server {source_server_id} in the DRS model") from None
 
-    def _active_launch(self, source_server_id: str) -> bool:
-        return any(job.type == "LAUNCH" and job.status != "COMPLETED"
-                   and any(s.source_server_id == source_server_id for s in job.servers)
-                   for job in self._jobs.values())
+    def _active_jobs(self) -> list[Job]:
+        return [job for job in self._jobs.values() if job.status != "COMPLETED"]
+
+    def _check_quotas(self, active: list[Job], servers: int) -> None:
+        """A new job of `servers` servers must fit both quotas beside the jobs still in progress."""
+        if len(active) >= self.quotas.concurrent_jobs:
+            raise DrsServiceError(
+                "ServiceQuotaExceededException",
+                f"Cannot start a job: {len(active)} jobs are in progress, the quota is "
+                f"{self.quotas.concurrent_jobs}", quotaCode="L-D88FAC3A", resourceType="JOB",
+                serviceCode="drs")
+        in_jobs = sum(len(job.servers) for job in active)
+        if in_jobs + servers > self.quotas.servers_in_all_jobs:
+            raise DrsServiceError(
+                "ServiceQuotaExceededException",
+                f"Cannot start a job of {servers} source servers: {in_jobs} are in active jobs, the quota is "
+                f"{self.quotas.servers_in_all_jobs}", quotaCode="L-05AFA8C6", resourceType="SOURCE_SERVER",
+                serviceCode="drs")
 
     def _new_job(self, kind: str, initiated_by: str, is_drill: bool, tags: dict[str, str] | None,
                  source_server_ids: list[str]) -> Job:
