@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -31,9 +35,45 @@ def test_an_unknown_fault_is_a_usage_error_in_one_line() -> None:
     assert "Traceback" not in done.stderr
 
 
+# Both demos start at once: each spends most of its run waiting on its own world's clock.
+DEMOS = {"broken": ("demo", "--fault", "finder-rule-disabled", "--format", "json"), "healthy": ("demo",)}
+
+
+@pytest.fixture(scope="module")
+def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Callable[[], Done]]]:
+    folder = tmp_path_factory.mktemp("demos")
+    running: dict[str, tuple[subprocess.Popen[str], Path, Path]] = {}
+    for name, args in DEMOS.items():
+        out, err = folder / f"{name}.out", folder / f"{name}.err"
+        with out.open("w") as stdout, err.open("w") as stderr:  # files, not pipes: nobody reads until the end
+            running[name] = (subprocess.Popen([sys.executable, "-m", "drsdoctor", *args], stdout=stdout,
+                                              stderr=stderr, text=True), out, err)
+
+    def finished(name: str) -> Done:
+        process, out, err = running[name]
+        process.wait(timeout=300)
+        return Done(process.returncode, out.read_text(), err.read_text())
+
+    try:
+        yield {name: functools.partial(finished, name) for name in DEMOS}
+    finally:
+        for process, _, _ in running.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait(timeout=30)
+
+
+@dataclass
+class Done:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
 @pytest.mark.slow
-def test_a_broken_demo_prints_its_diagnosis_and_exits_with_its_code() -> None:
-    done = drsdoctor("demo", "--fault", "finder-rule-disabled", "--format", "json", timeout=300)
+def test_a_broken_demo_prints_its_diagnosis_and_exits_with_its_code(
+        demos: dict[str, Callable[[], Done]]) -> None:
+    done = demos["broken"]()
     assert done.returncode == 1, done.stderr[-3000:]
     report = json.loads(done.stdout)
     assert report["schema"] == "drsdoctor.report/1"
@@ -45,8 +85,8 @@ def test_a_broken_demo_prints_its_diagnosis_and_exits_with_its_code() -> None:
 
 
 @pytest.mark.slow
-def test_a_healthy_demo_completes_every_wave_and_exits_0() -> None:
-    done = drsdoctor("demo", timeout=300)
+def test_a_healthy_demo_completes_every_wave_and_exits_0(demos: dict[str, Callable[[], Done]]) -> None:
+    done = demos["healthy"]()
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert "state SUCCEEDED" in done.stderr
     assert "waves: database COMPLETED, app COMPLETED, web COMPLETED" in done.stderr
