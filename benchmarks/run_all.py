@@ -132,9 +132,7 @@ def diff(repeat: int) -> list[Row]:
 
 
 def diagnose(repeat: int) -> list[Row]:
-    done = run([PYTHON, "benchmarks/bench_diagnose.py", "--repeat", str(repeat), "--json"])
-    _check(done, "bench_diagnose.py")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures, done = figures_of("bench_diagnose.py", repeat)
     peak = f"{mb(done.peak_mb)} (largest process: the sandbox)"
     return [Row(f"diagnose (CLI, median of {repeat})", f"{figures['diagnose_seconds']:.2f} s",
                 f"aws CLI runbook, {figures['runbook_calls']} calls: {figures['runbook_seconds']:.2f} s",
@@ -170,9 +168,7 @@ def throttle(repeat: int) -> list[Row]:
 
 def running(repeat: int) -> list[Row]:
     """`diagnose --state-machine ARN --running` over 50 running executions versus 1 (bench_running.py)."""
-    done = run([PYTHON, "benchmarks/bench_running.py", "--repeat", str(repeat), "--json"], timeout=1800)
-    _check(done, "bench_running.py")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures, _ = figures_of("bench_running.py", repeat)
     one, many = figures["one"], figures["many"]
     return [Row(f"diagnose --running: {figures['executions']} executions (median of {repeat})",
                 f"{many['seconds']:.2f} s, {many['calls']} calls",
@@ -183,9 +179,7 @@ def running(repeat: int) -> list[Row]:
 
 def scale(repeat: int) -> list[Row]:
     """diagnose of a 10x200 plan (2,000 servers) against the 3x2 plan, and the large plan's sandbox run."""
-    done = run([PYTHON, "benchmarks/bench_scale.py", "--repeat", str(repeat), "--json"], timeout=1800)
-    _check(done, "bench_scale.py")
-    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    figures, done = figures_of("bench_scale.py", repeat)
     small, large = figures["small"], figures["large"]
     return [Row(f"diagnose: {large['plan']} ({large['servers']:,} servers; median of {repeat})",
                 f"{large['diagnose_seconds']:.2f} s, root cause {large['root_cause'].split(':')[0]}",
@@ -249,6 +243,13 @@ def stuck_execution(info: dict[str, Any], stuck_minutes: float = 45, real_timeou
             break
         time.sleep(0.5)
     return arn
+
+
+def figures_of(script: str, repeat: int) -> tuple[dict[str, Any], Run]:
+    """benchmarks/SCRIPT --json run to its end: its last line is one JSON object of figures."""
+    done = run([PYTHON, f"benchmarks/{script}", "--repeat", str(repeat), "--json"], timeout=1800)
+    _check(done, script)
+    return dict(json.loads(done.stdout.strip().splitlines()[-1])), done
 
 
 def _check(done: Run, name: str) -> None:
