@@ -5,7 +5,9 @@ benchmark needs; each runs its own one-server plan, as executions of one plan wo
 DRS allows 20 jobs in progress: 20 executions wait for their wave, the other 30 retry a wave start that DRS
 refused with ServiceQuotaExceededException (and get a root cause of their own).
 The diagnosing runs in a child process against the world's endpoint, so the world's own threads do not share
-its interpreter: the child times the call alone (not its start-up) and measures its peak with tracemalloc.
+its interpreter: the child times the call alone (not its start-up), with its own CPU time beside it (what is
+not CPU is waiting on the sandbox); its peak memory comes from one more run under tracemalloc, which would
+slow the timed runs.
 
   1. one running execution: `diagnose --state-machine ARN --running` (and `diagnose EXECUTION_ARN`);
   2. fifty running executions: the same command. Target: within 3x the time of one.
@@ -32,13 +34,15 @@ SETTLED = ("WaitStateEntered", "LambdaFunctionFailed")  # the newest event of an
 
 # ---- the child: one diagnosis, timed and traced ------------------------------------------------------------
 
-def child(mode: str, arn: str, endpoint_url: str) -> dict[str, Any]:
+def child(mode: str, arn: str, endpoint_url: str, trace: str) -> dict[str, Any]:
+    import resource
     import tracemalloc
 
     from drsdoctor.aws import AwsSession, AwsSettings
 
-    tracemalloc.start()
-    started = time.perf_counter()
+    if trace == "trace":
+        tracemalloc.start()
+    started, cpu_started = time.perf_counter(), resource.getrusage(resource.RUSAGE_SELF)
     if mode == "machine":
         from drsdoctor.collect.fleet import POOL_CONNECTIONS
         from drsdoctor.commands.diagnose_fleet import diagnose_machine
@@ -53,15 +57,19 @@ def child(mode: str, arn: str, endpoint_url: str) -> dict[str, Any]:
         _, report = diagnose_execution(arn, session)
         rows, causes = 1, ({report.root_cause.finding.check: 1} if report.root_cause else {})
     seconds = time.perf_counter() - started
+    cpu = resource.getrusage(resource.RUSAGE_SELF)
+    cpu_seconds = cpu.ru_utime - cpu_started.ru_utime + cpu.ru_stime - cpu_started.ru_stime
     _, peak = tracemalloc.get_traced_memory()
-    return {"seconds": seconds, "peak_mb": peak / 2**20, "rows": rows, "calls": len(session.call_log),
-            "root_causes": causes}
+    return {"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak / 2**20, "rows": rows,
+            "calls": len(session.call_log), "root_causes": causes}
 
 
-def run_child(mode: str, arn: str, endpoint_url: str, credentials: dict[str, str]) -> dict[str, Any]:
+def run_child(mode: str, arn: str, endpoint_url: str, credentials: dict[str, str],
+              trace: bool = False) -> dict[str, Any]:
     env = {**os.environ, **credentials, "AWS_DEFAULT_REGION": "us-east-1"}
     env.pop("AWS_ENDPOINT_URL", None)
-    done = subprocess.run([sys.executable, __file__, "--child", mode, arn, endpoint_url], cwd=ROOT, env=env,
+    command = [sys.executable, __file__, "--child", mode, arn, endpoint_url, "trace" if trace else "time"]
+    done = subprocess.run(command, cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
     if done.returncode != 0:
         raise SystemExit(f"the diagnosing child failed: {done.stderr.strip()[-2000:]}")
@@ -72,8 +80,10 @@ def median_of(repeat: int, mode: str, arn: str, endpoint_url: str,
               credentials: dict[str, str]) -> dict[str, Any]:
     runs = [run_child(mode, arn, endpoint_url, credentials) for _ in range(repeat)]
     middle = sorted(runs, key=lambda run: run["seconds"])[len(runs) // 2]
+    traced = run_child(mode, arn, endpoint_url, credentials, trace=True)
     return {**middle, "seconds": statistics.median(run["seconds"] for run in runs),
-            "peak_mb": max(run["peak_mb"] for run in runs)}
+            "cpu_seconds": statistics.median(run["cpu_seconds"] for run in runs),
+            "peak_mb": traced["peak_mb"]}
 
 
 # ---- the world: N executions waiting for their wave --------------------------------------------------------
@@ -129,9 +139,9 @@ def measure(executions: int = 50, repeat: int = 3) -> dict[str, Any]:
 
 
 def main() -> None:
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":
         sys.path.insert(0, str(ROOT))
-        print(json.dumps(child(*sys.argv[2:5])))
+        print(json.dumps(child(*sys.argv[2:6])))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--executions", type=int, default=50)
@@ -146,7 +156,8 @@ def main() -> None:
     one, many, single = figures["one"], figures["many"], figures["single_execution"]
     for label, run in (("diagnose EXECUTION_ARN", single), ("--state-machine --running, 1 running", one),
                        (f"--state-machine --running, {figures['executions']} running", many)):
-        print(f"{label:<42} {run['seconds']:6.2f} s, peak {run['peak_mb']:5.1f} MB (tracemalloc), "
+        print(f"{label:<42} {run['seconds']:6.2f} s ({run['cpu_seconds']:.2f} s CPU), "
+              f"peak {run['peak_mb']:5.1f} MB (tracemalloc), "
               f"{run['calls']} calls, root causes {run['root_causes'] or 'none'}")
     verdict = "within" if figures["ratio"] <= TARGET_RATIO else "OVER"
     print(f"ratio {figures['ratio']}x ({verdict} the {TARGET_RATIO:.0f}x target), median of {args.repeat}")

@@ -171,8 +171,8 @@ def running(repeat: int) -> list[Row]:
     figures, _ = figures_of("bench_running.py", repeat)
     one, many = figures["one"], figures["many"]
     return [Row(f"diagnose --running: {figures['executions']} executions (median of {repeat})",
-                f"{many['seconds']:.2f} s, {many['calls']} calls",
-                f"1 execution: {one['seconds']:.2f} s, {one['calls']} calls",
+                f"{many['seconds']:.2f} s ({many['cpu_seconds']:.1f} s CPU), {many['calls']} calls",
+                f"1 execution: {one['seconds']:.2f} s ({one['cpu_seconds']:.1f} s CPU), {one['calls']} calls",
                 f"{figures['ratio']}x (target <= {figures['target_ratio']:.0f}x)",
                 f"{many['peak_mb']:.0f} MB vs {one['peak_mb']:.0f} MB (tracemalloc)")]
 

@@ -8,6 +8,7 @@ real ARNs where the template has ${OrchestrationFunction.Arn}, and that is no dr
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -42,9 +43,9 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "no state machine definition")
         return
     try:
-        from drsdoctor.asl import diff_definitions, parse_definition
+        from drsdoctor.asl import diff_definitions
 
-        deployed = parse_definition(_normalise(json.loads(machine.definition)))
+        deployed = _parsed(machine.definition)
     except Exception as bad:
         yield error(machine.arn, f"the deployed definition cannot be read: {bad}")
         return
@@ -58,7 +59,7 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         if expected is None:
             continue
         try:
-            baseline = parse_definition(_normalise(expected))
+            baseline = _parsed(json.dumps(expected, sort_keys=True, default=str))
         except Exception:  # a template we cannot read is no baseline; the other one may still be
             continue
         common = set(baseline.states) & set(deployed.states)
@@ -81,8 +82,18 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         yield skip(machine.arn, "no baseline: not the reference's states, and no stack template")
 
 
-@lru_cache(maxsize=1)  # the shipped reference: parsed once a run, not once per execution diagnosed
+# `diagnose --running` checks executions in parallel: one thread parses, the others wait and take its result
+# (lru_cache alone lets every thread that misses at once parse the same YAML again).
+_PARSING = threading.Lock()
+
+
 def _reference_definition() -> Any:
+    with _PARSING:
+        return _parsed_reference_definition()
+
+
+@lru_cache(maxsize=1)  # the shipped reference: parsed once a run, not once per execution diagnosed
+def _parsed_reference_definition() -> Any:
     try:
         from drsdoctor.reference import template
 
@@ -95,7 +106,8 @@ def _stack_definition(snap: Snapshot) -> Any:
     if snap.stack is None or not snap.stack.template:
         return None
     try:
-        body = _template_body(snap.stack.template, snap.stack.name)
+        with _PARSING:
+            body = _template_body(snap.stack.template, snap.stack.name)
     except Exception:
         return None
     machine_arn = snap.state_machine.arn if snap.state_machine else ""
@@ -136,6 +148,19 @@ def _text_of(value: Any) -> str | None:
         separator, parts = value["Fn::Join"]
         return str(separator).join(part if isinstance(part, str) else _REF for part in parts)
     return None
+
+
+def _parsed(definition: str) -> Any:
+    """A definition's JSON text, normalised and parsed: once for every execution of a machine."""
+    with _PARSING:
+        return _parsed_once(definition)
+
+
+@lru_cache(maxsize=16)
+def _parsed_once(definition: str) -> Any:
+    from drsdoctor.asl import parse_definition
+
+    return parse_definition(_normalise(json.loads(definition)))
 
 
 def _normalise(value: Any) -> Any:
