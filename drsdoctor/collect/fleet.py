@@ -99,10 +99,14 @@ def collect_each(listed: list[Listed], session: AwsSession, shared: Memo, judge:
     Answers in the listed order. An execution that cannot be collected (gone since it was listed) is
     `unreadable`'s answer; no credentials or no endpoint ends the run (AwsUnavailable)."""
 
+    # The functions' recent errors since the oldest selected execution began: one log read for them all.
+    starts = [item.start_date for item in listed if item.start_date is not None]
+    logs_since = min(starts) if starts else None
+
     def one(item: Listed) -> R:
         try:
             snap = collect(item.arn, session, history_limit=history_limit, now=now, workers=workers,
-                           shared=shared)
+                           shared=shared, logs_since=logs_since)
         except DrsdoctorError as error:
             if isinstance(error, AwsFailure) and error.fatal:
                 raise

@@ -21,11 +21,13 @@ DEFAULT_HISTORY_LIMIT = 1000
 
 def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAULT_HISTORY_LIMIT,
             progress: Progress | None = None, now: datetime | None = None, workers: int = 12,
-            shared: Memo | None = None) -> Snapshot:
+            shared: Memo | None = None, logs_since: datetime | None = None) -> Snapshot:
     """Every fact about one execution. Raises InputError for a bad ARN or an EXPRESS machine,
     ExecutionNotFound for an unknown execution, AwsUnavailable with no credentials or no endpoint;
     anything else that fails is a FactError in the Snapshot. `shared`: the answers already gathered for
-    another execution of the same state machine (collect/fleet.py), asked for only once."""
+    another execution of the same state machine (collect/fleet.py), asked for only once; `logs_since`: read
+    the functions' recent errors from then rather than from this execution's start, so that the executions
+    of one machine share one read of each log group."""
     target = parse_execution_arn(execution_arn)
     snap = Snapshot(target=target.arn, region=target.region, account=target.account,
                     collected_at=now or datetime.now(timezone.utc))
@@ -78,7 +80,7 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     functions.classify(snap.functions, called, POLLER_FUNCTION)
 
     say("reading functions, logs, rules, tables, the execution record, DRS jobs and role permissions")
-    since = execution.start_date if execution else None
+    since = logs_since or (execution.start_date if execution else None)
     named_tables = tables.table_variables(snap.functions)
     rules_found: list[list[Rule]] = []
     described: dict[str, Table | None] = {}

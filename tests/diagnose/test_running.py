@@ -97,6 +97,11 @@ def test_each_running_execution_gets_its_own_root_cause_and_shared_facts_are_rea
     assert sent["lambda", "GetFunction"] == functions
     assert sent["cloudformation", "GetTemplate"] == 1
     assert sent["iam", "GetRole"] == functions + 1  # each function's role and the state machine's
+    # each log group that exists (only the functions that ran have one) read once, from the oldest
+    # execution's start, not once per execution
+    groups = sum(1 for record in session.call_log.records
+                 if record.operation == "DescribeLogStreams" and record.outcome == "ok")
+    assert groups >= 1 and sent["cloudwatch-logs", "FilterLogEvents"] == groups
     assert sent["sfn", "DescribeExecution"] == 3  # and one of each per execution
     assert sent["dynamodb", "GetItem"] + sent["dynamodb", "Query"] == 3  # its record
     assert session.call_log.distinct_calls() == len(session.call_log)  # no call twice
