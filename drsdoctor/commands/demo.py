@@ -11,7 +11,7 @@ import sys
 
 import click
 
-from drsdoctor.commands.options import common_options, emit, output_options
+from drsdoctor.commands.options import common_options, echo_call_log, emit, output_options
 
 
 @click.command()
@@ -52,8 +52,6 @@ def demo(fault: str, list_faults: bool, output_format: str, output_path: str | N
     for line in summary:
         click.echo(line, err=True)
     if verbose:  # the read-only calls the diagnosis made, as `diagnose -v` shows them
-        for record in session.call_log.records:
-            click.echo(f"  {record.line()}", err=True)
-        click.echo(session.call_log.summary(), err=True)
+        echo_call_log(session.call_log)
     emit(render(report, output_format), output_path)
     sys.exit(report.exit_code)

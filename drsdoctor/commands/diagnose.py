@@ -9,11 +9,18 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from drsdoctor.commands.options import FORMATS, aws_options, common_options, emit, output_options
+from drsdoctor.commands.options import (
+    FORMATS,
+    aws_options,
+    common_options,
+    echo_call_log,
+    emit,
+    output_options,
+)
 from drsdoctor.errors import InputError
 
 if TYPE_CHECKING:
-    from drsdoctor.aws import AwsSession
+    from drsdoctor.aws import AwsSession, AwsSettings
     from drsdoctor.engine import Report
     from drsdoctor.snapshot import Snapshot
 
@@ -73,22 +80,18 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)
     if not execution_arn:
         raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
-    from drsdoctor.aws import AwsSession, AwsSettings
+    from drsdoctor.aws import AwsSettings
     from drsdoctor.collect import parse_execution_arn
 
     target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
-    settings = AwsSettings(region=target.region or region, profile=profile, endpoint_url=endpoint_url)
-    session = AwsSession(settings.within(budget))
-    if budget is not None:
-        session.start_budget(budget)
+    session = budgeted_session(AwsSettings(region=target.region or region, profile=profile,
+                                           endpoint_url=endpoint_url), budget)
     try:
         with _progress() as say:
             snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say)
     finally:
         if verbose:  # the calls made so far, even when the run could not complete
-            for record in session.call_log.records:
-                click.echo(f"  {record.line()}", err=True)
-            click.echo(session.call_log.summary(), err=True)
+            echo_call_log(session.call_log)
     _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)
 
 
@@ -98,6 +101,27 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
         from drsdoctor.collect.bundle import save_bundle as save
 
         save(snap, save_bundle)
+    missing = note_budget(snap)
+    report = _report(snap, only, skip, checks_dirs)
+    from drsdoctor import exitcodes
+    from drsdoctor.report import render
+
+    emit(render(report, output_format), output_path)
+    sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
+
+
+def budgeted_session(settings: AwsSettings, budget: float | None) -> AwsSession:
+    """A session whose every attempt fits in `--timeout`, its clock started now."""
+    from drsdoctor.aws import AwsSession
+
+    session = AwsSession(settings.within(budget))
+    if budget is not None:
+        session.start_budget(budget)
+    return session
+
+
+def note_budget(snap: Snapshot) -> list[str]:
+    """The facts the --timeout budget kept from `snap`, each marked missing and named in a note."""
     from drsdoctor.collect.gather import budget_ran_out, mark_not_collected
 
     mark_not_collected(snap)
@@ -105,12 +129,7 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
     if missing:
         snap.notes.append("the --timeout budget ran out before these facts were collected: "
                           + ", ".join(missing))
-    report = _report(snap, only, skip, checks_dirs)
-    from drsdoctor import exitcodes
-    from drsdoctor.report import render
-
-    emit(render(report, output_format), output_path)
-    sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
+    return missing
 
 
 def _from_bundle(path: str, execution_arn: str | None) -> Snapshot:

@@ -6,9 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-import click
-
-from drsdoctor.commands.options import emit
+from drsdoctor.commands.options import echo_call_log, emit
 from drsdoctor.errors import DrsdoctorError, InputError
 
 if TYPE_CHECKING:
@@ -29,27 +27,22 @@ def diagnose_fleet(machine_arn: str, status: str, *, region: str | None, profile
     if output_format not in FORMATS:
         raise InputError(f"--format {output_format} describes one execution; with --state-machine choose "
                          f"{', '.join(FORMATS)}")
-    from drsdoctor.aws import AwsSession, AwsSettings
+    from drsdoctor.aws import AwsSettings
     from drsdoctor.collect.fleet import POOL_CONNECTIONS, Selection
     from drsdoctor.collect.target import parse_state_machine_arn
+    from drsdoctor.commands.diagnose import _progress, budgeted_session
 
     machine = parse_state_machine_arn(machine_arn)  # a bad ARN fails here, before any AWS call
-    settings = AwsSettings(region=machine.region or region, profile=profile, endpoint_url=endpoint_url,
-                           max_pool_connections=POOL_CONNECTIONS)
-    session = AwsSession(settings.within(budget))
-    if budget is not None:
-        session.start_budget(budget)
-    from drsdoctor.commands.diagnose import _progress
-
+    session = budgeted_session(AwsSettings(region=machine.region or region, profile=profile,
+                                           endpoint_url=endpoint_url, max_pool_connections=POOL_CONNECTIONS),
+                               budget)
     try:
         with _progress() as say:
             fleet = diagnose_machine(machine.arn, session, Selection(status), only=only, skip=skip,
                                      checks_dirs=checks_dirs, history_limit=history_limit, progress=say)
     finally:
         if verbose:  # the calls of the whole run, once, even when it could not complete
-            for record in session.call_log.records:
-                click.echo(f"  {record.line()}", err=True)
-            click.echo(session.call_log.summary(), err=True)
+            echo_call_log(session.call_log)
     from drsdoctor.report.fleet import render
 
     emit(render(fleet, output_format), output_path)
@@ -95,15 +88,11 @@ def diagnose_machine(machine_arn: str, session: AwsSession, selection: Selection
 
 
 def _row(snap: Snapshot, chosen: list[CheckSpec]) -> FleetRow:
-    from drsdoctor.collect.gather import budget_ran_out, mark_not_collected
+    from drsdoctor.commands.diagnose import note_budget
     from drsdoctor.engine import diagnose
     from drsdoctor.report.fleet import FleetRow
 
-    mark_not_collected(snap)
-    missing = budget_ran_out(snap)
-    if missing:
-        snap.notes.append("the --timeout budget ran out before these facts were collected: "
-                          + ", ".join(missing))
+    missing = note_budget(snap)
     return FleetRow.of(snap, diagnose(snap, checks=chosen), missing)
 
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from drsdoctor import exitcodes
-from drsdoctor.commands.options import aws_options, common_options, emit, output_options
+from drsdoctor.commands.options import aws_options, common_options, echo_call_log, emit, output_options
 
 if TYPE_CHECKING:
     from drsdoctor.aws import AwsSession
@@ -78,9 +78,7 @@ def diff_stacks(
         for note in unread_notes(result):
             click.echo(f"not read: {note}", err=True)
     if verbose and sessions:
-        for record in sessions[0].call_log.records:
-            click.echo(f"  {record.line()}", err=True)
-        click.echo(sessions[0].call_log.summary(), err=True)
+        echo_call_log(sessions[0].call_log)
     failing = result.changes if fail_on == "any" else [c for c in result.changes if c.risk == "high"]
     sys.exit(exitcodes.PROBLEMS if failing else exitcodes.OK)
 

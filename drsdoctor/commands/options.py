@@ -77,3 +77,10 @@ def emit(text: str, output_path: str | None) -> None:
         Path(output_path).write_text(text if text.endswith("\n") else text + "\n")
     else:
         click.echo(text.rstrip("\n"))
+
+
+def echo_call_log(call_log: Any) -> None:
+    """`-v`: every AWS call the run made (or made so far) and their summary, on stderr."""
+    for record in call_log.records:
+        click.echo(f"  {record.line()}", err=True)
+    click.echo(call_log.summary(), err=True)
