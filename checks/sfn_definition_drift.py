@@ -8,11 +8,10 @@ real ARNs where the template has ${OrchestrationFunction.Arn}, and that is no dr
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Mapping
-from functools import lru_cache
 from typing import Any
 
+from drsdoctor.cache import computed_once
 from drsdoctor.checkapi import (
     CAUSE,
     EXECUTION_FAILED,
@@ -43,8 +42,6 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "no state machine definition")
         return
     try:
-        from drsdoctor.asl import diff_definitions
-
         deployed = _parsed(machine.definition)
     except Exception as bad:
         yield error(machine.arn, f"the deployed definition cannot be read: {bad}")
@@ -59,7 +56,8 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         if expected is None:
             continue
         try:
-            baseline = _parsed(json.dumps(expected, sort_keys=True, default=str))
+            baseline_text = json.dumps(expected, sort_keys=True, default=str)
+            baseline = _parsed(baseline_text)
         except Exception:  # a template we cannot read is no baseline; the other one may still be
             continue
         common = set(baseline.states) & set(deployed.states)
@@ -67,7 +65,7 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         if label == "reference" and len(common) < SAME_SHAPE * len(every):
             continue  # not built from the reference: comparing would only list every state
         compared = True
-        changes = [c for c in diff_definitions(baseline, deployed) if c.risk in ("high", "medium")]
+        changes = _changes(baseline_text, machine.definition)
         if not changes:
             yield passed(machine.arn, f"the definition matches {label}")
             continue
@@ -82,18 +80,8 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         yield skip(machine.arn, "no baseline: not the reference's states, and no stack template")
 
 
-# `diagnose --running` checks executions in parallel: one thread parses, the others wait and take its result
-# (lru_cache alone lets every thread that misses at once parse the same YAML again).
-_PARSING = threading.Lock()
-
-
+@computed_once(maxsize=1)  # the shipped reference: parsed once a run, not once per execution diagnosed
 def _reference_definition() -> Any:
-    with _PARSING:
-        return _parsed_reference_definition()
-
-
-@lru_cache(maxsize=1)  # the shipped reference: parsed once a run, not once per execution diagnosed
-def _parsed_reference_definition() -> Any:
     try:
         from drsdoctor.reference import template
 
@@ -106,8 +94,7 @@ def _stack_definition(snap: Snapshot) -> Any:
     if snap.stack is None or not snap.stack.template:
         return None
     try:
-        with _PARSING:
-            body = _template_body(snap.stack.template, snap.stack.name)
+        body = _template_body(snap.stack.template, snap.stack.name)
     except Exception:
         return None
     machine_arn = snap.state_machine.arn if snap.state_machine else ""
@@ -115,7 +102,7 @@ def _stack_definition(snap: Snapshot) -> Any:
     return _definition_in(body, logical)
 
 
-@lru_cache(maxsize=8)  # `diagnose --running`: every execution of one machine has the same stack template
+@computed_once(maxsize=8)  # `diagnose --running`: every execution of one machine has the same stack template
 def _template_body(text: str, stack_name: str) -> dict[str, Any]:
     from drsdoctor.diff.loader import load_deployed_template
 
@@ -150,14 +137,17 @@ def _text_of(value: Any) -> str | None:
     return None
 
 
+@computed_once(maxsize=16)  # every execution of a machine compares the same two definitions
+def _changes(baseline: str, deployed: str) -> list[Any]:
+    """The high and medium risk changes from one definition's text to another's."""
+    from drsdoctor.asl import diff_definitions
+
+    return [c for c in diff_definitions(_parsed(baseline), _parsed(deployed)) if c.risk in ("high", "medium")]
+
+
+@computed_once(maxsize=16)
 def _parsed(definition: str) -> Any:
     """A definition's JSON text, normalised and parsed: once for every execution of a machine."""
-    with _PARSING:
-        return _parsed_once(definition)
-
-
-@lru_cache(maxsize=16)
-def _parsed_once(definition: str) -> Any:
     from drsdoctor.asl import parse_definition
 
     return parse_definition(_normalise(json.loads(definition)))

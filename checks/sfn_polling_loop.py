@@ -18,6 +18,7 @@ from typing import Any
 
 from drsdoctor.checks._common import ago, clock
 
+from drsdoctor.cache import computed_once
 from drsdoctor.checkapi import (
     CRITICAL,
     EXECUTION_STUCK,
@@ -135,16 +136,21 @@ def _loop_states(snap: Snapshot, events: list[HistoryEvent]) -> set[str]:
     repeated = {name for name, count in entered.items() if count >= MIN_ITERATIONS}
     definition = snap.state_machine.definition if snap.state_machine else ""
     try:
-        from drsdoctor.asl import parse_definition
-
-        cycles = parse_definition(definition).find_cycles() if definition else []
+        cycles = _cycles(definition) if definition else ()
     except Exception:  # an unparseable definition: the history alone still shows the loop
-        cycles = []
+        cycles = ()
     # a cycle of the graph may hold the wave loop around the polling loop: keep what really repeated
     for cycle in cycles:
         if repeated & set(cycle):
             return repeated & set(cycle)
     return repeated
+
+
+@computed_once(maxsize=16)  # every execution of a machine has the same definition
+def _cycles(definition: str) -> tuple[tuple[str, ...], ...]:
+    from drsdoctor.asl import parse_definition
+
+    return tuple(tuple(cycle) for cycle in parse_definition(definition).find_cycles())
 
 
 def _order(entries: list[HistoryEvent]) -> list[str]:

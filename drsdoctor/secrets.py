@@ -16,6 +16,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from drsdoctor.cache import computed_once
+
 if TYPE_CHECKING:
     from drsdoctor.snapshot import Snapshot
 
@@ -99,8 +101,10 @@ class Scrubber:
 
     @classmethod
     def of_variables(cls, *groups: Mapping[str, Any]) -> Scrubber:
-        return cls(str(value) for group in groups for name, value in group.items()
-                   if isinstance(value, str) and looks_secret(name, value))
+        """The Scrubber of these variables' secret values. The same variables give the same Scrubber, so
+        the executions of one machine diagnosed together (`--running`) scrub each repeated text once."""
+        return _scrubber_of(tuple((str(name), value) for group in groups for name, value in group.items()
+                                  if isinstance(value, str)))
 
     @classmethod
     def of_snapshot(cls, snap: Snapshot) -> Scrubber:
@@ -138,6 +142,11 @@ class Scrubber:
                 object.__setattr__(clean, name, self.deep(getattr(value, name)))
             return clean
         return value
+
+
+@computed_once(maxsize=8)
+def _scrubber_of(variables: tuple[tuple[str, str], ...]) -> Scrubber:
+    return Scrubber(value for name, value in variables if looks_secret(name, value))
 
 
 # every shape contains one of these, or is 40 characters long

@@ -2,16 +2,18 @@
 
 At scale (10 waves of 200 servers) every listing is paged with nextToken and every id filter is split at
 DRS's limit, the parts asked at once: one DescribeJobs for up to 1000 jobs, DescribeJobLogItems per job (never
-per server), DescribeSourceServers and DescribeRecoveryInstances per 200 servers.
+per server), DescribeSourceServers and DescribeRecoveryInstances per 200 servers. Executions diagnosed side by
+side (`diagnose --running`) ask those three once for all of them (Together).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
-from drsdoctor.collect.gather import Gatherer
+from drsdoctor.collect.gather import Gatherer, Memo
 from drsdoctor.snapshot import DrsJob, ExecutionRecord, JobLogItem, JobServer, RecoveryInstance, SourceServer
 
 JOB_FILTER_LIMIT = 1000  # DescribeJobs filters.jobIDs: at most 1000 ids
@@ -20,8 +22,38 @@ PAGE_SIZE = 1000  # maxResults asked for; DRS documents no maximum and may answe
 MAX_PAGES = 50  # a bound, never reached by a plan DRS can run: a 500-server job logs ~4,500 items
 
 
+T = TypeVar("T")
+
+
 def chunks(ids: list[str], size: int) -> list[list[str]]:
     return [ids[start:start + size] for start in range(0, len(ids), size)]
+
+
+class Together:
+    """The DRS reads of a group of executions collected side by side: every id any of them wants (`want`,
+    before the reads begin) is asked for in one read, and each execution takes its own part of the answer.
+    One DescribeJobs for the group's jobs, one DescribeSourceServers and DescribeRecoveryInstances for its
+    servers, instead of one of each per execution. A read that fails, fails for each execution that wanted
+    it (each records its own fact error)."""
+
+    def __init__(self) -> None:
+        self._wanted: dict[tuple[str, str], set[str]] = {}
+        self._answers = Memo()
+
+    def want(self, kind: str, region: str, ids: Iterable[str]) -> None:
+        self._wanted.setdefault((kind, region), set()).update(ids)
+
+    def answer(self, kind: str, region: str, ids: list[str],
+               describe: Callable[[list[str]], list[T]]) -> list[T]:
+        """The group's answer: `describe` asked once, for every id wanted (sorted)."""
+        return self._answers.once(f"{kind} {region}", lambda: describe(
+            sorted(self._wanted.get((kind, region), set()) | set(ids))))
+
+    def read(self, kind: str, region: str, ids: list[str], describe: Callable[[list[str]], list[T]],
+             key: Callable[[T], str]) -> list[T]:
+        """The items among the group's answer whose key is one of `ids`, in the answer's order."""
+        mine = set(ids)
+        return [item for item in self.answer(kind, region, ids, describe) if key(item) in mine]
 
 
 def servers_to_describe(jobs: list[DrsJob], record: ExecutionRecord | None,
@@ -61,26 +93,43 @@ def jobs_to_read(jobs: list[DrsJob], record: ExecutionRecord | None) -> list[Drs
     return [job for job in jobs if explains(job)]
 
 
-def jobs(gather: Gatherer, region: str, job_ids: list[str], since: datetime | None) -> list[DrsJob]:
+def jobs(gather: Gatherer, region: str, job_ids: list[str], since: datetime | None,
+         together: Together | None = None) -> list[DrsJob]:
     """The jobs by id; with no id known, the jobs started since the execution began (one page)."""
     def by_filter(filters: dict[str, Any], pages: int) -> list[DrsJob]:
         found: list[DrsJob] = []
-        for page in gather.pages("drs", "describe_jobs", ",".join(job_ids) or "jobs", "nextToken",
-                                 "nextToken", max_pages=pages, region=region, filters=filters,
-                                 maxResults=PAGE_SIZE):
+        named = ",".join(filters.get("jobIDs", [])) or "jobs"
+        for page in gather.pages("drs", "describe_jobs", named, "nextToken", "nextToken", max_pages=pages,
+                                 region=region, filters=filters, maxResults=PAGE_SIZE):
             found.extend(_job(item) for item in page.get("items", []))
         return found
 
+    def by_ids(ids: list[str]) -> list[DrsJob]:
+        parts = gather.in_parallel([partial(by_filter, {"jobIDs": part}, MAX_PAGES)
+                                    for part in chunks(ids, JOB_FILTER_LIMIT)])
+        return [job for part in parts for job in part]
+
     def describe() -> list[DrsJob]:
+        if job_ids and together is not None:
+            return together.read("jobs", region, job_ids, by_ids, lambda job: job.job_id)
         if job_ids:
-            parts = gather.in_parallel([partial(by_filter, {"jobIDs": part}, MAX_PAGES)
-                                        for part in chunks(job_ids, JOB_FILTER_LIMIT)])
-            return [job for part in parts for job in part]
+            return by_ids(job_ids)
         if since is None:
             return []
-        return by_filter({"fromDate": since.strftime("%Y-%m-%dT%H:%M:%SZ")}, 1)
+        if together is None:
+            return by_filter({"fromDate": stamp(since)}, 1)
+        # the jobs since the group's earliest start; this execution's are those since its own
+        started = together.answer("jobs since", region, [stamp(since)],
+                                  lambda stamps: by_filter({"fromDate": stamps[0]}, 1))
+        began = since.replace(microsecond=0)
+        return [job for job in started if job.creation_time is None or job.creation_time >= began]
 
     return gather.fact("drs_jobs", ",".join(job_ids), describe) or []
+
+
+def stamp(moment: datetime) -> str:
+    """A DescribeJobs fromDate (ISO 8601, whole seconds): such texts sort as their moments do."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _job(item: dict[str, Any]) -> DrsJob:
@@ -107,7 +156,8 @@ def log_items(gather: Gatherer, region: str, job_id: str) -> list[JobLogItem] | 
     return gather.fact("job_log_items", job_id, describe)
 
 
-def source_servers(gather: Gatherer, region: str, server_ids: list[str]) -> list[SourceServer]:
+def source_servers(gather: Gatherer, region: str, server_ids: list[str],
+                   together: Together | None = None) -> list[SourceServer]:
     def describe_part(part: list[str]) -> list[SourceServer]:
         found: list[SourceServer] = []
         for page in gather.pages("drs", "describe_source_servers", "source servers", "nextToken",
@@ -116,10 +166,15 @@ def source_servers(gather: Gatherer, region: str, server_ids: list[str]) -> list
             found.extend(_server(item) for item in page.get("items", []))
         return found
 
-    def describe() -> list[SourceServer]:
+    def by_ids(ids: list[str]) -> list[SourceServer]:
         parts = gather.in_parallel([partial(describe_part, part)
-                                    for part in chunks(server_ids, SERVER_FILTER_LIMIT)])
+                                    for part in chunks(ids, SERVER_FILTER_LIMIT)])
         return [server for part in parts for server in part]
+
+    def describe() -> list[SourceServer]:
+        if together is not None:
+            return together.read("servers", region, server_ids, by_ids, lambda item: item.source_server_id)
+        return by_ids(server_ids)
 
     return (gather.fact("source_servers", ",".join(server_ids), describe) or []) if server_ids else []
 
@@ -132,7 +187,8 @@ def _server(item: dict[str, Any]) -> SourceServer:
                         last_launch_status=launched, recovery_instance_id=item.get("recoveryInstanceId"))
 
 
-def recovery_instances(gather: Gatherer, region: str, server_ids: list[str]) -> list[RecoveryInstance]:
+def recovery_instances(gather: Gatherer, region: str, server_ids: list[str],
+                       together: Together | None = None) -> list[RecoveryInstance]:
     def describe_part(part: list[str]) -> list[RecoveryInstance]:
         found: list[RecoveryInstance] = []
         for page in gather.pages("drs", "describe_recovery_instances", "recovery instances", "nextToken",
@@ -146,10 +202,15 @@ def recovery_instances(gather: Gatherer, region: str, server_ids: list[str]) -> 
                 for item in page.get("items", []))
         return found
 
-    def describe() -> list[RecoveryInstance]:
+    def by_ids(ids: list[str]) -> list[RecoveryInstance]:
         parts = gather.in_parallel([partial(describe_part, part)
-                                    for part in chunks(server_ids, SERVER_FILTER_LIMIT)])
+                                    for part in chunks(ids, SERVER_FILTER_LIMIT)])
         return [instance for part in parts for instance in part]
+
+    def describe() -> list[RecoveryInstance]:
+        if together is not None:
+            return together.read("instances", region, server_ids, by_ids, lambda item: item.source_server_id)
+        return by_ids(server_ids)
 
     return (gather.fact("recovery_instances", ",".join(server_ids), describe) or []) if server_ids else []
 

@@ -1,7 +1,8 @@
 """The executions of one state machine that an operator selects (`diagnose --state-machine ARN --running`):
-listed, then each collected with what they all share (the machine, its stack, functions, rules, tables,
-roles and their decisions) gathered once, and judged as soon as it is collected, so no execution's history
-outlives the verdict drawn from it."""
+listed, then collected with what they all share (the machine, its stack, functions, rules, tables, roles
+and their decisions) gathered once. They are collected in groups: each group's DRS jobs, source servers and
+recovery instances are read together, one call of each for the group, and each execution is judged as soon
+as its group is read, so no execution's history outlives its group's verdicts."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from typing import TypeVar
 
 from drsdoctor.aws import AwsSession
 from drsdoctor.aws.failures import AwsFailure
-from drsdoctor.collect import stepfunctions
+from drsdoctor.collect import drs, stepfunctions
 from drsdoctor.collect.gather import Gatherer, Memo
-from drsdoctor.collect.run import DEFAULT_HISTORY_LIMIT, collect
+from drsdoctor.collect.run import DEFAULT_HISTORY_LIMIT, Collection, begin
 from drsdoctor.collect.target import MachineTarget
 from drsdoctor.errors import DrsdoctorError
 from drsdoctor.snapshot import Snapshot
@@ -28,6 +29,10 @@ MAX_PAGES = 20
 # neither open hundreds of connections nor starve one another of the interpreter.
 CONCURRENCY = 8
 WORKERS = 4
+# Executions whose DRS facts are read together: three DRS calls a group instead of three an execution (a
+# group's histories wait for its verdicts). Two groups at once: one's DRS reads overlap another's collection.
+GROUP = 10
+GROUPS_AT_ONCE = 2
 POOL_CONNECTIONS = 128  # per client; past it urllib3 opens and throws away connections, with a warning
 
 
@@ -95,26 +100,54 @@ def collect_each(listed: list[Listed], session: AwsSession, shared: Memo, judge:
                  unreadable: Callable[[Listed, DrsdoctorError], R], *,
                  history_limit: int = DEFAULT_HISTORY_LIMIT, now: datetime | None = None,
                  concurrency: int = CONCURRENCY, workers: int = WORKERS) -> list[R]:
-    """Collect each execution and hand its Snapshot to `judge` at once; only what `judge` returns is kept.
-    Answers in the listed order. An execution that cannot be collected (gone since it was listed) is
-    `unreadable`'s answer; no credentials or no endpoint ends the run (AwsUnavailable)."""
+    """Collect each execution and hand its Snapshot to `judge`; only what `judge` returns is kept. Answers in
+    the listed order. An execution that cannot be collected (gone since it was listed) is `unreadable`'s
+    answer; no credentials or no endpoint ends the run (AwsUnavailable)."""
 
     # The functions' recent errors since the oldest selected execution began: one log read for them all.
     starts = [item.start_date for item in listed if item.start_date is not None]
     logs_since = min(starts) if starts else None
 
-    def one(item: Listed) -> R:
+    def begun(item: Listed) -> Collection | R:
         try:
-            snap = collect(item.arn, session, history_limit=history_limit, now=now, workers=workers,
-                           shared=shared, logs_since=logs_since)
+            collection = begin(item.arn, session, history_limit=history_limit, now=now, workers=workers,
+                               shared=shared, logs_since=logs_since)
+            collection.read_roles()
         except DrsdoctorError as error:
             if isinstance(error, AwsFailure) and error.fatal:
                 raise
             return unreadable(item, error)
-        return judge(snap)
+        return collection
+
+    def group(items: list[Listed]) -> list[R]:
+        with ThreadPoolExecutor(max_workers=max(1, concurrency // GROUPS_AT_ONCE)) as pool:
+            started = list(pool.map(begun, items))
+        read_drs_together([item for item in started if isinstance(item, Collection)],
+                          concurrency // GROUPS_AT_ONCE)
+        return [judge(item.finish()) if isinstance(item, Collection) else item for item in started]
 
     if not listed:
         return []
-    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, len(listed)))) as pool:
-        futures = [pool.submit(one, item) for item in listed]
-    return [future.result() for future in futures]
+    groups = [listed[start:start + GROUP] for start in range(0, len(listed), GROUP)]
+    with ThreadPoolExecutor(max_workers=min(GROUPS_AT_ONCE, len(groups))) as pipeline:
+        answers = list(pipeline.map(group, groups))
+    return [answer for part in answers for answer in part]
+
+
+def read_drs_together(collections: list[Collection], concurrency: int) -> None:
+    """The DRS jobs of every collection, then their servers, recovery instances and log items, one read
+    of each kind for them all (drs.Together); each records its own fact errors."""
+    if not collections:
+        return
+    together = drs.Together()
+    for item in collections:
+        together.want("jobs", item.drs_region, item.job_ids)
+        since = item.jobs_since()
+        together.want("jobs since", item.drs_region, [drs.stamp(since)] if since else [])
+    with ThreadPoolExecutor(max_workers=max(1, concurrency)) as pool:
+        list(pool.map(lambda item: item.read_jobs(together), collections))
+        for item in collections:
+            servers = item.servers()
+            together.want("servers", item.drs_region, servers)
+            together.want("instances", item.drs_region, servers)
+        list(pool.map(lambda item: item.read_servers_and_logs(together), collections))

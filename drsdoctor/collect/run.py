@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 
@@ -28,6 +29,69 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     another execution of the same state machine (collect/fleet.py), asked for only once; `logs_since`: read
     the functions' recent errors from then rather than from this execution's start, so that the executions
     of one machine share one read of each log group."""
+    collection = begin(execution_arn, session, history_limit=history_limit, progress=progress, now=now,
+                       workers=workers, shared=shared, logs_since=logs_since)
+    collection.gather.in_parallel([collection.read_roles, collection.read_drs])
+    return collection.finish()
+
+
+@dataclass
+class Collection:
+    """One execution's facts gathered up to its record, and what the rest needs: collect() reads the roles'
+    decisions and the DRS jobs at once; `diagnose --running` reads a group of executions' DRS jobs together
+    (drs.Together), in two steps."""
+
+    gather: Gatherer
+    snap: Snapshot
+    drs_region: str
+    job_ids: list[str]  # named by the execution record and the history
+    wave_servers: list[str]  # the record's waves' servers
+
+    def read_roles(self) -> None:
+        """The roles' decisions, on one of the servers and jobs the execution names."""
+        roles.gather_decisions(self.gather, self.snap, self.wave_servers[0] if self.wave_servers else None,
+                               self.job_ids[0] if self.job_ids else None)
+
+    def read_drs(self) -> None:
+        self.read_jobs()
+        self.read_servers_and_logs()
+
+    def jobs_since(self) -> datetime | None:
+        """With no job id anywhere, the jobs to read are those started since the execution began: an
+        orchestrator may have started one and lost its id. A machine with no orchestration function starts
+        none (None)."""
+        execution = self.snap.execution
+        if self.job_ids or execution is None or self.snap.function_of_kind("orchestration") is None:
+            return None
+        return execution.start_date
+
+    def read_jobs(self, together: drs.Together | None = None) -> None:
+        self.snap.drs_jobs = drs.jobs(self.gather, self.drs_region, self.job_ids, self.jobs_since(), together)
+
+    def servers(self) -> list[str]:
+        """The source servers to describe, once the jobs are read."""
+        return drs.servers_to_describe(self.snap.drs_jobs, self.snap.execution_record, self.wave_servers)
+
+    def read_servers_and_logs(self, together: drs.Together | None = None) -> None:
+        """The jobs' source servers and recovery instances, and the log items of the jobs that explain."""
+        gather, snap, region, server_ids = self.gather, self.snap, self.drs_region, self.servers()
+        jobs = drs.jobs_to_read(snap.drs_jobs, snap.execution_record)
+        answers = gather.in_parallel([partial(drs.source_servers, gather, region, server_ids, together),
+                                      partial(drs.recovery_instances, gather, region, server_ids, together),
+                                      *[partial(drs.log_items, gather, region, job.job_id) for job in jobs]])
+        logs = {job.job_id: items for job, items in zip(jobs, answers[2:], strict=True) if items is not None}
+        snap.source_servers, snap.recovery_instances, snap.job_log_items = answers[0], answers[1], logs
+
+    def finish(self) -> Snapshot:
+        self.gather.progress(f"done: {self.gather.session.call_log.summary()}")
+        return self.snap
+
+
+def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAULT_HISTORY_LIMIT,
+          progress: Progress | None = None, now: datetime | None = None, workers: int = 12,
+          shared: Memo | None = None, logs_since: datetime | None = None) -> Collection:
+    """Every fact about one execution but its roles' decisions and its DRS jobs (collect() for the arguments
+    and what it raises)."""
     target = parse_execution_arn(execution_arn)
     snap = Snapshot(target=target.arn, region=target.region, account=target.account,
                     collected_at=now or datetime.now(timezone.utc))
@@ -80,6 +144,7 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     functions.classify(snap.functions, called, POLLER_FUNCTION)
 
     say("reading functions, logs, rules, tables, the execution record, DRS jobs and role permissions")
+    recorded: list[Collection] = []
     since = logs_since or (execution.start_date if execution else None)
     named_tables = tables.table_variables(snap.functions)
     rules_found: list[list[Rule]] = []
@@ -95,18 +160,17 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     steps = [step for f in found.values() for step in functions.detail_steps(gather, f, since)]
     steps += [partial(rules_of, item) for item in snap.functions]
     steps += [partial(describe, name) for name in named_tables]
-    steps += [lambda: _record_jobs_and_roles(gather, snap)]
+    steps += [lambda: recorded.append(_record(gather, snap))]
     gather.in_parallel(steps)
 
     snap.tables = [table for name in named_tables if (table := described.get(name))]
     snap.rules = list({r.name: r for group in rules_found for r in group}.values())
-    say(f"done: {gather.session.call_log.summary()}")
-    return snap
+    return recorded[0]
 
 
-def _record_jobs_and_roles(gather: Gatherer, snap: Snapshot) -> None:
-    """The execution record (by the table the orchestration function writes); then, at once, the DRS jobs
-    its waves and the history name and the roles' decisions (on one of those servers and jobs)."""
+def _record(gather: Gatherer, snap: Snapshot) -> Collection:
+    """The execution record (by the table the orchestration function writes), and the DRS jobs and servers
+    that it and the history name."""
     writer = (snap.function_of_kind("orchestration") or snap.function_of_kind("poller")
               or next((f for f in snap.functions if EXECUTION_TABLE in f.environment), None))
     table_name = writer.environment.get(EXECUTION_TABLE) if writer else None
@@ -121,24 +185,4 @@ def _record_jobs_and_roles(gather: Gatherer, snap: Snapshot) -> None:
     wave_servers = [server for wave in (snap.execution_record.waves if snap.execution_record else [])
                     for server in wave.server_ids]
     region = (writer.environment.get(DRS_REGION) if writer else None) or snap.region
-    gather.in_parallel([
-        partial(_jobs, gather, snap, region, job_ids, wave_servers),
-        partial(roles.gather_decisions, gather, snap, wave_servers[0] if wave_servers else None,
-                job_ids[0] if job_ids else None),
-    ])
-
-
-def _jobs(gather: Gatherer, snap: Snapshot, region: str, job_ids: list[str], wave_servers: list[str]) -> None:
-    """The DRS jobs, then their log items, source servers and recovery instances at once."""
-    # With no job id anywhere, ask DRS for the jobs started since the execution began: an orchestrator may
-    # have started one and lost its id. A machine with no orchestration function starts none.
-    since = snap.execution.start_date if snap.execution and snap.function_of_kind("orchestration") else None
-    snap.drs_jobs = drs.jobs(gather, region, job_ids, since)
-    server_ids = drs.servers_to_describe(snap.drs_jobs, snap.execution_record, wave_servers)
-    jobs = drs.jobs_to_read(snap.drs_jobs, snap.execution_record)
-    answers = gather.in_parallel([partial(drs.source_servers, gather, region, server_ids),
-                                  partial(drs.recovery_instances, gather, region, server_ids),
-                                  *[partial(drs.log_items, gather, region, job.job_id) for job in jobs]])
-    servers, instances = answers[0], answers[1]
-    logs = {job.job_id: items for job, items in zip(jobs, answers[2:], strict=True) if items is not None}
-    snap.job_log_items, snap.source_servers, snap.recovery_instances = logs, servers, instances
+    return Collection(gather, snap, region, job_ids, wave_servers)

@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+from drsdoctor.cache import computed_once
 from drsdoctor.errors import InputError
 
 ROLE_KINDS = ("orchestration", "finder", "poller", "statemachine")
@@ -43,7 +43,7 @@ def _need(raw: Mapping[str, Any], follow_on: bool) -> Need:
                 resource=raw.get("resource", "*"), follow_on=follow_on)
 
 
-@lru_cache(maxsize=1)
+@computed_once(maxsize=1)
 def _load() -> tuple[tuple[Need, ...], dict[str, tuple[Need, ...]]]:
     import yaml
 

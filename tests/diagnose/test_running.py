@@ -104,6 +104,9 @@ def test_each_running_execution_gets_its_own_root_cause_and_shared_facts_are_rea
     assert groups >= 1 and sent["cloudwatch-logs", "FilterLogEvents"] == groups
     assert sent["sfn", "DescribeExecution"] == 3  # and one of each per execution
     assert sent["dynamodb", "GetItem"] + sent["dynamodb", "Query"] == 3  # its record
+    # the DRS jobs, source servers and recovery instances of executions collected together: one read each
+    assert sent["drs", "DescribeJobs"] == 1
+    assert sent["drs", "DescribeSourceServers"] == 1 and sent["drs", "DescribeRecoveryInstances"] == 1
     assert session.call_log.distinct_calls() == len(session.call_log)  # no call twice
 
     table = render(fleet, "text", color=False)
@@ -115,6 +118,18 @@ def test_each_running_execution_gets_its_own_root_cause_and_shared_facts_are_rea
 
 
 @pytest.mark.slow
+def test_a_drs_read_refused_for_the_group_is_an_error_in_each_execution_s_report(
+        world: Any, executions: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    credentials = create_operator(world.client("iam"), "fleet-no-jobs", deny=("drs:DescribeJobs",))
+    fleet = diagnose_machine(world.state_machine_arn, operator_session(world.endpoint_url, credentials,
+                                                                        monkeypatch))
+    assert len(fleet.rows) == 3
+    for row in fleet.rows:
+        assert row.report is not None
+        errors = [finding for finding in row.report.findings if finding.status == "error"]
+        assert any("drs:DescribeJobs" in finding.detail for finding in errors), (row.name, errors)
+
+
 def test_the_cli_prints_the_rows_as_json_and_exits_with_the_worst(
         world: Any, operator: dict[str, str], executions: list[str]) -> None:
     done = run_cli("diagnose", "--state-machine", world.state_machine_arn, "--running", "--format", "json",
