@@ -6,14 +6,17 @@ import datetime
 import json
 import subprocess
 import sys
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import boto3
 from boto3.dynamodb.types import Binary
 from moto import mock_aws
 
 from drsdoctor.sandbox import motopatch
+
+T = TypeVar("T")
 
 # In a fresh interpreter, so that moto's Step Functions responses are first imported while the world's changes
 # are in place: afterwards, a plain moto mock must get moto's own (non-executing) backend again.
@@ -58,15 +61,20 @@ def _answers_of_every_kind() -> tuple[dict[str, Any], dict[str, Any]]:
     return got["Item"], queried["Items"][0]
 
 
-def test_attribute_values_in_wire_form_answer_exactly_what_moto_s_serializer_answers() -> None:
+def plain_and_patched(scenario: Callable[[], T]) -> tuple[T, T]:
+    """What a scenario's clients read from plain moto, then from moto with the sandbox's JSON serializing."""
     with mock_aws():
-        plain = _answers_of_every_kind()
+        plain = scenario()
     motopatch._patch_json_structures()
     try:
         with mock_aws():
-            patched = _answers_of_every_kind()
+            return plain, scenario()
     finally:
         motopatch.uninstall()
+
+
+def test_attribute_values_in_wire_form_answer_exactly_what_moto_s_serializer_answers() -> None:
+    plain, patched = plain_and_patched(_answers_of_every_kind)
     assert patched == plain
     assert plain[0]["blob"] == {"B": b"\x00\xffraw"}  # binary still decoded, so the comparison saw it
 
@@ -124,14 +132,7 @@ def _comparable(value: Any) -> Any:
 
 
 def test_json_answers_built_key_by_key_are_what_moto_s_serializer_answers() -> None:
-    with mock_aws():
-        plain = _answers_of_json_services()
-    motopatch._patch_json_structures()
-    try:
-        with mock_aws():
-            patched = _answers_of_json_services()
-    finally:
-        motopatch.uninstall()
+    plain, patched = plain_and_patched(_answers_of_json_services)
     assert patched == plain
     history = plain[2]["events"]
     assert history and all(event["timestamp"] == "a datetime" for event in history)
