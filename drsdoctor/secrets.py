@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import datetime
 import functools
 import math
 import re
@@ -127,6 +128,15 @@ class Scrubber:
 
     def deep(self, value: Any) -> Any:
         """A copy of ``value`` with every string in it scrubbed (dict keys too)."""
+        kind = type(value)  # the common kinds by identity first: a report holds thousands of values
+        if kind is str:
+            return self.text(value)
+        if kind in _ATOMS:
+            return value
+        if kind is dict:
+            return {self.deep(key): self.deep(item) for key, item in value.items()}
+        if kind is list:
+            return [self.deep(item) for item in value]
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, (int, float, bool)) or value is None:
@@ -148,6 +158,8 @@ class Scrubber:
 def _scrubber_of(variables: tuple[tuple[str, str], ...]) -> Scrubber:
     return Scrubber(value for name, value in variables if looks_secret(name, value))
 
+
+_ATOMS = frozenset({int, float, bool, type(None), datetime.datetime, datetime.date, datetime.timedelta})
 
 # every shape contains one of these, or is 40 characters long
 _HINTS = re.compile(r"AKIA|ASIA|-----|://|=|eyJ|_|xox")

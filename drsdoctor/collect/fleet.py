@@ -110,20 +110,21 @@ def collect_each(listed: list[Listed], session: AwsSession, shared: Memo, judge:
 
     def begun(item: Listed) -> Collection | R:
         try:
-            collection = begin(item.arn, session, history_limit=history_limit, now=now, workers=workers,
-                               shared=shared, logs_since=logs_since)
-            collection.read_roles()
+            return begin(item.arn, session, history_limit=history_limit, now=now, workers=workers,
+                         shared=shared, logs_since=logs_since)
         except DrsdoctorError as error:
             if isinstance(error, AwsFailure) and error.fatal:
                 raise
             return unreadable(item, error)
-        return collection
 
     def group(items: list[Listed]) -> list[R]:
         with ThreadPoolExecutor(max_workers=max(1, concurrency // GROUPS_AT_ONCE)) as pool:
             started = list(pool.map(begun, items))
-        read_drs_together([item for item in started if isinstance(item, Collection)],
-                          concurrency // GROUPS_AT_ONCE)
+            collections = [item for item in started if isinstance(item, Collection)]
+            # the roles' decisions (shared by most of the group) while DRS answers, as collect() does
+            roles = pool.map(Collection.read_roles, collections)
+            read_drs_together(collections, concurrency // GROUPS_AT_ONCE)
+            list(roles)
         return [judge(item.finish()) if isinstance(item, Collection) else item for item in started]
 
     if not listed:

@@ -132,9 +132,15 @@ class Gatherer:
         steps = list(steps)
         if len(steps) <= 1:
             return [step() for step in steps]
-        with ThreadPoolExecutor(max_workers=min(self._workers, len(steps))) as pool:
-            futures = [pool.submit(step) for step in steps]
-        return [future.result() for future in futures]
+        # the first step runs in this thread, which would only wait: one thread fewer to start and join
+        with ThreadPoolExecutor(max_workers=min(self._workers, len(steps) - 1)) as pool:
+            futures = [pool.submit(step) for step in steps[1:]]
+            first: Future[Any] = Future()
+            try:
+                first.set_result(steps[0]())
+            except BaseException as error:  # raised below in its turn, once every step has finished
+                first.set_exception(error)
+        return [future.result() for future in [first, *futures]]
 
     def pages(self, service: str, operation: str, resource: str, token_in: str, token_out: str,
               max_pages: int = 50, **params: Any) -> Iterator[dict[str, Any]]:
