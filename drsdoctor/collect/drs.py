@@ -45,9 +45,12 @@ class Together:
 
     def answer(self, kind: str, region: str, ids: list[str],
                describe: Callable[[list[str]], list[T]]) -> list[T]:
-        """The group's answer: `describe` asked once, for every id wanted (sorted)."""
-        return self._answers.once(f"{kind} {region}", lambda: describe(
-            sorted(self._wanted.get((kind, region), set()) | set(ids))))
+        """The group's answer: `describe` asked once, for every id wanted (sorted). Ids the group did not
+        want are asked for on their own, as without a group."""
+        wanted = self._wanted.get((kind, region), set())
+        if not wanted.issuperset(ids):
+            return describe(sorted(ids))
+        return self._answers.once(f"{kind} {region}", lambda: describe(sorted(wanted)))
 
     def read(self, kind: str, region: str, ids: list[str], describe: Callable[[list[str]], list[T]],
              key: Callable[[T], str]) -> list[T]:

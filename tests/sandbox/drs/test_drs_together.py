@@ -81,3 +81,14 @@ def test_executions_that_name_no_job_share_one_read_of_the_jobs_since_the_earlie
     alone = collect_drs.jobs(gatherer(session, "alone"), REGION, [], late)
     assert sorted(job.job_id for job in alone) == sorted(seen[late])
     assert [record.operation for record in session.call_log.records] == ["DescribeJobs", "DescribeJobs"]
+
+
+def test_ids_the_group_did_not_want_are_asked_for_on_their_own(
+        drs: Any, model: Any, clock: Any, session: AwsSession) -> None:
+    (wanted_job, _, _), (unwanted_job, _, _) = launch(drs, model, clock, 2)
+    together = collect_drs.Together()
+    together.want("jobs", REGION, [wanted_job])
+    early = collect_drs.jobs(gatherer(session, "early"), REGION, [wanted_job], None, together)
+    assert [job.job_id for job in early] == [wanted_job]
+    late = collect_drs.jobs(gatherer(session, "late"), REGION, [unwanted_job], None, together)
+    assert [job.job_id for job in late] == [unwanted_job]  # not missing from the group's answer
