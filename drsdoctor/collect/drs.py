@@ -23,6 +23,7 @@ MAX_PAGES = 50  # a bound, never reached by a plan DRS can run: a 500-server job
 
 
 T = TypeVar("T")
+S = TypeVar("S", SourceServer, RecoveryInstance)
 
 
 def chunks(ids: list[str], size: int) -> list[list[str]]:
@@ -161,25 +162,8 @@ def log_items(gather: Gatherer, region: str, job_id: str) -> list[JobLogItem] | 
 
 def source_servers(gather: Gatherer, region: str, server_ids: list[str],
                    together: Together | None = None) -> list[SourceServer]:
-    def describe_part(part: list[str]) -> list[SourceServer]:
-        found: list[SourceServer] = []
-        for page in gather.pages("drs", "describe_source_servers", "source servers", "nextToken",
-                                 "nextToken", max_pages=MAX_PAGES, region=region,
-                                 filters={"sourceServerIDs": part}, maxResults=PAGE_SIZE):
-            found.extend(_server(item) for item in page.get("items", []))
-        return found
-
-    def by_ids(ids: list[str]) -> list[SourceServer]:
-        parts = gather.in_parallel([partial(describe_part, part)
-                                    for part in chunks(ids, SERVER_FILTER_LIMIT)])
-        return [server for part in parts for server in part]
-
-    def describe() -> list[SourceServer]:
-        if together is not None:
-            return together.read("servers", region, server_ids, by_ids, lambda item: item.source_server_id)
-        return by_ids(server_ids)
-
-    return (gather.fact("source_servers", ",".join(server_ids), describe) or []) if server_ids else []
+    return _per_server(gather, region, server_ids, together, "servers", "source_servers",
+                       "describe_source_servers", _server)
 
 
 def _server(item: dict[str, Any]) -> SourceServer:
@@ -192,30 +176,40 @@ def _server(item: dict[str, Any]) -> SourceServer:
 
 def recovery_instances(gather: Gatherer, region: str, server_ids: list[str],
                        together: Together | None = None) -> list[RecoveryInstance]:
-    def describe_part(part: list[str]) -> list[RecoveryInstance]:
-        found: list[RecoveryInstance] = []
-        for page in gather.pages("drs", "describe_recovery_instances", "recovery instances", "nextToken",
-                                 "nextToken", max_pages=MAX_PAGES, region=region,
-                                 filters={"sourceServerIDs": part}, maxResults=PAGE_SIZE):
-            found.extend(RecoveryInstance(
-                recovery_instance_id=item.get("recoveryInstanceID", ""),
-                source_server_id=item.get("sourceServerID", ""),
-                ec2_instance_id=item.get("ec2InstanceID"),
-                state=item.get("ec2InstanceState", ""), job_id=item.get("jobID"))
-                for item in page.get("items", []))
+    return _per_server(gather, region, server_ids, together, "instances", "recovery_instances",
+                       "describe_recovery_instances", _instance)
+
+
+def _instance(item: dict[str, Any]) -> RecoveryInstance:
+    return RecoveryInstance(recovery_instance_id=item.get("recoveryInstanceID", ""),
+                            source_server_id=item.get("sourceServerID", ""),
+                            ec2_instance_id=item.get("ec2InstanceID"),
+                            state=item.get("ec2InstanceState", ""), job_id=item.get("jobID"))
+
+
+def _per_server(gather: Gatherer, region: str, server_ids: list[str], together: Together | None, kind: str,
+                fact: str, operation: str, parse: Callable[[dict[str, Any]], S]) -> list[S]:
+    """A listing filtered by source server: the ids split at DRS's limit, the parts asked at once and
+    paged; with `together`, the group's one read (its `kind`). Each item has its source_server_id."""
+    def describe_part(part: list[str]) -> list[S]:
+        found: list[S] = []
+        for page in gather.pages("drs", operation, fact.replace("_", " "), "nextToken", "nextToken",
+                                 max_pages=MAX_PAGES, region=region, filters={"sourceServerIDs": part},
+                                 maxResults=PAGE_SIZE):
+            found.extend(parse(item) for item in page.get("items", []))
         return found
 
-    def by_ids(ids: list[str]) -> list[RecoveryInstance]:
+    def by_ids(ids: list[str]) -> list[S]:
         parts = gather.in_parallel([partial(describe_part, part)
                                     for part in chunks(ids, SERVER_FILTER_LIMIT)])
-        return [instance for part in parts for instance in part]
+        return [item for part in parts for item in part]
 
-    def describe() -> list[RecoveryInstance]:
+    def describe() -> list[S]:
         if together is not None:
-            return together.read("instances", region, server_ids, by_ids, lambda item: item.source_server_id)
+            return together.read(kind, region, server_ids, by_ids, lambda item: item.source_server_id)
         return by_ids(server_ids)
 
-    return (gather.fact("recovery_instances", ",".join(server_ids), describe) or []) if server_ids else []
+    return (gather.fact(fact, ",".join(server_ids), describe) or []) if server_ids else []
 
 
 def _date(value: Any) -> datetime | None:

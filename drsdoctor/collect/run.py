@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
+from typing import Any
 
 from drsdoctor.aws import AwsSession
 from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables
@@ -144,7 +146,6 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     functions.classify(snap.functions, called, POLLER_FUNCTION)
 
     say("reading functions, logs, rules, tables, the execution record, DRS jobs and role permissions")
-    recorded: list[Collection] = []
     since = logs_since or (execution.start_date if execution else None)
     named_tables = tables.table_variables(snap.functions)
     rules_found: list[list[Rule]] = []
@@ -157,15 +158,16 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     def describe(name: str) -> None:
         described[name] = tables.table(gather, name)
 
-    steps = [step for f in found.values() for step in functions.detail_steps(gather, f, since)]
+    steps: list[Callable[[], Any]] = [step for f in found.values()
+                                      for step in functions.detail_steps(gather, f, since)]
     steps += [partial(rules_of, item) for item in snap.functions]
     steps += [partial(describe, name) for name in named_tables]
-    steps += [lambda: recorded.append(_record(gather, snap))]
-    gather.in_parallel(steps)
+    steps += [partial(_record, gather, snap)]  # last: its answer is the Collection
+    collection: Collection = gather.in_parallel(steps)[-1]
 
     snap.tables = [table for name in named_tables if (table := described.get(name))]
     snap.rules = list({r.name: r for group in rules_found for r in group}.values())
-    return recorded[0]
+    return collection
 
 
 def _record(gather: Gatherer, snap: Snapshot) -> Collection:
