@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drsdoctor.jsoncodec import decode, encode
+from drsdoctor.topology.model import Topology
 
 BUNDLE_SCHEMA = "drsdoctor.bundle/1"
 
@@ -155,6 +156,8 @@ class ExecutionRecord:
     updated_at: datetime | None = None
     poll_interval_seconds: int | None = None
     item: dict[str, Any] = field(default_factory=dict)  # the raw item, plain JSON values
+    key_source: str = ""  # what the key holds: execution-arn | execution-name | input:<field>
+    status_attribute: str = ""  # the item's status attribute as written (status, Status, state...)
 
     @property
     def exists(self) -> bool:
@@ -162,7 +165,9 @@ class ExecutionRecord:
         return bool(self.item or self.status or self.waves)
 
     def current_wave(self) -> WaveRecord | None:
-        index = self.item.get("currentWave")
+        # the orchestrator's own pointer, whatever its case (currentWave, CurrentWave, current_wave)
+        index = next((value for key, value in self.item.items()
+                      if key.lower().replace("_", "") in ("currentwave", "currentwaveindex")), None)
         if isinstance(index, int) and 0 <= index < len(self.waves):  # the orchestrator's own pointer
             return self.waves[index]
         open_waves = [wave for wave in self.waves if wave.status not in ("COMPLETED", "LAUNCHED")]
@@ -355,6 +360,8 @@ class Snapshot:
         optional={"states:ListTagsForResource": "the state machine's aws:cloudformation:stack-name tag names "
                                                 "its stack in one call, instead of listing the account's "
                                                 "stacks (the first 200 are searched)"}))
+    # what this orchestrator is: its parts, how progress is driven, where the wave status lives
+    topology: Topology = field(default_factory=Topology)
     fact_errors: list[FactError] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the collector wants the reader to know
 

@@ -119,34 +119,16 @@ def _logs(gather: Gatherer, item: Function, group: str, since: datetime | None) 
             gather.record("functions", item.name, failure)
 
 
-def classify(functions: list[Function], called_by_machine: set[str], poller_variable: str) -> None:
-    """Name each function's role in the orchestrator: the state machine calls the orchestration function;
-    the finder is told which poller to invoke (POLLER_FUNCTION); names are the fallback."""
-    pollers = {bare_name(f.environment[poller_variable]) for f in functions
-               if poller_variable in f.environment}
-    for item in functions:
-        lowered = item.name.lower()
-        if item.name in called_by_machine or (not called_by_machine and "orchestrat" in lowered):
-            item.kind = "orchestration"
-        elif item.name in pollers or (not pollers and "poller" in lowered):
-            item.kind = "poller"
-        elif poller_variable in item.environment or "finder" in lowered:
-            item.kind = "finder"
-        else:
-            item.kind = "other"
-
-
-def sharing_tables(gather: Gatherer, tables: set[str], max_pages: int = 20) -> list[str]:
-    """Without a stack to ask, the orchestrator's other functions are those configured with its tables
-    (the finder and poller share the execution-history table): found with ListFunctions."""
-    def scan() -> list[str]:
-        names: list[str] = []
+def listed(gather: Gatherer, max_pages: int = 20) -> dict[str, tuple[str, list[str]]]:
+    """Without a stack to ask: the region's functions (ListFunctions), name -> (ARN, environment values),
+    so that values naming a function are recognised and the functions sharing a table are found."""
+    def scan() -> dict[str, tuple[str, list[str]]]:
+        names: dict[str, tuple[str, list[str]]] = {}
         for page in gather.pages("lambda", "list_functions", gather.region, "Marker", "NextMarker",
                                  max_pages=max_pages):
             for config in page.get("Functions", []):
-                values = {str(v) for v in (config.get("Environment") or {}).get("Variables", {}).values()}
-                if values & tables:
-                    names.append(config["FunctionName"])
+                values = [str(v) for v in (config.get("Environment") or {}).get("Variables", {}).values()]
+                names[config["FunctionName"]] = (":".join(str(config["FunctionArn"]).split(":")[:7]), values)
         return names
 
-    return gather.fact("functions", "", scan) or [] if tables else []
+    return gather.fact("functions", "", scan) or {}

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from drsdoctor.collect.gather import Gatherer
-from drsdoctor.snapshot import Function, Rule, RuleTarget
+from drsdoctor.snapshot import Rule, RuleTarget
 
 
-def rule_names_targeting(gather: Gatherer, item: Function) -> list[str]:
+def rule_names_targeting(gather: Gatherer, arn: str) -> list[str]:
+    """The rules that target a part (a function or the state machine), by its ARN."""
     def names() -> list[str]:
         found: list[str] = []
-        for page in gather.pages("events", "list_rule_names_by_target", item.arn, "NextToken", "NextToken",
-                                 max_pages=10, TargetArn=item.arn):
+        for page in gather.pages("events", "list_rule_names_by_target", arn, "NextToken", "NextToken",
+                                 max_pages=10, TargetArn=arn):
             found.extend(page.get("RuleNames", []))
         return found
 
-    return gather.fact("rules", item.arn, names) or []
+    return gather.fact("rules", arn, names) or []
 
 
 def rule(gather: Gatherer, name: str) -> Rule | None:

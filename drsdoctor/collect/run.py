@@ -13,18 +13,20 @@ from drsdoctor.aws import AwsSession
 from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables
 from drsdoctor.collect.gather import Gatherer, Memo, Progress
 from drsdoctor.collect.target import parse_execution_arn
-from drsdoctor.snapshot import Function, Rule, Snapshot, Table
+from drsdoctor.snapshot import Rule, Snapshot, Table
+from drsdoctor.topology import definition, design
+from drsdoctor.topology.model import StatusPlace
+from drsdoctor.topology.orchestrator_map import OrchestratorMap
+from drsdoctor.topology.values import Known
 
-# Environment variables of the reference orchestrator (drsdoctor.reference's functions read these).
-EXECUTION_TABLE = "EXECUTION_TABLE"
-POLLER_FUNCTION = "POLLER_FUNCTION"
-DRS_REGION = "DRS_REGION"
 DEFAULT_HISTORY_LIMIT = 1000
+MAX_RECORD_TABLES = 3  # the likeliest tables asked for the execution's record
 
 
 def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAULT_HISTORY_LIMIT,
             progress: Progress | None = None, now: datetime | None = None, workers: int = 12,
-            shared: Memo | None = None, logs_since: datetime | None = None) -> Snapshot:
+            shared: Memo | None = None, logs_since: datetime | None = None,
+            orchestrator_map: OrchestratorMap | None = None) -> Snapshot:
     """Every fact about one execution. Raises InputError for a bad ARN or an EXPRESS machine,
     ExecutionNotFound for an unknown execution, AwsUnavailable with no credentials or no endpoint;
     anything else that fails is a FactError in the Snapshot. `shared`: the answers already gathered for
@@ -32,7 +34,8 @@ def collect(execution_arn: str, session: AwsSession, *, history_limit: int = DEF
     the functions' recent errors from then rather than from this execution's start, so that the executions
     of one machine share one read of each log group."""
     collection = begin(execution_arn, session, history_limit=history_limit, progress=progress, now=now,
-                       workers=workers, shared=shared, logs_since=logs_since)
+                       workers=workers, shared=shared, logs_since=logs_since,
+                       orchestrator_map=orchestrator_map)
     collection.gather.in_parallel([collection.read_roles, collection.read_drs])
     return collection.finish()
 
@@ -48,7 +51,7 @@ class Collection:
     drs_region: str
     job_ids: list[str]  # named by the execution record and the history
     wave_servers: list[str]  # the record's waves' servers
-
+    starts_jobs: bool = True  # the machine calls a function or DRS: it may have started a job
     def read_roles(self) -> None:
         """The roles' decisions, on one of the servers and jobs the execution names."""
         roles.gather_decisions(self.gather, self.snap, self.wave_servers[0] if self.wave_servers else None,
@@ -63,7 +66,7 @@ class Collection:
         orchestrator may have started one and lost its id. A machine with no orchestration function starts
         none (None)."""
         execution = self.snap.execution
-        if self.job_ids or execution is None or self.snap.function_of_kind("orchestration") is None:
+        if self.job_ids or execution is None or not self.starts_jobs:
             return None
         return execution.start_date
 
@@ -91,9 +94,11 @@ class Collection:
 
 def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAULT_HISTORY_LIMIT,
           progress: Progress | None = None, now: datetime | None = None, workers: int = 12,
-          shared: Memo | None = None, logs_since: datetime | None = None) -> Collection:
+          shared: Memo | None = None, logs_since: datetime | None = None,
+          orchestrator_map: OrchestratorMap | None = None) -> Collection:
     """Every fact about one execution but its roles' decisions and its DRS jobs (collect() for the arguments
-    and what it raises)."""
+    and what it raises). The parts to read are those the topology finds: the definition's Task targets, the
+    state machine's stack and its family, the functions' environment values, the rules that target them."""
     target = parse_execution_arn(execution_arn)
     snap = Snapshot(target=target.arn, region=target.region, account=target.account,
                     collected_at=now or datetime.now(timezone.utc))
@@ -110,32 +115,49 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     ])
     snap.execution, snap.state_machine, snap.history = execution, machine, history
     snap.region_table_names = region_tables
+    execution_input = stepfunctions.input_of(execution, history)
 
-    calls, notes = stepfunctions.task_functions(machine.definition) if machine else ({}, [])
+    targets, notes = definition.task_targets(machine.definition, execution_input) if machine else ([], [])
     snap.notes.extend(notes)
-    say(f"reading the {len(set(calls.values()))} functions the state machine calls")
+    refs = list(dict.fromkeys(t.target for t in targets if t.kind == "function"))
+    say(f"reading the {len(refs)} functions the state machine calls")
     found = {f.function.name: f for f in gather.in_parallel(
-        [partial(functions.function, gather, ref) for ref in dict.fromkeys(calls.values())]) if f}
-    called = set(found)
+        [partial(functions.function, gather, ref) for ref in refs]) if f}
 
     say("finding the stack that owns them")
-    physical = {target.state_machine_arn, *called}
-    owner = stack.owning_stack_name(gather, [f.tags for f in found.values()] + [machine_tags], physical)
+    physical = {target.state_machine_arn, *found}
+    owner = stack.owning_stack_name(gather, [machine_tags] + [f.tags for f in found.values()], physical,
+                                    target.state_machine_arn)
     snap.stack = stack.stack(gather, owner) if owner else None
-    if owner is None:
-        snap.notes.append("no CloudFormation stack owns the state machine or its functions: finder and "
-                          "poller found only through the functions' environment")
+    stacks: list[tuple[str, str]] = []
+    resources = list(snap.stack.resources) if snap.stack else []
+    if snap.stack is not None:
+        stacks.append((snap.stack.name, "owns the state machine"))
+        for name, how, items in stack.family(gather, snap.stack):
+            stacks.append((name, how))
+            resources += items
+    else:
+        snap.notes.append("no CloudFormation stack owns the state machine or its functions: its other "
+                          "functions found only through the functions' environment values")
 
-    others = [r.physical_id for r in (snap.stack.resources if snap.stack else [])
-              if r.type == "AWS::Lambda::Function" and r.physical_id]
-    if snap.stack is None:
-        named = {value for f in found.values() for name, value in f.function.environment.items()
-                 if "TABLE" in name.upper()}
-        others += functions.sharing_tables(gather, named)
+    known = Known(tables=set(region_tables) | {r.physical_id for r in resources
+                                               if r.type == "AWS::DynamoDB::Table" and r.physical_id})
+    partition = target.state_machine_arn.split(":")[1]
+    for r in resources:
+        if r.type == "AWS::Lambda::Function" and r.physical_id:
+            known.functions[r.physical_id] = (
+                f"arn:{partition}:lambda:{target.region}:{target.account}:function:{r.physical_id}")
+    listing = functions.listed(gather) if snap.stack is None else {}
+    known.functions.update({name: arn for name, (arn, _) in listing.items()})
+    known.functions.update({f.function.name: f.function.arn for f in found.values()})
+
+    others = [name for name in known.functions if snap.stack is not None]
+    if snap.stack is None:  # the functions that share a table with the ones found (one writes, one reads)
+        mine = {t for f in found.values() for t in design.named_tables(f.function, known)}
+        others += [name for name, (_, values) in listing.items() if mine & set(values)]
     tried: set[str] = set()
-    for _ in range(2):  # the finder names the poller: a poller seen only through it needs a second round
-        others += [f.function.environment[POLLER_FUNCTION] for f in found.values()
-                   if POLLER_FUNCTION in f.function.environment]
+    for _ in range(3):  # a function named by a function found only through another: a few rounds
+        others += [ref for f in found.values() for ref in design.named_functions(f.function, known)]
         others = [ref for ref in dict.fromkeys(others)
                   if functions.bare_name(ref) not in found and ref not in tried]
         tried.update(others)
@@ -143,16 +165,20 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
             if item:
                 found.setdefault(item.function.name, item)
     snap.functions = [f.function for f in found.values()]
-    functions.classify(snap.functions, called, POLLER_FUNCTION)
+    known.functions.update({f.name: f.arn for f in snap.functions})
 
     say("reading functions, logs, rules, tables, the execution record, DRS jobs and role permissions")
     since = logs_since or (execution.start_date if execution else None)
-    named_tables = tables.table_variables(snap.functions)
+    named_tables = list(dict.fromkeys(t for f in snap.functions for t in design.named_tables(f, known)))
+    candidates = design.record_candidates(targets, snap.functions, known)
+    if orchestrator_map is not None and orchestrator_map.record_table:
+        candidates = [orchestrator_map.record_table, *[c for c in candidates
+                                                        if c != orchestrator_map.record_table]]
     rules_found: list[list[Rule]] = []
     described: dict[str, Table | None] = {}
 
-    def rules_of(item: Function) -> None:
-        names = rules.rule_names_targeting(gather, item)
+    def rules_of(arn: str) -> None:
+        names = rules.rule_names_targeting(gather, arn)
         rules_found.append([found for name in names if (found := rules.rule(gather, name))])
 
     def describe(name: str) -> None:
@@ -160,31 +186,77 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
 
     steps: list[Callable[[], Any]] = [step for f in found.values()
                                       for step in functions.detail_steps(gather, f, since)]
-    steps += [partial(rules_of, item) for item in snap.functions]
+    steps += [partial(rules_of, item.arn) for item in snap.functions]
+    steps += [partial(rules_of, target.state_machine_arn)]
     steps += [partial(describe, name) for name in named_tables]
-    steps += [partial(_record, gather, snap)]  # last: its answer is the Collection
-    collection: Collection = gather.in_parallel(steps)[-1]
+    steps += [partial(_record, gather, snap, candidates, execution_input, orchestrator_map)]
+    gather.in_parallel(steps)
 
     snap.tables = [table for name in named_tables if (table := described.get(name))]
     snap.rules = list({r.name: r for group in rules_found for r in group}.values())
-    return collection
+    for table in snap.tables:
+        for index in table.indexes:
+            known.indexes.setdefault(index.name, set()).add(table.name)
+    if machine is not None:
+        snap.topology = design.build(design.Deployment(machine, targets, snap.functions, snap.rules, known,
+                                                       stacks, target.region))
+    if orchestrator_map is not None:
+        orchestrator_map.apply(snap.topology, snap)
+    _place_record(snap)
+    for item in snap.functions:
+        part = snap.topology.part(item.arn)
+        item.kind = part.role if part is not None and part.role else "other"
+    return _collection(gather, snap, targets)
 
 
-def _record(gather: Gatherer, snap: Snapshot) -> Collection:
-    """The execution record (by the table the orchestration function writes), and the DRS jobs and servers
-    that it and the history name."""
-    writer = (snap.function_of_kind("orchestration") or snap.function_of_kind("poller")
-              or next((f for f in snap.functions if EXECUTION_TABLE in f.environment), None))
-    table_name = writer.environment.get(EXECUTION_TABLE) if writer else None
-    if table_name:
-        described = tables.table(gather, table_name)
-        if described is not None and described.exists:
-            snap.execution_record = tables.execution_record(gather, described, snap.target)
+def _record(gather: Gatherer, snap: Snapshot, candidates: list[str], execution_input: dict[str, Any],
+            orchestrator_map: OrchestratorMap | None) -> None:
+    """The execution's record: the likeliest tables first, each through its key schema, until one holds
+    it. The first table's empty answer is kept when none does (the record is missing from it)."""
+    missing = None
+    for name in candidates[:MAX_RECORD_TABLES]:
+        described = tables.table(gather, name)
+        if described is None or not described.exists:
+            if missing is None:  # the likeliest table is not there: nothing to read the record from
+                snap.execution_record = None
+                return
+            continue
+        record = tables.execution_record(gather, described, snap.target, execution_input)
+        if record is not None and record.exists:
+            snap.execution_record = record
+            return
+        missing = missing or record
+    snap.execution_record = missing
+
+
+def _place_record(snap: Snapshot) -> None:
+    """The record found, placed in the topology (its key, what the key holds, the status attribute)."""
+    record, topology = snap.execution_record, snap.topology
+    place = topology.record_place()
+    if record is None or not record.exists:
+        if place is not None and record is not None:
+            place.evidence.append(f"no item of this execution in {record.table}")
+        return
+    if place is None or place.table != record.table:
+        if place is not None:
+            topology.wave_status.remove(place)
+        place = StatusPlace("record", table=record.table)
+        topology.wave_status.append(place)
+    key, value = next(iter(record.key.items()))
+    place.key, place.key_source = key, record.key_source
+    place.attribute = place.attribute or record.status_attribute
+    place.evidence.append(f"the item of {record.table} whose key {key} is the {record.key_source} "
+                          f"({value}) has status {record.status or '(none)'}")
+
+
+def _collection(gather: Gatherer, snap: Snapshot, targets: list[definition.TaskTarget]) -> Collection:
+    """What the DRS reads need: the jobs the record and the history name, the record's waves' servers,
+    the region DRS answers in (the one the topology found the poller configured with)."""
     events = snap.history.events if snap.history else []
     history_text = json.dumps([event.details for event in events], default=str)
     record_text = json.dumps(snap.execution_record.item, default=str) if snap.execution_record else ""
     job_ids = tables.job_ids_in(record_text, history_text)
     wave_servers = [server for wave in (snap.execution_record.waves if snap.execution_record else [])
                     for server in wave.server_ids]
-    region = (writer.environment.get(DRS_REGION) if writer else None) or snap.region
-    return Collection(gather, snap, region, job_ids, wave_servers)
+    starts = any(t.kind == "function" or t.target.startswith("drs:") for t in targets)
+    return Collection(gather, snap, snap.topology.drs_region or snap.region, job_ids, wave_servers, starts)

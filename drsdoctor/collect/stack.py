@@ -25,8 +25,9 @@ def machine_tags(gather: Gatherer, machine_arn: str) -> dict[str, str]:
 
 
 def owning_stack_name(gather: Gatherer, tag_sets: Iterable[dict[str, str]],
-                      physical_ids: set[str]) -> str | None:
-    """The stack named by a stack-name tag; else the live stack whose resources include one of these."""
+                      physical_ids: set[str], machine_arn: str = "") -> str | None:
+    """The stack named by a stack-name tag (the state machine's first); else the live stack whose resources
+    include the state machine, else one of these."""
     for tags in tag_sets:
         if tags.get(STACK_TAG):
             return tags[STACK_TAG]
@@ -39,11 +40,30 @@ def owning_stack_name(gather: Gatherer, tag_sets: Iterable[dict[str, str]],
         return names[:MAX_STACKS_SEARCHED]
 
     names = gather.fact("stack", "", live_stacks) or []
-    def owns(name: str) -> str | None:
-        return name if physical_ids & {r.physical_id for r in resources(gather, name)} else None
+    def owns(name: str) -> tuple[str, bool] | None:
+        held = {r.physical_id for r in resources(gather, name)}
+        return (name, machine_arn in held) if physical_ids & held else None
 
-    owners = gather.in_parallel([partial(owns, name) for name in names])
-    return next((owner for owner in owners if owner), None)
+    owners = [owner for owner in gather.in_parallel([partial(owns, name) for name in names]) if owner]
+    # the state machine's own stack, so that its definition is compared with its own template
+    return next((name for name, has_machine in owners if has_machine), owners[0][0] if owners else None)
+
+
+def family(gather: Gatherer, owner: Stack) -> list[tuple[str, str, list[StackResource]]]:
+    """The owner's root stack and the root's other nested stacks, each with how it relates and its
+    resources: a nested orchestrator keeps its functions and tables in its siblings. Nothing to ask (and
+    no call made) for a stack that is not nested."""
+    described = gather.fact("stack", owner.name, lambda: gather.call(
+        "cloudformation", "describe_stacks", owner.name, StackName=owner.name)["Stacks"][0])
+    root = (described or {}).get("RootId") or ""
+    if not root or root == owner.arn:
+        return []
+    found = [(root, "the root stack of the state machine's stack", resources(gather, root))]
+    nested = [r.physical_id for r in found[0][2] if r.type == "AWS::CloudFormation::Stack" and r.physical_id
+              and r.physical_id != owner.arn]
+    listed = gather.in_parallel([partial(resources, gather, arn) for arn in nested])
+    found += [(arn, "a nested stack of the same root", items) for arn, items in zip(nested, listed, strict=True)]
+    return found
 
 
 def resources(gather: Gatherer, name: str) -> list[StackResource]:

@@ -15,19 +15,6 @@ from drsdoctor.snapshot import ExecutionRecord, Function, Table, TableIndex, Wav
 JOB_ID = re.compile(r"\bdrsjob-[0-9a-zA-Z]+\b")
 
 
-def table_variables(functions: list[Function]) -> dict[str, set[str]]:
-    """Table name -> the environment variables (function.VARIABLE) that name it."""
-    named: dict[str, set[str]] = {}
-    for item in functions:
-        for variable, value in item.environment.items():
-            if "TABLE" in variable.upper() and value and not value.startswith("arn:"):
-                named.setdefault(value, set()).add(f"{item.name}.{variable}")
-            elif variable.upper().endswith("TABLE_ARN") and ":table/" in value:
-                name = value.split(":table/")[1].split("/")[0]
-                named.setdefault(name, set()).add(f"{item.name}.{variable}")
-    return named
-
-
 def region_table_names(gather: Gatherer) -> list[str]:
     def list_all() -> list[str]:
         names: list[str] = []
@@ -60,48 +47,109 @@ def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
     return {key["AttributeName"]: key["KeyType"] for key in schema}
 
 
-def execution_record(gather: Gatherer, found: Table, execution_arn: str) -> ExecutionRecord | None:
-    """The execution's item, keyed by its ARN on the table's partition key: one Query whatever the key
-    schema (with a sort key, the newest item), so dynamodb:Query is the one permission it needs."""
-    partition = next((name for name, kind in found.keys.items() if kind == "HASH"), "executionId")
-
-    def read() -> dict[str, Any] | None:
-        answer = gather.call("dynamodb", "query", found.name, TableName=found.name, Limit=1,
-                             KeyConditionExpression="#k = :v", ExpressionAttributeNames={"#k": partition},
-                             ExpressionAttributeValues={":v": {"S": execution_arn}}, ScanIndexForward=False,
-                             ConsistentRead=True)
-        return (answer.get("Items") or [None])[0]
-
+def execution_record(gather: Gatherer, found: Table, execution_arn: str,
+                     execution_input: dict[str, Any] | None = None) -> ExecutionRecord | None:
+    """The execution's item, found through the table's key schema: its partition key holds the execution's
+    ARN or name (an attribute named for one of them is asked only that), or the id of the input field of
+    the same name. One Query a try whatever the key schema (with a sort key, the newest item), so
+    dynamodb:Query is the one permission it needs. An empty record (exists False) when none matched."""
+    partition = next((name for name, kind in found.keys.items() if kind == "HASH"), "")
+    if not partition:
+        return None
+    name = execution_arn.rsplit(":", 1)[-1]
+    tries: list[tuple[str, str]] = []
+    lowered = partition.lower()
+    if "arn" in lowered or "name" not in lowered:
+        tries.append(("execution-arn", execution_arn))
+    if "arn" not in lowered:
+        tries.append(("execution-name", name))
+    for field_name, value in (execution_input or {}).items():
+        if _plain_name(field_name) == _plain_name(partition) and isinstance(value, str) and value not in (
+                execution_arn, name):
+            tries.append((f"input:{field_name}", value))
     try:
-        raw = read()
+        for source, value in tries:
+            raw = _newest(gather, found, partition, value)
+            if raw is None:
+                continue
+            item = plain(_deserialize(raw))
+            if source.startswith("input:") and not _mentions(item, execution_arn, name):
+                continue  # another kind of item keyed by the same id (a plan): not this execution's record
+            record = record_from_item(found.name, {partition: value}, item)
+            record.key_source = source
+            return record
     except AwsFailure as failure:
         if failure.fatal:
             raise
         gather.record("execution_record", found.name, failure)
         return None
-    if raw is None:
-        return ExecutionRecord(table=found.name, key={partition: execution_arn}, status="", item={})
-    return record_from_item(found.name, {partition: execution_arn}, plain(_deserialize(raw)))
+    return ExecutionRecord(table=found.name, key={partition: execution_arn}, status="", item={})
+
+
+def _newest(gather: Gatherer, found: Table, partition: str, value: str) -> dict[str, Any] | None:
+    answer = gather.call("dynamodb", "query", found.name, TableName=found.name, Limit=1,
+                         KeyConditionExpression="#k = :v", ExpressionAttributeNames={"#k": partition},
+                         ExpressionAttributeValues={":v": {"S": value}}, ScanIndexForward=False,
+                         ConsistentRead=True)
+    return (answer.get("Items") or [None])[0]
+
+
+def _mentions(item: Any, *texts: str) -> bool:
+    if isinstance(item, dict):
+        return any(_mentions(value, *texts) for value in item.values())
+    if isinstance(item, list):
+        return any(_mentions(value, *texts) for value in item)
+    return isinstance(item, str) and any(text and text in item for text in texts)
+
+
+def _plain_name(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+# An attribute is matched without regard to case, underscores or hyphens, and by these common aliases.
+ALIASES = {
+    "status": ("status", "state", "executionstatus", "planstatus", "wavestatus", "overallstatus"),
+    "waves": ("waves", "wavelist", "wavestatuses", "wavestates"),
+    "number": ("wavenumber", "number", "waveindex", "index", "wave"),
+    "name": ("name", "wavename"),
+    "job_ids": ("jobids", "drsjobids"),
+    "job_id": ("jobid", "drsjobid", "recoveryjobid"),
+    "servers": ("sourceserverids", "serverids", "servers", "sourceservers"),
+    "updated": ("updatedat", "lastupdated", "updatetime", "lastupdatedat", "modifiedat", "updated"),
+    "interval": ("pollintervalseconds", "pollinterval", "waitseconds"),
+}
+
+
+def attribute(item: dict[str, Any], meaning: str) -> tuple[str, Any]:
+    """The item's attribute for a meaning (its name as written, its value); ("", None) if it has none."""
+    names = {_plain_name(key): key for key in item}
+    for alias in ALIASES[meaning]:
+        if alias in names:
+            return names[alias], item[names[alias]]
+    return "", None
 
 
 def record_from_item(table_name: str, key: dict[str, str], item: dict[str, Any]) -> ExecutionRecord:
     waves = []
-    for index, wave in enumerate(item.get("waves") or []):
+    status_name, status = attribute(item, "status")
+    for index, wave in enumerate(attribute(item, "waves")[1] or []):
         if not isinstance(wave, dict):
             continue
-        job_ids = [str(job) for job in wave.get("jobIds") or ([wave["jobId"]] if wave.get("jobId") else [])]
+        listed, single = attribute(wave, "job_ids")[1], attribute(wave, "job_id")[1]
+        job_ids = [str(job) for job in (listed if isinstance(listed, list) else [single] if single else [])]
+        servers = attribute(wave, "servers")[1]
         waves.append(WaveRecord(
-            number=_int(wave.get("waveNumber", wave.get("number")), index),
-            status=str(wave.get("status", "")),
-            name=str(wave.get("name", "")), job_id=job_ids[0] if job_ids else None,
-            server_ids=[str(server) for server in wave.get("sourceServerIds") or wave.get("serverIds") or []],
-            updated_at=_date(wave.get("updatedAt"))))
-    interval = item.get("pollIntervalSeconds")
-    return ExecutionRecord(table=table_name, key=key, status=str(item.get("status", "")), waves=waves,
-                           updated_at=_date(item.get("updatedAt")),
+            number=_int(attribute(wave, "number")[1], index),
+            status=str(attribute(wave, "status")[1] or ""),
+            name=str(attribute(wave, "name")[1] or ""), job_id=job_ids[0] if job_ids else None,
+            server_ids=[str(server) for server in servers] if isinstance(servers, list) else [],
+            updated_at=_date(attribute(wave, "updated")[1])))
+    interval = attribute(item, "interval")[1]
+    return ExecutionRecord(table=table_name, key=key, status=str(status or ""), waves=waves,
+                           updated_at=_date(attribute(item, "updated")[1]),
                            poll_interval_seconds=int(interval) if isinstance(interval, (int, float))
                            else None,
-                           item=item)
+                           item=item, status_attribute=status_name)
 
 
 def job_ids_in(*texts: str) -> list[str]:
