@@ -18,6 +18,8 @@ from drsdoctor.checkapi import (
     WAVE_STATUS_STALE,
 )
 from drsdoctor.snapshot import Function, Rule, Snapshot
+from drsdoctor.topology.design import timings as design_timings
+from drsdoctor.topology.model import SCHEDULED_POLLER, SELF_POLLING, UNKNOWN
 
 DEFAULT_POLL_SECONDS = 60
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -45,9 +47,61 @@ def rate_seconds(expression: str | None) -> int | None:
 
 
 def finder_rules(snap: Snapshot) -> list[Rule]:
-    """The rules that run the execution-finder (or, in a design without one, the poller)."""
+    """The rules that drive this execution's progress (the schedule that runs its poller), as the topology
+    found them; in a Snapshot built without one, the rules that run its finder (or poller)."""
+    if snap.topology.parts:
+        driving = set(snap.topology.progress.rules)
+        return [rule for rule in snap.rules if rule.arn in driving or rule.name in driving]
     finders = snap.functions_of_kind("finder") or snap.functions_of_kind("poller")
     return snap.rules_targeting(finders) if finders else []
+
+
+def progress_mode(snap: Snapshot) -> str:
+    """How this execution's progress is driven (topology.model's modes)."""
+    if snap.topology.parts:
+        return snap.topology.progress.mode
+    return SCHEDULED_POLLER if snap.functions_of_kind("finder", "poller") else UNKNOWN
+
+
+def other_schedules(snap: Snapshot) -> list[Rule]:
+    """Scheduled rules that target a part of the orchestrator but do not drive this execution's progress."""
+    driving = {rule.name for rule in finder_rules(snap)}
+    parts = {part.id for part in snap.topology.parts}
+    return [rule for rule in snap.rules if rule.schedule_expression and rule.name not in driving
+            and any(":".join(t.arn.split(":")[:7]) in parts or t.arn in parts for t in rule.targets)]
+
+
+def rule_runs(snap: Snapshot, rule: Rule) -> str:
+    """What a rule runs, in the operator's words: the names of the parts it targets."""
+    names = snap.topology.what_rule_runs(rule.arn or rule.name) if snap.topology.parts else []
+    return ", ".join(names) or ", ".join(target.arn.rsplit(":", 1)[-1] for target in rule.targets)
+
+
+# status values that end a wave or a plan, whatever the orchestrator's case (the map adds its own)
+DONE = {"COMPLETED", "COMPLETE", "SUCCEEDED", "SUCCESS", "DONE", "LAUNCHED", "FINISHED"}
+FAILED = {"FAILED", "FAILURE", "ERROR", "CANCELLED", "CANCELED", "ABORTED", "TIMED_OUT", "TIMEDOUT"}
+
+
+# record statuses that ask for the poller (the others: between waves, or ended), whatever their case
+POLLED = {"POLLING", "IN_PROGRESS", "INPROGRESS", "WAITING", "LAUNCHING", "WAVE_IN_PROGRESS"}
+
+
+def polled(status: str) -> bool:
+    return status.upper() in POLLED
+
+
+def terminal(snap: Snapshot, status: str) -> bool:
+    """Whether a recorded status says the plan (or wave) ended: done or failed."""
+    place = snap.topology.record_place()
+    extra = {v.upper() for v in (place.done_values + place.failed_values)} if place else set()
+    return status.upper() in DONE | FAILED | extra
+
+
+def record_drives(snap: Snapshot) -> bool:
+    """Whether the execution's record is where the machine reads its wave status (not only a mirror)."""
+    if not snap.topology.parts:
+        return True
+    return snap.topology.progress.mode != SELF_POLLING or snap.topology.history_place() is None
 
 
 def poll_interval(snap: Snapshot) -> int:
@@ -55,12 +109,19 @@ def poll_interval(snap: Snapshot) -> int:
     record = snap.execution_record
     if record and record.poll_interval_seconds:
         return record.poll_interval_seconds
-    for function in snap.functions_of_kind("orchestration"):
-        value = function.environment.get("POLL_INTERVAL_SECONDS", "")
-        if value.isdigit() and int(value) > 0:
-            return int(value)
+    seconds = timings(snap)[0]
+    if seconds:
+        return seconds
     schedules = [rate_seconds(rule.schedule_expression) for rule in finder_rules(snap)]
     return min((s for s in schedules if s), default=DEFAULT_POLL_SECONDS)
+
+
+def timings(snap: Snapshot) -> tuple[int | None, int | None]:
+    """The poll interval (seconds) and wave timeout (minutes) the design says, where it says."""
+    if snap.topology.parts:
+        return snap.topology.poll_interval_seconds, snap.topology.wave_timeout_minutes
+    poll, timeout, _ = design_timings(snap.functions_of_kind("orchestration"))
+    return poll, timeout
 
 
 def ago(now: datetime, then: datetime) -> str:

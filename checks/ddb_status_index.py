@@ -17,9 +17,7 @@ from drsdoctor.checkapi import (
     passed,
     skip,
 )
-from drsdoctor.snapshot import Snapshot
-
-REFERENCE_TABLE_VARIABLE = "EXECUTION_TABLE"
+from drsdoctor.snapshot import Function, Snapshot
 
 
 @check(id="DDB003", service="dynamodb", severity=CRITICAL, layer=CAUSE, plan_step="environment",
@@ -37,8 +35,7 @@ def status_index(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "no execution-finder names an index in its environment")
         return
     for function, variable, index_name in queried:
-        table_name = function.environment.get(REFERENCE_TABLE_VARIABLE) or next(
-            (value for name, value in function.environment.items() if "TABLE" in name.upper()), "")
+        table_name = _queried_table(snap, function)
         table = snap.table(table_name)
         where = f"{table_name}#{index_name}"
         unread = snap.missing("tables", table_name) if table is None else None
@@ -65,3 +62,14 @@ def status_index(snap: Snapshot) -> Iterator[Finding]:
                            f"--table-name {table_name})")
         else:
             yield passed(where, f"index {index_name} on {table_name} is ACTIVE")
+
+
+def _queried_table(snap: Snapshot, function: Function) -> str:
+    """The table the function queries the index on: the record's table when the function names it, else the
+    first table its environment names."""
+    named = [t.name for t in snap.tables if t.name in function.environment.values()]
+    named += [value for name, value in function.environment.items() if "TABLE" in name.upper()]
+    place = snap.topology.record_place()
+    if place is not None and place.table in named:
+        return place.table
+    return named[0] if named else ""

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from drsdoctor.checks._common import ago, clock, poll_interval
+from drsdoctor.checks._common import (
+    ago,
+    clock,
+    poll_interval,
+    polled,
+    progress_mode,
+    record_drives,
+    terminal,
+)
 
 from drsdoctor.checkapi import (
     CRITICAL,
@@ -32,13 +40,17 @@ def wave_status(snap: Snapshot) -> Iterator[Finding]:
     if record is None or not record.exists:
         yield skip(snap.target, "no execution record (see DDB001)")
         return
+    if not record_drives(snap):
+        yield skip(snap.target, f"progress is {progress_mode(snap)}: the machine reads its wave status "
+                                f"from its own state, not from {record.table}")
+        return
     wave = record.current_wave()
     where = f"{record.table}#{','.join(f'{k}={v}' for k, v in sorted(record.key.items()))}"
     if wave is None:
         yield skip(where, f"the record ({record.status}) has no waves")
         return
     fix = {"table": record.table}
-    if record.status in ("COMPLETED", "FAILED", "CANCELLED"):
+    if terminal(snap, record.status):
         yield passed(where, f"the execution record is {record.status}; wave {wave.number} {wave.status}")
         return
     now, interval = now_of(snap), poll_interval(snap)
@@ -49,7 +61,7 @@ def wave_status(snap: Snapshot) -> Iterator[Finding]:
                    evidence=[f"record status {record.status}, job {wave.job_id or '(none)'}"],
                    shows=WAVE_STATUS_STALE, fix=fix)
         return
-    if changed and (now - changed).total_seconds() > STALE_POLLS * interval and record.status == "POLLING":
+    if changed and (now - changed).total_seconds() > STALE_POLLS * interval and polled(record.status):
         yield fail(where, f"wave {wave.number} status {wave.status} has not changed{age}: "
                           f"{int((now - changed).total_seconds() // interval)} poll intervals of {interval}s",
                    shows=WAVE_STATUS_STALE, fix=fix)

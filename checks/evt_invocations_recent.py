@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from drsdoctor.checks._common import ago, clock, finder_rules, rate_seconds
+from drsdoctor.checks._common import ago, clock, finder_rules, polled, rate_seconds
 
 from drsdoctor.checkapi import (
     EXECUTION_STUCK,
@@ -48,7 +48,7 @@ def invocations_recent(snap: Snapshot) -> Iterator[Finding]:
     record = snap.execution_record
     for function in pollers:
         fix = {"function": function.name}
-        if function.kind == "poller" and record is not None and record.status != "POLLING":
+        if function.kind == "poller" and record is not None and record.exists and not polled(record.status):
             yield skip(function.arn, f"the execution record is {record.status}: the poller is not due")
             continue
         if function.last_invocation is None:
@@ -68,3 +68,4 @@ def invocations_recent(snap: Snapshot) -> Iterator[Finding]:
                        shows=POLLER_NOT_RUNNING, explains=(WAVE_STATUS_STALE, EXECUTION_STUCK), fix=fix)
         else:
             yield passed(function.arn, f"{function.name} was invoked {ago(now, function.last_invocation)}")
+

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from drsdoctor.checks._common import ago, clock
+from drsdoctor.checks._common import ago, clock, timings
 
 from drsdoctor.cache import computed_once
 from drsdoctor.checkapi import (
@@ -35,7 +35,7 @@ from drsdoctor.snapshot import HistoryEvent, Snapshot
 MIN_ITERATIONS = 5  # fewer rounds than this is a wave still launching, not a stuck loop
 UNKNOWN = {"UNKNOWN", "", None}
 FINISHED = {"COMPLETED", "SUCCEEDED", "FAILED", "LAUNCHED", "CANCELLED"}
-DEFAULT_WAVE_TIMEOUT = timedelta(minutes=60)  # when the orchestration sets no WAVE_TIMEOUT_MINUTES
+DEFAULT_WAVE_TIMEOUT = timedelta(minutes=60)  # when the design sets no wave timeout
 
 
 @dataclass
@@ -116,19 +116,12 @@ def _poll_interval(snap: Snapshot) -> timedelta:
     record = snap.execution_record
     if record and record.poll_interval_seconds:
         return timedelta(seconds=record.poll_interval_seconds)
-    for function in snap.functions_of_kind("orchestration"):
-        value = function.environment.get("POLL_INTERVAL_SECONDS", "")
-        if value.isdigit() and int(value) > 0:
-            return timedelta(seconds=int(value))
-    return timedelta(seconds=30)
+    return timedelta(seconds=timings(snap)[0] or 30)
 
 
 def _wave_timeout(snap: Snapshot) -> timedelta:
-    for function in snap.functions_of_kind("orchestration"):
-        value = function.environment.get("WAVE_TIMEOUT_MINUTES", "")
-        if value.isdigit() and int(value) > 0:
-            return timedelta(minutes=int(value))
-    return DEFAULT_WAVE_TIMEOUT
+    minutes = timings(snap)[1]
+    return timedelta(minutes=minutes) if minutes else DEFAULT_WAVE_TIMEOUT
 
 
 def _loop_states(snap: Snapshot, events: list[HistoryEvent]) -> set[str]:

@@ -62,7 +62,8 @@ def family(gather: Gatherer, owner: Stack) -> list[tuple[str, str, list[StackRes
     nested = [r.physical_id for r in found[0][2] if r.type == "AWS::CloudFormation::Stack" and r.physical_id
               and r.physical_id != owner.arn]
     listed = gather.in_parallel([partial(resources, gather, arn) for arn in nested])
-    found += [(arn, "a nested stack of the same root", items) for arn, items in zip(nested, listed, strict=True)]
+    found += [(arn, "a nested stack of the same root", items)
+              for arn, items in zip(nested, listed, strict=True)]
     return found
 
 

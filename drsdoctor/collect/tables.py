@@ -10,7 +10,7 @@ from typing import Any
 
 from drsdoctor.aws.failures import AwsFailure
 from drsdoctor.collect.gather import Gatherer
-from drsdoctor.snapshot import ExecutionRecord, Function, Table, TableIndex, WaveRecord
+from drsdoctor.snapshot import ExecutionRecord, Table, TableIndex, WaveRecord
 
 JOB_ID = re.compile(r"\bdrsjob-[0-9a-zA-Z]+\b")
 

@@ -70,8 +70,9 @@ def _target(state: State, execution_input: dict[str, Any], notes: list[str]) -> 
     callback = resource.endswith(_CALLBACK)
     base = resource[: -len(_CALLBACK)] if callback else resource.removesuffix(".sync").removesuffix(":2")
     if ":lambda:" in resource and ":function:" in resource:
-        return TaskTarget(state.name, "function", resource, callback,
-                          evidence=f"Task {state.name} has Resource {resource}")
+        return TaskTarget(
+            state.name, "function", resource, callback, evidence=f"Task {state.name} has Resource {resource}"
+        )
     match = _INTEGRATION.match(base)
     if match is None:
         if resource:
@@ -81,17 +82,30 @@ def _target(state: State, execution_input: dict[str, Any], notes: list[str]) -> 
     if service == "lambda" and action == "invoke":
         name = _argument(arguments, "FunctionName", execution_input)
         if name is None:
-            notes.append(f"Task {state.name} chooses its function at run time and this execution's input does "
-                         "not name it")
+            notes.append(
+                f"Task {state.name} chooses its function at run time and this execution's input does "
+                "not name it"
+            )
             return None
-        return TaskTarget(state.name, "function", name, callback,
-                          evidence=f"Task {state.name} invokes FunctionName {name}")
+        return TaskTarget(
+            state.name, "function", name, callback, evidence=f"Task {state.name} invokes FunctionName {name}"
+        )
     if service == "states" and action.startswith("startExecution"):
         child = _argument(arguments, "StateMachineArn", execution_input) or ""
-        return TaskTarget(state.name, "machine", child, callback,
-                          evidence=f"Task {state.name} starts state machine {child or '(chosen at run time)'}")
-    return TaskTarget(state.name, "integration", f"{service}:{action}", callback,
-                      evidence=f"Task {state.name} calls {service}:{action} directly ({resource})")
+        return TaskTarget(
+            state.name,
+            "machine",
+            child,
+            callback,
+            evidence=f"Task {state.name} starts state machine {child or '(chosen at run time)'}",
+        )
+    return TaskTarget(
+        state.name,
+        "integration",
+        f"{service}:{action}",
+        callback,
+        evidence=f"Task {state.name} calls {service}:{action} directly ({resource})",
+    )
 
 
 def _argument(arguments: dict[str, Any], name: str, execution_input: dict[str, Any]) -> str | None:

@@ -48,20 +48,51 @@ def named_tables(item: Function, known: Known) -> list[str]:
 
 
 def named_functions(item: Function, known: Known) -> list[str]:
-    return [named.value for value in item.environment.values()
-            if (named := resolve(value, known)) is not None and named.kind == "function"]
+    return [
+        named.value
+        for value in item.environment.values()
+        if (named := resolve(value, known)) is not None and named.kind == "function"
+    ]
 
 
 def record_candidates(targets: list[TaskTarget], functions: list[Function], known: Known) -> list[str]:
     """Tables that may hold the execution's record, likeliest first: those the machine's functions share
     with other functions of the orchestrator (what one writes and another reads), then the machine's own."""
     called = {f.name for f in called_by_machine(targets, functions)}
-    direct = [t.target.split(":", 1)[1] for t in targets if t.kind == "integration" and t.target.startswith(
-        "dynamodb:")]
+    direct = [
+        t.target.split(":", 1)[1]
+        for t in targets
+        if t.kind == "integration" and t.target.startswith("dynamodb:")
+    ]
     mine = Counter(table for f in functions if f.name in called for table in named_tables(f, known))
     others = {table for f in functions if f.name not in called for table in named_tables(f, known)}
     ranked = sorted(mine, key=lambda table: (table not in others, -mine[table]))
     return list(dict.fromkeys(ranked + [t for t in direct if t in known.tables]))
+
+
+def timings(functions: list[Function]) -> tuple[int | None, int | None, list[str]]:
+    """The poll interval (seconds) and wave timeout (minutes) the machine's functions are configured with,
+    told by what their variables' names mean (an interval to poll or wait, a timeout, and its unit)."""
+    poll = timeout = None
+    evidence = []
+    for item in functions:
+        for variable, value in sorted(item.environment.items()):
+            words, number = variable.upper(), int(value) if value.isdigit() and int(value) > 0 else None
+            if number is None or "MAX" in words:
+                continue
+            if (
+                poll is None
+                and ("POLL" in words or "WAIT" in words)
+                and ("SEC" in words or "INTERVAL" in words)
+            ):
+                poll = number if "MIN" not in words else number * 60
+                evidence.append(f"{item.name}'s variable {variable}={value}: polls every {poll}s")
+            elif timeout is None and "TIMEOUT" in words and ("MIN" in words or "SEC" in words):
+                timeout = number if "MIN" in words else max(1, number // 60)
+                evidence.append(
+                    f"{item.name}'s variable {variable}={value}: a wave may take {timeout} minutes"
+                )
+    return poll, timeout, evidence
 
 
 def build(found: Deployment) -> Topology:
@@ -77,11 +108,21 @@ def build(found: Deployment) -> Topology:
         _environment(topology, item, known)
     _rules(topology, found)
     _roles_and_progress(topology, found)
+    called = [
+        f for f in found.functions if (p := topology.part(f.arn)) is not None and p.role == "orchestration"
+    ]
+    topology.poll_interval_seconds, topology.wave_timeout_minutes, said = timings(called)
+    topology.progress.evidence.extend(said)
     regions = [p.name for p in topology.parts_of("region")]
     drivers = set(topology.progress.drivers)
     driving_regions = [r for d in drivers for r in topology.targets_of(d, "names") if r.startswith("region/")]
-    topology.drs_region = (driving_regions[0].split("/", 1)[1] if driving_regions
-                           else regions[0] if len(regions) == 1 else found.region)
+    topology.drs_region = (
+        driving_regions[0].split("/", 1)[1]
+        if driving_regions
+        else regions[0]
+        if len(regions) == 1
+        else found.region
+    )
     return topology
 
 
@@ -113,11 +154,14 @@ def _environment(topology: Topology, item: Function, known: Known) -> None:
         evidence = f"{item.name}'s variable {variable}={value}: {named.how}"
         if named.kind == "function":
             target = known.functions.get(named.value, named.value)
-            part = topology.add(target, "function", evidence, target.split(":")[6] if target.startswith(
-                "arn:") else target)
+            part = topology.add(
+                target, "function", evidence, target.split(":")[6] if target.startswith("arn:") else target
+            )
             topology.connect(source, part.id, "names", evidence)
             continue
-        part_id = named.value if named.kind in ("table", "statemachine", "role") else f"{named.kind}/{named.value}"
+        part_id = (
+            named.value if named.kind in ("table", "statemachine", "role") else f"{named.kind}/{named.value}"
+        )
         topology.add(part_id, named.kind, evidence, named.value)
         topology.connect(source, part_id, "names", evidence)
 
@@ -157,12 +201,17 @@ def _roles_and_progress(topology: Topology, found: Deployment) -> None:
         if (part := topology.part(part_id)) is not None:
             part.role = "orchestration"
     loop = [t for t in found.targets if t.in_loop]
-    loop_functions = [f.arn for t in loop if t.kind == "function" and (f := function_of(t.target, found.functions))]
+    loop_functions = [
+        f.arn for t in loop if t.kind == "function" and (f := function_of(t.target, found.functions))
+    ]
     progress = topology.progress
     if loop:
         states = ", ".join(dict.fromkeys(t.state for t in loop))
-        topology.wave_status.append(StatusPlace(
-            "history", state=states, evidence=[f"the outputs of {states}, in the execution's history"]))
+        topology.wave_status.append(
+            StatusPlace(
+                "history", state=states, evidence=[f"the outputs of {states}, in the execution's history"]
+            )
+        )
     drs_calls = [t for t in loop if t.kind == "integration" and t.target.startswith("drs:")]
     # which scheduled chains (a scheduled function and the functions it names) share a table with the
     # functions the machine calls in its loop (or at all): those write what the machine reads
@@ -174,7 +223,9 @@ def _roles_and_progress(topology: Topology, found: Deployment) -> None:
             continue
         named = named_functions(by_id[head], known) if head in by_id else []
         chain = [head] + [known.functions.get(n, n) for n in named]
-        shared = [t for ref in chain if (f := by_id.get(ref)) for t in named_tables(f, known) if t in read_tables]
+        shared = [
+            t for ref in chain if (f := by_id.get(ref)) for t in named_tables(f, known) if t in read_tables
+        ]
         if shared:
             driving.append((head, chain, rules, shared[0]))
         else:
@@ -182,8 +233,9 @@ def _roles_and_progress(topology: Topology, found: Deployment) -> None:
                 if (part := topology.part(part_id)) is not None and not part.role:
                     part.role = "other"
             topology.progress.evidence.append(
-                f"the schedule of {_name(topology, head)} does not drive this execution: none of its tables is "
-                "one the state machine's functions read")
+                f"the schedule of {_name(topology, head)} does not drive this execution: none of its "
+                "tables is one the state machine's functions read"
+            )
     callbacks = [t for t in found.targets if t.callback]
     if drs_calls:
         progress.mode, progress.drivers = SELF_POLLING, list(dict.fromkeys(t.target for t in drs_calls))
@@ -198,24 +250,42 @@ def _roles_and_progress(topology: Topology, found: Deployment) -> None:
                     progress.drivers.append(part_id)
             progress.rules.extend(rules)
             for rule in rules:
-                topology.connect(rule, machine, "drives", f"{_name(topology, rule)} runs {_name(topology, head)}")
-            progress.evidence.insert(0, f"the schedule {', '.join(_name(topology, r) for r in rules)} runs "
-                                        f"{' -> '.join(_name(topology, p) for p in chain)}, which shares table "
-                                        f"{table} with the state machine's functions")
+                topology.connect(
+                    rule, machine, "drives", f"{_name(topology, rule)} runs {_name(topology, head)}"
+                )
+            progress.evidence.insert(
+                0,
+                f"the schedule {', '.join(_name(topology, r) for r in rules)} runs "
+                f"{' -> '.join(_name(topology, p) for p in chain)}, which shares table "
+                f"{table} with the state machine's functions",
+            )
         progress.drivers = list(dict.fromkeys(progress.drivers))
         tables = [d[3] for d in driving]
-        topology.wave_status.append(StatusPlace("record", table=tables[0], evidence=[
-            f"table {tables[0]} is written by the scheduled poller and read by the state machine's functions"]))
+        topology.wave_status.append(
+            StatusPlace(
+                "record",
+                table=tables[0],
+                evidence=[
+                    f"table {tables[0]} is written by the scheduled poller and read by the state "
+                    "machine's functions"
+                ],
+            )
+        )
     elif loop_functions:
         progress.mode, progress.drivers = SELF_POLLING, list(dict.fromkeys(loop_functions))
-        progress.evidence.insert(0, f"Task {loop[0].state} calls {_name(topology, loop_functions[0])} inside a "
-                                    "loop that waits, and no scheduled function writes what it reads")
+        progress.evidence.insert(
+            0,
+            f"Task {loop[0].state} calls {_name(topology, loop_functions[0])} inside a "
+            "loop that waits, and no scheduled function writes what it reads",
+        )
     elif callbacks:
         progress.mode, progress.drivers = CALLBACK, [machine]
         progress.evidence.insert(0, f"Task {callbacks[0].state} waits for a task token")
     else:
-        topology.unknown.append("how progress is driven: no polling loop, schedule or callback was found "
-                                "(say so in an orchestrator map: progress.mode)")
+        topology.unknown.append(
+            "how progress is driven: no polling loop, schedule or callback was found "
+            "(say so in an orchestrator map: progress.mode)"
+        )
     for item in found.functions:
         part = topology.part(item.arn or item.name)
         if part is not None and not part.role:

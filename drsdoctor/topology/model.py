@@ -14,8 +14,18 @@ UNKNOWN = "unknown"
 PROGRESS_MODES = (SELF_POLLING, SCHEDULED_POLLER, CALLBACK, UNKNOWN)
 
 # The parts' kinds
-PART_KINDS = ("statemachine", "function", "integration", "table", "index", "rule", "role", "region",
-              "account", "stack")
+PART_KINDS = (
+    "statemachine",
+    "function",
+    "integration",
+    "table",
+    "index",
+    "rule",
+    "role",
+    "region",
+    "account",
+    "stack",
+)
 # What a function does in the design (Function.kind in the Snapshot)
 FUNCTION_ROLES = ("orchestration", "finder", "poller", "other")
 
@@ -73,7 +83,8 @@ class Topology:
     progress: Progress = field(default_factory=Progress)
     wave_status: list[StatusPlace] = field(default_factory=list)
     drs_region: str = ""
-    wave_timeout_minutes: int | None = None
+    poll_interval_seconds: int | None = None  # how often the loop waits, where the design says
+    wave_timeout_minutes: int | None = None  # how long a wave may take, where the design says
     unknown: list[str] = field(default_factory=list)  # what discovery could not tell
     map_notes: list[str] = field(default_factory=list)  # the orchestrator map's entries, applied or not
 
@@ -124,16 +135,25 @@ class Topology:
 
     def describe(self) -> list[str]:
         """How this orchestrator works, in a few sentences for the report."""
-        lines = [f"progress: {self.progress.mode}"
-                 + (f" (driven by {', '.join(self._names(self.progress.drivers))})" if self.progress.drivers
-                    else "")]
+        lines = [
+            f"progress: {self.progress.mode}"
+            + (
+                f" (driven by {', '.join(self._names(self.progress.drivers))})"
+                if self.progress.drivers
+                else ""
+            )
+        ]
         lines += [f"  {line}" for line in self.progress.evidence]
         for place in self.wave_status:
             if place.where == "history":
-                lines.append(f"wave status: in the execution's history (outputs of {place.state or 'its tasks'})")
+                lines.append(
+                    f"wave status: in the execution's history (outputs of {place.state or 'its tasks'})"
+                )
             else:
-                lines.append(f"wave status: record in table {place.table} keyed by {place.key} = "
-                             f"{place.key_source}" + (f", status at {place.attribute}" if place.attribute else ""))
+                lines.append(
+                    f"wave status: record in table {place.table} keyed by {place.key} = "
+                    f"{place.key_source}" + (f", status at {place.attribute}" if place.attribute else "")
+                )
         if self.drs_region:
             lines.append(f"DRS region: {self.drs_region}")
         lines += [f"could not tell: {item}" for item in self.unknown]

@@ -33,11 +33,10 @@ class OrchestratorMap:
     def apply(self, topology: Topology, snap: Snapshot) -> None:
         """Apply each entry the deployment agrees with; note the others."""
         notes = topology.map_notes
-        if self.mode:
-            if self.mode != topology.progress.mode:
-                notes.append(f"progress is {self.mode} (the map); discovery found {topology.progress.mode}")
-                topology.progress.mode = self.mode
-                topology.unknown = [u for u in topology.unknown if not u.startswith("how progress")]
+        if self.mode and self.mode != topology.progress.mode:
+            notes.append(f"progress is {self.mode} (the map); discovery found {topology.progress.mode}")
+            topology.progress.mode = self.mode
+            topology.unknown = [u for u in topology.unknown if not u.startswith("how progress")]
         if self.pollers:
             self._apply_pollers(topology, snap)
         if self.record_table:
@@ -52,12 +51,16 @@ class OrchestratorMap:
             function = snap.function(name)
             part = topology.part(function.arn) if function else None
             if function is None or part is None:
-                topology.map_notes.append(f"the map names {name} as the poller, but it is not a function of "
-                                          "this orchestrator: ignored")
+                topology.map_notes.append(
+                    f"the map names {name} as the poller, but it is not a function of "
+                    "this orchestrator: ignored"
+                )
                 continue
             part.role = "poller"
             drivers.append(part.id)
-            rules = [rule.arn or rule.name for rule in snap.rules_targeting(function) if rule.schedule_expression]
+            rules = [
+                rule.arn or rule.name for rule in snap.rules_targeting(function) if rule.schedule_expression
+            ]
             topology.progress.rules = list(dict.fromkeys(topology.progress.rules + rules))
         if drivers and set(drivers) != set(topology.progress.drivers):
             topology.map_notes.append(f"the poller is {', '.join(self.pollers)} (the map)")
@@ -65,22 +68,29 @@ class OrchestratorMap:
 
     def _apply_record(self, topology: Topology, snap: Snapshot) -> None:
         table = snap.table(self.record_table)
-        exists = table is not None and table.exists or self.record_table in snap.region_table_names
+        exists = (table is not None and table.exists) or self.record_table in snap.region_table_names
         if not exists:
-            topology.map_notes.append(f"the map says the wave status lives in table {self.record_table}, which "
-                                      "does not exist in the region: ignored")
+            topology.map_notes.append(
+                f"the map says the wave status lives in table {self.record_table}, which "
+                "does not exist in the region: ignored"
+            )
             return
         if table is not None and self.record_key and self.record_key not in table.keys:
-            topology.map_notes.append(f"the map keys the record by {self.record_key}, which is not a key of "
-                                      f"{self.record_table} ({', '.join(table.keys) or 'no keys read'}): ignored")
+            topology.map_notes.append(
+                f"the map keys the record by {self.record_key}, which is not a key of "
+                f"{self.record_table} ({', '.join(table.keys) or 'no keys read'}): ignored"
+            )
             return
         place = topology.record_place()
         if place is None or place.table != self.record_table:
             if place is not None:
                 topology.wave_status.remove(place)
-                topology.map_notes.append(f"the wave status lives in {self.record_table} (the map); discovery "
-                                          f"found {place.table}")
-            place = StatusPlace("record", table=self.record_table, evidence=[f"the orchestrator map {self.source}"])
+                topology.map_notes.append(
+                    f"the wave status lives in {self.record_table} (the map); discovery found {place.table}"
+                )
+            place = StatusPlace(
+                "record", table=self.record_table, evidence=[f"the orchestrator map {self.source}"]
+            )
             topology.wave_status.append(place)
         place.key = self.record_key or place.key
         place.key_source = self.key_source or place.key_source
@@ -107,13 +117,21 @@ def load(path: str) -> OrchestratorMap:
         raise InputError(f"orchestrator map {path}: progress.mode must be one of {', '.join(PROGRESS_MODES)}")
     source = str(status.get("key_source") or "")
     if source and source not in KEY_SOURCES and not source.startswith("input:"):
-        raise InputError(f"orchestrator map {path}: wave_status.key_source must be execution-arn, "
-                         "execution-name or input:FIELD")
+        raise InputError(
+            f"orchestrator map {path}: wave_status.key_source must be execution-arn, "
+            "execution-name or input:FIELD"
+        )
     return OrchestratorMap(
-        mode=mode, pollers=_strings(progress.get("pollers"), path), record_table=str(status.get("table") or ""),
-        record_key=str(status.get("key") or ""), key_source=source,
-        status_attribute=str(status.get("attribute") or ""), done_values=_strings(status.get("done"), path),
-        failed_values=_strings(status.get("failed"), path), source=path)
+        mode=mode,
+        pollers=_strings(progress.get("pollers"), path),
+        record_table=str(status.get("table") or ""),
+        record_key=str(status.get("key") or ""),
+        key_source=source,
+        status_attribute=str(status.get("attribute") or ""),
+        done_values=_strings(status.get("done"), path),
+        failed_values=_strings(status.get("failed"), path),
+        source=path,
+    )
 
 
 def _section(data: dict[str, Any], name: str, path: str) -> dict[str, Any]:
@@ -140,18 +158,39 @@ def as_map(topology: Topology, target: str) -> dict[str, Any]:
     return {
         "schema": MAP_SCHEMA,
         "discovered_from": target,
-        "progress": {"mode": topology.progress.mode, "pollers": pollers, "evidence": topology.progress.evidence},
-        "wave_status": ({"table": record.table, "key": record.key, "key_source": record.key_source,
-                         "attribute": record.attribute, "done": record.done_values, "failed": record.failed_values}
-                        if record else {"table": "", "key": "", "key_source": "", "attribute": "",
-                                        "done": [], "failed": []}),
+        "progress": {
+            "mode": topology.progress.mode,
+            "pollers": pollers,
+            "evidence": topology.progress.evidence,
+        },
+        "wave_status": (
+            {
+                "table": record.table,
+                "key": record.key,
+                "key_source": record.key_source,
+                "attribute": record.attribute,
+                "done": record.done_values,
+                "failed": record.failed_values,
+            }
+            if record
+            else {"table": "", "key": "", "key_source": "", "attribute": "", "done": [], "failed": []}
+        ),
         "wave_status_in_history": [place.state for place in topology.wave_status if place.where == "history"],
         "drs_region": topology.drs_region,
-        "parts": [{"id": part.id, "kind": part.kind, "name": part.name,
-                   **({"role": part.role} if part.role else {}), "evidence": part.evidence}
-                  for part in topology.parts],
-        "edges": [{"from": edge.source, "to": edge.target, "relation": edge.relation, "evidence": edge.evidence}
-                  for edge in topology.edges],
+        "parts": [
+            {
+                "id": part.id,
+                "kind": part.kind,
+                "name": part.name,
+                **({"role": part.role} if part.role else {}),
+                "evidence": part.evidence,
+            }
+            for part in topology.parts
+        ],
+        "edges": [
+            {"from": edge.source, "to": edge.target, "relation": edge.relation, "evidence": edge.evidence}
+            for edge in topology.edges
+        ],
         "could_not_tell": topology.unknown,
         "notes": topology.map_notes,
     }
