@@ -19,6 +19,7 @@ from drsdoctor.sandbox.orchestrators import get as get_orchestrator
 from drsdoctor.sandbox.orchestrators.reference import ENVIRONMENT_VARIABLES, STATES, reference_names
 from drsdoctor.sandbox.orchestrators.renamed import renaming
 from drsdoctor.sandbox.orchestrators.renaming import Renaming
+from drsdoctor.sandbox.seed import PlanSize
 from drsdoctor.sandbox.world import Sandbox
 
 pytestmark = pytest.mark.slow
@@ -33,7 +34,8 @@ REFERENCE_WORDS = ("drs-orchestrator", "orchestration", "execution-finder", "exe
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[Sandbox]:
-    with Sandbox.start(orchestrator=f"renamed:{SEED}") as running:
+    # two waves of two servers: NextWave runs, and app-2 (server-launch-failure's server) is in the plan
+    with Sandbox.start(orchestrator=f"renamed:{SEED}", plan=PlanSize(2, 2)) as running:
         yield running
 
 
@@ -79,15 +81,16 @@ def test_the_code_reads_the_renamed_variables_from_renamed_modules(world: Sandbo
                   "execution-finder", "execution-poller", *(f'"{name}"' for name in ENVIRONMENT_VARIABLES))
     assert [word for word in code_words if any(word in source for source in sources.values())] == []
     assert any(f'"{world.names["env:EXECUTION_TABLE"]}"' in source for source in sources.values())
-    handlers = {world.client("lambda").get_function_configuration(FunctionName=world.function_name(role))[
-        "Handler"].split(".")[0] + ".py" for role in ("orchestration", "execution-finder", "execution-poller")}
+    lambda_ = world.client("lambda")
+    handlers = {lambda_.get_function_configuration(FunctionName=world.function_name(role))["Handler"]
+                .split(".")[0] + ".py" for role in ("orchestration", "execution-finder", "execution-poller")}
     assert handlers <= set(sources)
 
 
 def test_a_renamed_world_runs_a_healthy_recovery_to_the_end(world: Sandbox) -> None:
     outcome = world.run_until_settled(world.start_recovery())
     assert outcome.status == "SUCCEEDED", outcome
-    assert outcome.wave_statuses == ["COMPLETED", "COMPLETED", "COMPLETED"]
+    assert outcome.wave_statuses == ["COMPLETED", "COMPLETED"]
     entered = {event["stateEnteredEventDetails"]["name"] for event in world.client("stepfunctions")
                .get_execution_history(executionArn=outcome.execution_arn, maxResults=1000)["events"]
                if "stateEnteredEventDetails" in event}
@@ -108,7 +111,8 @@ def fingerprint(world: Sandbox) -> dict[str, Any]:
             policies[f"{name}/{policy}"] = iam.get_role_policy(RoleName=name, PolicyName=policy)[
                 "PolicyDocument"]
     try:
-        finder = json.loads(lambda_.get_policy(FunctionName=world.function_name("execution-finder"))["Policy"])
+        finder = json.loads(lambda_.get_policy(FunctionName=world.function_name("execution-finder"))[
+            "Policy"])
     except lambda_.exceptions.ResourceNotFoundException:
         finder = {"Statement": []}
     return {"policies": policies, "finder-permissions": len(finder["Statement"]),
@@ -131,25 +135,15 @@ def test_every_reference_fault_is_injected_into_the_renamed_world_and_repaired(w
     assert fingerprint(world) == healthy
 
 
-@pytest.mark.parametrize(("fault", "status", "first_wave"), [
-    ("orchestrator-missing-follow-on", "FAILED", "FAILED"),  # the renamed role's policy
-    ("poller-table-env-mismatch", "STUCK", "POLLING"),  # the renamed variable the renamed code reads
-])
-def test_a_fault_breaks_the_renamed_world_as_it_breaks_the_reference(
-        world: Sandbox, fault: str, status: str, first_wave: str) -> None:
-    world.switch_fault(fault)
+def test_a_fault_breaks_the_renamed_world_as_it_breaks_the_reference(world: Sandbox) -> None:
+    # the healthy run proved the renamed code reads its renamed variables and tables; this one that a fault
+    # found through the name map (the renamed orchestration role's policy) breaks the run
+    world.switch_fault("orchestrator-missing-follow-on")
     try:
-        arn = world.start_recovery()
-        outcome = world.run_until_settled(arn)
-        assert (outcome.status, outcome.wave_statuses[0]) == (status, first_wave), outcome
-        if outcome.status == "STUCK":
-            world.client("stepfunctions").stop_execution(executionArn=arn, cause="test over")
-            world.client("dynamodb").update_item(
-                TableName=world.names["table:execution-history"], Key={"executionId": {"S": arn}},
-                UpdateExpression="SET #s = :aborted", ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues={":aborted": {"S": "ABORTED"}})
+        outcome = world.run_until_settled(world.start_recovery())
     finally:
         world.switch_fault("none")
+    assert (outcome.status, outcome.wave_statuses[0]) == ("FAILED", "FAILED"), outcome
 
 
 def test_a_fault_names_the_renamed_parts() -> None:

@@ -219,9 +219,8 @@ class Renaming:
         for key, value in node.items():
             if key == "States":
                 out[key] = {self.states[name]: self._rename_states(state) for name, state in value.items()}
-            elif key in ("StartAt", "Next", "Default") and isinstance(value, str):
-                out[key] = self.states[value]
-            elif key == "Error" and value in self.states:  # a Fail state's error, named after the state
+            elif ((key in ("StartAt", "Next", "Default") and isinstance(value, str))
+                  or (key == "Error" and value in self.states)):  # a Fail state's error: named as its state
                 out[key] = self.states[value]
             elif key == "Cause" and isinstance(value, str):
                 out[key] = SUB_REFERENCE.sub(self._sub_reference, re.sub(
