@@ -133,7 +133,7 @@ Resources:
         QueryLanguage: JSONata
         StartAt: Pause
         States:
-          Pause: {{Type: Wait, Seconds: "${{Seconds}}", Next: Done}}
+          Pause: {{Type: Wait, Seconds: 5, Comment: "waits ${{Seconds}} seconds", Next: Done}}
           Done: {{Type: Pass, Output: {{role: "${{Role}}"}}, End: true}}
 """
 
@@ -149,7 +149,7 @@ def test_a_state_machine_s_definition_given_as_an_object_is_deployed() -> None:
     assert not plain.strip("{} ")  # moto read only DefinitionString: an empty definition
     definition = json.loads(patched)
     assert definition["StartAt"] == "Pause" and definition["QueryLanguage"] == "JSONata"
-    assert definition["States"]["Pause"]["Seconds"] == "5"  # substituted (a string in the object, as written)
+    assert definition["States"]["Pause"]["Comment"] == "waits 5 seconds"  # DefinitionSubstitutions
     assert definition["States"]["Done"]["Output"] == {"role": "arn:aws:iam::123456789012:role/machine"}
 
 
