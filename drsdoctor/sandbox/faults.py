@@ -3,7 +3,10 @@
 Each fault has a name (a public contract: `demo --fault NAME`, `sandbox serve --fault NAME`), a one-line
 summary, the root cause in an operator's words (what diagnose should name), `inject(world)` and
 `repair(world)` (the fix, also through the APIs, so tests can share one world and the demo can show the
-remedy).
+remedy). Faults find what they break through the world's name map (`world.names`, keys in
+drsdoctor.sandbox.orchestrators.base), never by the reference's literal names, so every orchestrator of the
+reference's design (the reference renamed, for one) takes them; `FAULTS` is the reference's catalogue and each
+orchestrator holds its own (`world.orchestrator.faults`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from drsdoctor.errors import InputError
 
 if TYPE_CHECKING:
     from drsdoctor.sandbox.world import Sandbox
@@ -37,15 +38,16 @@ class Fault:
 # -- IAM: edit a statement of a role's inline policy -------------------------------------------------------
 
 def _role_of(world: Sandbox, function_role: str) -> str:
-    return f"drs-orchestrator-{world.environment}-{function_role}-role"
+    return world.names[f"role:{function_role}"]
 
 
 def _policy_names(world: Sandbox, role: str) -> list[str]:
     return list(world.client("iam").list_role_policies(RoleName=role)["PolicyNames"])
 
 
-def _remove_action(world: Sandbox, function_role: str, action: str) -> None:
-    """Drop one action from every statement of the role's inline policies (empty statements go too)."""
+def remove_action(world: Sandbox, function_role: str, action: str) -> None:
+    """Drop one action from every statement of the inline policies of role:FUNCTION_ROLE (the name map's
+    key) (empty statements go too); restore_policies puts them back. Any orchestrator's faults may use it."""
     iam = world.client("iam")
     role = _role_of(world, function_role)
     for name in _policy_names(world, role):
@@ -70,7 +72,7 @@ def _remove_action(world: Sandbox, function_role: str, action: str) -> None:
             iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(edited))
 
 
-def _restore_policies(world: Sandbox, function_role: str) -> None:
+def restore_policies(world: Sandbox, function_role: str) -> None:
     iam = world.client("iam")
     role = _role_of(world, function_role)
     for name in _policy_names(world, role):
@@ -113,18 +115,20 @@ def _restore_finder_permission(world: Sandbox) -> None:
 
 def _poller_env_mismatch(world: Sandbox) -> None:
     """The poller reads the archive environment's table: it exists, so nothing errors; it finds nothing."""
-    other = f"drs-orchestrator-{OTHER_ENVIRONMENT}-execution-history"
+    other = world.names["table:execution-history@archive"]
     dynamodb = world.client("dynamodb")
     if other not in dynamodb.list_tables()["TableNames"]:
+        # the same key as the environment's own table: only the environment differs
+        table = dynamodb.describe_table(TableName=world.names["table:execution-history"])["Table"]
+        keys = {key["AttributeName"] for key in table["KeySchema"]}
         dynamodb.create_table(
-            TableName=other, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "executionId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "executionId", "KeyType": "HASH"}])
+            TableName=other, BillingMode="PAY_PER_REQUEST", KeySchema=table["KeySchema"],
+            AttributeDefinitions=[a for a in table["AttributeDefinitions"] if a["AttributeName"] in keys])
     lambda_ = world.client("lambda")
     name = world.function_name("execution-poller")
     variables = dict(lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"])
     world.saved.setdefault("poller-env", dict(variables))
-    variables["EXECUTION_TABLE"] = other
+    variables[world.names["env:EXECUTION_TABLE"]] = other
     lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
 
 
@@ -138,9 +142,10 @@ def _restore_poller_env(world: Sandbox) -> None:
 def _drift_choice(world: Sandbox) -> None:
     """CheckWaveStatus compares with "Completed": a completed wave never matches and loops forever."""
     sfn = world.client("stepfunctions")
-    definition = json.loads(sfn.describe_state_machine(stateMachineArn=world.state_machine_arn)["definition"])
-    world.saved.setdefault("definition", json.dumps(definition))
-    choice_state = definition["States"]["CheckWaveStatus"]
+    deployed = sfn.describe_state_machine(stateMachineArn=world.state_machine_arn)["definition"]
+    world.saved.setdefault("definition", deployed)  # the text as deployed: repair puts back the very same
+    definition = json.loads(deployed)
+    choice_state = definition["States"][world.names["state:CheckWaveStatus"]]
 
     def drift(rule: Any) -> Any:
         if isinstance(rule, dict):
@@ -200,14 +205,14 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
           "The poller's role lost drs:DescribeJobs (iam:PutRolePolicy with the statement edited).",
           "The execution-poller role's policy no longer allows drs:DescribeJobs, so every poll is denied "
           "and the wave status is written as UNKNOWN.",
-          "STUCK", lambda w: _remove_action(w, "execution-poller", "drs:DescribeJobs"),
-          lambda w: _restore_policies(w, "execution-poller")),
+          "STUCK", lambda w: remove_action(w, "execution-poller", "drs:DescribeJobs"),
+          lambda w: restore_policies(w, "execution-poller")),
     Fault("orchestrator-missing-follow-on",
           "The orchestration role lost drs:CreateRecoveryInstanceForDrs.",
           "The orchestration role lacks drs:CreateRecoveryInstanceForDrs, which DRS uses with the caller's "
           "credentials to launch recovery instances: the job ends COMPLETED with every server FAILED.",
-          "FAILED", lambda w: _remove_action(w, "orchestration", "drs:CreateRecoveryInstanceForDrs"),
-          lambda w: _restore_policies(w, "orchestration")),
+          "FAILED", lambda w: remove_action(w, "orchestration", "drs:CreateRecoveryInstanceForDrs"),
+          lambda w: restore_policies(w, "orchestration")),
     Fault("poller-table-env-mismatch",
           f"The poller's EXECUTION_TABLE names the {OTHER_ENVIRONMENT} environment's table "
           "(lambda:UpdateFunctionConfiguration).",
@@ -228,22 +233,21 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
 )}
 
 
-def get(name: str) -> Fault:
-    """The fault of that name; a bad name is the user's input error."""
-    fault = FAULTS.get(name)
-    if fault is None:
-        raise InputError(f"no fault named {name!r}; `drsdoctor demo --list-faults` lists them: "
-                         + ", ".join(FAULTS))
-    return fault
+def get(name: str, orchestrator: str = "reference") -> Fault:
+    """The fault of that name in the orchestrator's catalogue; a bad name is the user's input error."""
+    from drsdoctor.sandbox import orchestrators
+
+    return orchestrators.get(orchestrator).fault(name)
 
 
 def inject(name: str, world: Sandbox) -> Fault:
-    fault = get(name)
+    fault = world.orchestrator.fault(name)
     fault.inject(world)
     return fault
 
 
-def catalogue() -> list[str]:
+def catalogue(orchestrator: str = "reference") -> list[str]:
     """One line a fault, for `demo --list-faults`."""
-    width = max(len(name) for name in FAULTS)
-    return [f"{fault.name:<{width}}  {fault.summary}" for fault in FAULTS.values()]
+    from drsdoctor.sandbox import orchestrators
+
+    return orchestrators.get(orchestrator).catalogue()
