@@ -19,6 +19,8 @@ from drsdoctor.errors import DrsdoctorError
 COMMANDS: dict[str, tuple[str, str]] = {
     "diagnose": ("drsdoctor.commands.diagnose:diagnose",
                  "Name the root cause of a stuck or failed recovery execution."),
+    "discover": ("drsdoctor.commands.discover:discover",
+                 "Show the orchestrator as drsdoctor learnt it: parts, evidence, progress, wave status."),
     "diff-stacks": ("drsdoctor.commands.diff_stacks:diff_stacks",
                     "Compare two deployments semantically: what changed between working and broken."),
     "demo": ("drsdoctor.commands.demo:demo",

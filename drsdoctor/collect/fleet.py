@@ -20,6 +20,7 @@ from drsdoctor.collect.run import DEFAULT_HISTORY_LIMIT, Collection, begin
 from drsdoctor.collect.target import MachineTarget
 from drsdoctor.errors import DrsdoctorError
 from drsdoctor.snapshot import Snapshot
+from drsdoctor.topology.orchestrator_map import OrchestratorMap
 
 R = TypeVar("R")
 STATUSES = ("RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE")
@@ -99,7 +100,8 @@ def list_executions(session: AwsSession, machine: MachineTarget, selection: Sele
 def collect_each(listed: list[Listed], session: AwsSession, shared: Memo, judge: Callable[[Snapshot], R],
                  unreadable: Callable[[Listed, DrsdoctorError], R], *,
                  history_limit: int = DEFAULT_HISTORY_LIMIT, now: datetime | None = None,
-                 concurrency: int = CONCURRENCY, workers: int = WORKERS) -> list[R]:
+                 concurrency: int = CONCURRENCY, workers: int = WORKERS,
+                 orchestrator_map: OrchestratorMap | None = None) -> list[R]:
     """Collect each execution and hand its Snapshot to `judge`; only what `judge` returns is kept. Answers in
     the listed order. An execution that cannot be collected (gone since it was listed) is `unreadable`'s
     answer; no credentials or no endpoint ends the run (AwsUnavailable)."""
@@ -111,7 +113,7 @@ def collect_each(listed: list[Listed], session: AwsSession, shared: Memo, judge:
     def begun(item: Listed) -> Collection | R:
         try:
             return begin(item.arn, session, history_limit=history_limit, now=now, workers=workers,
-                         shared=shared, logs_since=logs_since)
+                         shared=shared, logs_since=logs_since, orchestrator_map=orchestrator_map)
         except DrsdoctorError as error:
             if isinstance(error, AwsFailure) and error.fatal:
                 raise

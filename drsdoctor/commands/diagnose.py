@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from drsdoctor.aws import AwsSession, AwsSettings
     from drsdoctor.engine import Report
     from drsdoctor.snapshot import Snapshot
+    from drsdoctor.topology.orchestrator_map import OrchestratorMap
 
 
 @click.command("diagnose")
@@ -48,11 +49,13 @@ if TYPE_CHECKING:
               help="Diagnose the executions of this state machine (chosen with --running): one row each.")
 @click.option("--running", "status", flag_value="RUNNING",
               help="With --state-machine: every RUNNING execution, in parallel.")
+@click.option("--map", "map_path", type=click.Path(dir_okay=False), metavar="FILE",
+              help="An orchestrator map (`discover --format yaml`, corrected): what discovery missed.")
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
              verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
              from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
-             status: str | None) -> None:
+             status: str | None, map_path: str | None) -> None:
     """Name the root cause of a stuck or failed recovery execution; or, with --state-machine ARN
     --running, of every running execution of that state machine (one table, a row each).
 
@@ -61,6 +64,11 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
     the --timeout budget ran out: the partial report is still printed). Over many executions: 1 if
     any has problems, else 3 if any could not be diagnosed, else 0 (also when none is running).
     """
+    orchestrator_map = None
+    if map_path:
+        from drsdoctor.topology.orchestrator_map import load
+
+        orchestrator_map = load(map_path)
     if machine_arn or status:
         from drsdoctor.commands.diagnose_fleet import diagnose_fleet
 
@@ -73,7 +81,7 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         code = diagnose_fleet(machine_arn, status, region=region, profile=profile, endpoint_url=endpoint_url,
                               verbose=verbose, output_format=output_format, output_path=output_path,
                               only=only, skip=skip, checks_dirs=checks_dirs, history_limit=history_limit,
-                              budget=budget)
+                              budget=budget, orchestrator_map=orchestrator_map)
         sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
@@ -88,10 +96,15 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
                                            endpoint_url=endpoint_url), budget)
     try:
         with _progress() as say:
-            snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say)
+            snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say,
+                                    orchestrator_map=orchestrator_map)
     finally:
         if verbose:  # the calls made so far, even when the run could not complete
             echo_call_log(session.call_log)
+    if verbose:
+        click.echo("How this orchestrator works:", err=True)
+        for line in snap.topology.describe():
+            click.echo(f"  {line}", err=True)
     _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)
 
 
@@ -142,13 +155,14 @@ def _from_bundle(path: str, execution_arn: str | None) -> Snapshot:
 
 
 def collect_snapshot(execution_arn: str, session: AwsSession, history_limit: int = 1000,
-                     progress: Callable[[str], None] | None = None) -> Snapshot:
+                     progress: Callable[[str], None] | None = None,
+                     orchestrator_map: OrchestratorMap | None = None) -> Snapshot:
     """The facts, with "now" taken from the endpoint's clock when it is a sandbox (for `demo` too)."""
     from drsdoctor.collect import collect
     from drsdoctor.collect.clock import now_for
 
     return collect(execution_arn, session, history_limit=history_limit, progress=progress,
-                   now=now_for(session.settings.endpoint_url))
+                   now=now_for(session.settings.endpoint_url), orchestrator_map=orchestrator_map)
 
 
 def diagnose_execution(execution_arn: str, session: AwsSession, only: tuple[str, ...] = (),

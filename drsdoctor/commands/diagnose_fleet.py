@@ -15,12 +15,14 @@ if TYPE_CHECKING:
     from drsdoctor.collect.fleet import Listed, Selection
     from drsdoctor.report.fleet import Fleet, FleetRow
     from drsdoctor.snapshot import Snapshot
+    from drsdoctor.topology.orchestrator_map import OrchestratorMap
 
 
 def diagnose_fleet(machine_arn: str, status: str, *, region: str | None, profile: str | None,
                    endpoint_url: str | None, verbose: int, output_format: str, output_path: str | None,
                    only: tuple[str, ...], skip: tuple[str, ...], checks_dirs: tuple[str, ...],
-                   history_limit: int, budget: float | None) -> int:
+                   history_limit: int, budget: float | None,
+                   orchestrator_map: OrchestratorMap | None = None) -> int:
     """The command's work after its options are checked; returns the exit code."""
     from drsdoctor.report.fleet import FORMATS
 
@@ -39,7 +41,8 @@ def diagnose_fleet(machine_arn: str, status: str, *, region: str | None, profile
     try:
         with _progress() as say:
             fleet = diagnose_machine(machine.arn, session, Selection(status), only=only, skip=skip,
-                                     checks_dirs=checks_dirs, history_limit=history_limit, progress=say)
+                                     checks_dirs=checks_dirs, history_limit=history_limit, progress=say,
+                                     orchestrator_map=orchestrator_map)
     finally:
         if verbose:  # the calls of the whole run, once, even when it could not complete
             echo_call_log(session.call_log)
@@ -52,7 +55,8 @@ def diagnose_fleet(machine_arn: str, status: str, *, region: str | None, profile
 def diagnose_machine(machine_arn: str, session: AwsSession, selection: Selection | None = None, *,
                      only: tuple[str, ...] = (), skip: tuple[str, ...] = (),
                      checks_dirs: tuple[str, ...] = (), history_limit: int = 1000,
-                     progress: Callable[[str], None] | None = None) -> Fleet:
+                     progress: Callable[[str], None] | None = None,
+                     orchestrator_map: OrchestratorMap | None = None) -> Fleet:
     """List the machine's selected executions and diagnose each; for callers inside the process too."""
     from drsdoctor.collect.clock import now_for
     from drsdoctor.collect.fleet import Selection, collect_each, list_executions
@@ -83,7 +87,8 @@ def diagnose_machine(machine_arn: str, session: AwsSession, selection: Selection
         return row
 
     fleet.rows = collect_each(listing.executions, session, shared, judge, _unreadable,
-                              history_limit=history_limit, now=now)
+                              history_limit=history_limit, now=now,
+                              orchestrator_map=orchestrator_map)
     return fleet
 
 
