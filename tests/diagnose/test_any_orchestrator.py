@@ -51,7 +51,8 @@ def test_the_renamed_reference_is_learnt_from_its_deployment(world: Any, operato
     names, topology = world.orchestrator.names(world), snap.topology
     roles = {f.name: f.kind for f in snap.functions}
     assert roles == {names["function:orchestration"]: "orchestration",
-                     names["function:execution-finder"]: "finder", names["function:execution-poller"]: "poller"}
+                     names["function:execution-finder"]: "finder",
+                     names["function:execution-poller"]: "poller"}
     assert topology.progress.mode == "scheduled-poller"
     assert [rule.rsplit("/", 1)[-1] for rule in topology.progress.rules] == [names["rule:execution-finder"]]
     place = topology.record_place()
@@ -93,6 +94,7 @@ def test_each_fault_has_the_same_root_cause_renamed(fault: str, world: Any, oper
     if fault in RENAMED_WORD:
         word = world.orchestrator.names(world)[RENAMED_WORD[fault]]
     assert report.exit_code == exitcodes.PROBLEMS
-    assert report.root_cause is not None, json.dumps([f.detail for f in report.findings if f.status == "fail"])
+    failing = [f.detail for f in report.findings if f.status == "fail"]
+    assert report.root_cause is not None, json.dumps(failing)
     assert report.root_cause.finding.check in checks, root_cause_text(report)
     assert word in root_cause_text(report)
