@@ -19,6 +19,7 @@
    milliseconds). A dict whose keys are all the model's own member names is read key by key, and a DynamoDB
    attribute value goes out as moto holds it, already in wire form; binary values and anything else take
    moto's own path.
+9. JSONata definitions (`QueryLanguage: JSONata`) evaluate: moto ships no evaluator; motojsonata.py gives one.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -35,6 +36,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from drsdoctor.sandbox import motojsonata
 from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.runtime import FunctionRuntime
 
@@ -73,6 +75,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_execution_names()
         _patch_inline_policies()
         _patch_json_structures()
+        motojsonata.install(_replace)
         _state["installed"] = True
 
 
