@@ -17,24 +17,37 @@ from drsdoctor.commands.options import common_options, echo_call_log, emit, outp
 @click.command()
 @click.option("--fault", default="none", show_default=True, metavar="NAME",
               help="Break the sandbox this way first (see --list-faults); 'none' runs it healthy.")
-@click.option("--list-faults", is_flag=True, help="Print the fault catalogue, one line each, and exit.")
+@click.option("--list-faults", is_flag=True,
+              help="Print the orchestrator's fault catalogue, one line each, and exit.")
+@click.option("--orchestrator", default="reference", show_default=True, metavar="NAME",
+              help="Deploy this orchestrator (see --list-orchestrators; renamed:SEED is the reference with "
+              "every name drawn from the integer SEED).")
+@click.option("--list-orchestrators", is_flag=True,
+              help="Print the orchestrators' names, one a line, and exit.")
 @output_options()
 @common_options
-def demo(fault: str, list_faults: bool, output_format: str, output_path: str | None, verbose: int) -> None:
-    """Deploy the reference orchestrator into the sandbox, break it (or not), run a recovery, diagnose it."""
-    from drsdoctor.sandbox import faults
+def demo(fault: str, list_faults: bool, orchestrator: str, list_orchestrators: bool, output_format: str,
+         output_path: str | None, verbose: int) -> None:
+    """Deploy an orchestrator (the reference by default) into the sandbox, break it (or not), run a
+    recovery, diagnose it."""
+    from drsdoctor.sandbox import orchestrators
 
+    if list_orchestrators:
+        for name in orchestrators.listing():
+            click.echo(name)
+        return
+    deployed = orchestrators.get(orchestrator)  # a mistyped name is a usage error before anything starts
     if list_faults:
-        for line in faults.catalogue():
+        for line in deployed.catalogue():
             click.echo(line)
         return
     if fault != "none":
-        faults.get(fault)  # a mistyped name is a usage error before anything starts
+        deployed.fault(fault)
     from drsdoctor.sandbox.demo import ProgressDisplay, run_demo
 
     display = ProgressDisplay()
     try:
-        result = run_demo(fault, report=display.step)
+        result = run_demo(fault, report=display.step, orchestrator=orchestrator)
         with result:
             display.step("diagnosing the execution")
             from drsdoctor.aws.session import AwsSession, AwsSettings

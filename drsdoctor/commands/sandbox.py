@@ -1,8 +1,8 @@
 """`drsdoctor sandbox serve`: the sandbox world as a server on 127.0.0.1 for any AWS client.
 
 Prints one JSON line (endpoint_url, region, state_machine_arn, plans, start_input, drs_endpoint_url,
-clock_url, fault_url) and serves, its clock running, until SIGINT or SIGTERM, which stop it and every worker
-process it started.
+stack_name, orchestrator, names: the orchestrator's name map, clock_url, fault_url) and serves, its clock
+running, until SIGINT or SIGTERM, which stop it and every worker process it started.
 """
 
 from __future__ import annotations
@@ -23,14 +23,17 @@ SERVE_LEAD = datetime.timedelta(days=3)
 
 @click.group()
 def sandbox() -> None:
-    """The local sandbox: moto plus a DRS simulator, with the reference orchestrator deployed."""
+    """The local sandbox: moto plus a DRS simulator, with an orchestrator (the reference) deployed."""
 
 
 @sandbox.command()
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--orchestrator", default="reference", show_default=True, metavar="NAME",
+              help="Deploy this orchestrator (see `drsdoctor demo --list-orchestrators`).")
 @click.option("--fault", default="none", show_default=True, metavar="NAME",
-              help="Break the world this way before serving (see `drsdoctor demo --list-faults`).")
+              help="Break the world this way before serving (see `drsdoctor demo --list-faults "
+              "--orchestrator NAME`).")
 @click.option("--speed", type=click.FloatRange(min=1), default=None,
               help="Simulated seconds per real second while no function runs (default 600).")
 @click.option("--throttle", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0,
@@ -46,8 +49,8 @@ def sandbox() -> None:
 @click.option("--servers-per-wave", type=int, default=None, metavar="M",
               help="Source servers in each wave of that plan (1-500, 4,000 in all; default 2).")
 @common_options
-def serve(port: int, fault: str, speed: float | None, throttle: float, authorize: bool, waves: int | None,
-          servers_per_wave: int | None, verbose: int) -> None:
+def serve(port: int, orchestrator: str, fault: str, speed: float | None, throttle: float, authorize: bool,
+          waves: int | None, servers_per_wave: int | None, verbose: int) -> None:
     """Serve the sandbox until interrupted; AWS_ENDPOINT_URL=<endpoint_url> points any client at it.
 
     \b
@@ -57,10 +60,11 @@ def serve(port: int, fault: str, speed: float | None, throttle: float, authorize
                  ("none": only repair); GET: the injected fault
     """
     from drsdoctor.errors import InputError
-    from drsdoctor.sandbox import faults
+    from drsdoctor.sandbox import orchestrators
 
+    deployed = orchestrators.get(orchestrator)
     if fault != "none":
-        faults.get(fault)
+        deployed.fault(fault)
     from drsdoctor.sandbox.seed import PlanSize
 
     # either option sizes the plan; the one left out keeps the three-tier plan's (3 waves, 2 servers a wave)
@@ -84,7 +88,7 @@ def serve(port: int, fault: str, speed: float | None, throttle: float, authorize
     if plan is not None:
         options["plan"] = plan
     try:
-        world = Sandbox.start(fault=fault, port=port, lead=SERVE_LEAD, **options)
+        world = Sandbox.start(fault=fault, port=port, lead=SERVE_LEAD, orchestrator=orchestrator, **options)
     except OSError as error:
         raise InputError(f"cannot serve on 127.0.0.1:{port}: {error.strerror}") from None
     except LookupError as error:  # a fault's server is not in a sized plan (app-2 needs 2 waves of 2)

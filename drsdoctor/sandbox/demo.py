@@ -82,15 +82,16 @@ class ProgressDisplay:
 
 
 def run_demo(fault: str | None = None, report: Report | None = None,
-             speed: float | None = None) -> DemoResult:
-    """Deploy, break (unless fault is None or "none"), run the first plan; the world stays up."""
+             speed: float | None = None, orchestrator: str = "reference") -> DemoResult:
+    """Deploy the orchestrator (drsdoctor.sandbox.orchestrators), break it (unless fault is None or "none"),
+    run the first plan; the world stays up."""
     say = report or (lambda _message: None)
     fault = None if fault in (None, "none") else fault
     started = time.monotonic()
     injecting = f" and injecting {fault}" if fault else ""
-    say(f"deploying the reference orchestrator into the sandbox{injecting}")
+    say(f"deploying the {orchestrator} orchestrator into the sandbox{injecting}")
     options: dict[str, Any] = {"speed": speed} if speed else {}
-    world = Sandbox.start(fault=fault, **options)
+    world = Sandbox.start(fault=fault, orchestrator=orchestrator, **options)
     try:
         arn = world.start_recovery()
         say(f"recovery started: {arn.rsplit(':', 1)[-1]}")

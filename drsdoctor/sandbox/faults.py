@@ -3,7 +3,10 @@
 Each fault has a name (a public contract: `demo --fault NAME`, `sandbox serve --fault NAME`), a one-line
 summary, the root cause in an operator's words (what diagnose should name), `inject(world)` and
 `repair(world)` (the fix, also through the APIs, so tests can share one world and the demo can show the
-remedy).
+remedy). Faults find what they break through the world's name map (`world.names`, keys in
+drsdoctor.sandbox.orchestrators.base), never by the reference's literal names, so every orchestrator of the
+reference's design (the reference renamed, for one) takes them; `FAULTS` is the reference's catalogue and each
+orchestrator holds its own (`world.orchestrator.faults`).
 """
 
 from __future__ import annotations
@@ -13,8 +16,6 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-
-from drsdoctor.errors import InputError
 
 if TYPE_CHECKING:
     from drsdoctor.sandbox.world import Sandbox
@@ -37,7 +38,7 @@ class Fault:
 # -- IAM: edit a statement of a role's inline policy -------------------------------------------------------
 
 def _role_of(world: Sandbox, function_role: str) -> str:
-    return f"drs-orchestrator-{world.environment}-{function_role}-role"
+    return world.names[f"role:{function_role}"]
 
 
 def _policy_names(world: Sandbox, role: str) -> list[str]:
@@ -113,18 +114,20 @@ def _restore_finder_permission(world: Sandbox) -> None:
 
 def _poller_env_mismatch(world: Sandbox) -> None:
     """The poller reads the archive environment's table: it exists, so nothing errors; it finds nothing."""
-    other = f"drs-orchestrator-{OTHER_ENVIRONMENT}-execution-history"
+    other = world.names["table:execution-history@archive"]
     dynamodb = world.client("dynamodb")
     if other not in dynamodb.list_tables()["TableNames"]:
+        # the same key as the environment's own table: only the environment differs
+        table = dynamodb.describe_table(TableName=world.names["table:execution-history"])["Table"]
+        keys = {key["AttributeName"] for key in table["KeySchema"]}
         dynamodb.create_table(
-            TableName=other, BillingMode="PAY_PER_REQUEST",
-            AttributeDefinitions=[{"AttributeName": "executionId", "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": "executionId", "KeyType": "HASH"}])
+            TableName=other, BillingMode="PAY_PER_REQUEST", KeySchema=table["KeySchema"],
+            AttributeDefinitions=[a for a in table["AttributeDefinitions"] if a["AttributeName"] in keys])
     lambda_ = world.client("lambda")
     name = world.function_name("execution-poller")
     variables = dict(lambda_.get_function_configuration(FunctionName=name)["Environment"]["Variables"])
     world.saved.setdefault("poller-env", dict(variables))
-    variables["EXECUTION_TABLE"] = other
+    variables[world.names["env:EXECUTION_TABLE"]] = other
     lambda_.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
 
 
@@ -140,7 +143,7 @@ def _drift_choice(world: Sandbox) -> None:
     sfn = world.client("stepfunctions")
     definition = json.loads(sfn.describe_state_machine(stateMachineArn=world.state_machine_arn)["definition"])
     world.saved.setdefault("definition", json.dumps(definition))
-    choice_state = definition["States"]["CheckWaveStatus"]
+    choice_state = definition["States"][world.names["state:CheckWaveStatus"]]
 
     def drift(rule: Any) -> Any:
         if isinstance(rule, dict):
@@ -228,22 +231,21 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
 )}
 
 
-def get(name: str) -> Fault:
-    """The fault of that name; a bad name is the user's input error."""
-    fault = FAULTS.get(name)
-    if fault is None:
-        raise InputError(f"no fault named {name!r}; `drsdoctor demo --list-faults` lists them: "
-                         + ", ".join(FAULTS))
-    return fault
+def get(name: str, orchestrator: str = "reference") -> Fault:
+    """The fault of that name in the orchestrator's catalogue; a bad name is the user's input error."""
+    from drsdoctor.sandbox import orchestrators
+
+    return orchestrators.get(orchestrator).fault(name)
 
 
 def inject(name: str, world: Sandbox) -> Fault:
-    fault = get(name)
+    fault = world.orchestrator.fault(name)
     fault.inject(world)
     return fault
 
 
-def catalogue() -> list[str]:
+def catalogue(orchestrator: str = "reference") -> list[str]:
     """One line a fault, for `demo --list-faults`."""
-    width = max(len(name) for name in FAULTS)
-    return [f"{fault.name:<{width}}  {fault.summary}" for fault in FAULTS.values()]
+    from drsdoctor.sandbox import orchestrators
+
+    return orchestrators.get(orchestrator).catalogue()

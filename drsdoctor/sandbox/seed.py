@@ -1,8 +1,9 @@
 """The sandbox's recovery plan: by default 3 waves (database, app, web) over 6 source servers in protection
 groups; with a PlanSize, N waves of M servers each (up to DRS's and the orchestrator's limits).
 
-Source servers are created in the DRS simulator; protection groups and the plan are written to the
-deployed tables in the shape the reference orchestrator reads (drsdoctor.reference.records).
+Source servers are created in the DRS simulator (`source_servers`, for any orchestrator); `seed` also
+writes protection groups and the plan to the deployed tables in the shape the reference orchestrator reads
+(drsdoctor.reference.records).
 """
 
 from __future__ import annotations
@@ -101,19 +102,26 @@ def plan_layout(size: PlanSize | None) -> tuple[str, str, list[tuple[str, str, l
     return size.plan_id, name, waves
 
 
-def seed(drs: DrsModel, dynamodb: Any, groups_table: str, plans_table: str,
-         size: PlanSize | None = None) -> list[Plan]:
-    """Create the source servers and write the groups and the plan; returns the plans."""
+def source_servers(drs: DrsModel, size: PlanSize | None = None) -> Plan:
+    """Create the plan's source servers in DRS (any orchestrator's plan: where it is kept is its own)."""
     plan_id, plan_name, layout = plan_layout(size)
     plan = Plan(plan_id, plan_name)
+    for number, (name, group_id, hostnames) in enumerate(layout, start=1):
+        servers = [drs.add_source_server(hostname, tags={"wave": name, "Name": hostname})
+                   for hostname in hostnames]
+        plan.waves.append(Wave(number, name, group_id, [server.source_server_id for server in servers],
+                               list(hostnames)))
+    return plan
+
+
+def seed(drs: DrsModel, dynamodb: Any, groups_table: str, plans_table: str,
+         size: PlanSize | None = None) -> list[Plan]:
+    """Create the source servers and write the groups and the plan as the reference reads them."""
+    plan = source_servers(drs, size)
     groups = dynamodb.Table(groups_table)
     with groups.batch_writer() as batch:
-        for number, (name, group_id, hostnames) in enumerate(layout, start=1):
-            servers = [drs.add_source_server(hostname, tags={"wave": name, "Name": hostname})
-                       for hostname in hostnames]
-            ids = [server.source_server_id for server in servers]
-            plan.waves.append(Wave(number, name, group_id, ids, list(hostnames)))
-            batch.put_item(Item=protection_group(group_id, f"{name} tier", ids))
+        for wave in plan.waves:
+            batch.put_item(Item=protection_group(wave.group_id, f"{wave.name} tier", wave.source_server_ids))
     waves = [(wave.name, [wave.group_id]) for wave in plan.waves]
     dynamodb.Table(plans_table).put_item(Item=recovery_plan(plan.plan_id, plan.name, waves))
     return [plan]

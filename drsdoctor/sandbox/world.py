@@ -1,8 +1,9 @@
-"""The sandbox world: the reference orchestrator deployed into moto, a DRS simulator, one loopback endpoint.
+"""The sandbox world: an orchestrator deployed into moto, a DRS simulator, one loopback endpoint.
 
     from drsdoctor.sandbox.world import Sandbox
 
     with Sandbox.start(fault=None, port=0) as world:       # fault: a name from drsdoctor.sandbox.faults
+        world.orchestrator, world.names                     # what is deployed (default: the reference)
         world.endpoint_url, world.region                    # http://127.0.0.1:PORT, us-east-1
         world.state_machine_arn, world.plans, world.start_input
         sfn = world.client("stepfunctions")                 # boto3 against the sandbox (or world.session())
@@ -10,7 +11,9 @@
         outcome = world.run_until_settled(arn)              # outcome.status: SUCCEEDED | FAILED | STUCK
         world.clock                                         # the virtual clock (world.clock.advance(60))
 
-What runs: CloudFormation deploys drsdoctor/reference/template.yaml (code zip in S3) into moto; the Step
+What runs: CloudFormation deploys the orchestrator's template (drsdoctor/reference/template.yaml for the
+reference; `orchestrator="NAME"` picks another, see drsdoctor.sandbox.orchestrators), its code zips and
+nested templates in S3 first, into moto; the Step
 Functions engine really executes the definition; Lambda invocations run the functions' own code in worker
 processes with their deployed environment and their role's credentials (runtime.py); the schedule rule fires
 on the clock (scheduler.py); DRS calls go to the simulator, which enforces the caller's IAM (identity.py).
@@ -40,9 +43,11 @@ from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.drs.model import DrsModel, Phases
 from drsdoctor.sandbox.drs.wire import DrsWireApp, is_drs_request
 from drsdoctor.sandbox.identity import SandboxIdentity
+from drsdoctor.sandbox.orchestrators import DEFAULT, Names, Orchestrator
+from drsdoctor.sandbox.orchestrators import get as get_orchestrator
 from drsdoctor.sandbox.runtime import FunctionRuntime
 from drsdoctor.sandbox.scheduler import Scheduler
-from drsdoctor.sandbox.seed import Plan, PlanSize, seed
+from drsdoctor.sandbox.seed import Plan, PlanSize
 from drsdoctor.sandbox.server import Dispatcher, LoopbackServer
 from drsdoctor.sandbox.throttle import Throttler, check_share
 
@@ -52,10 +57,6 @@ ACCOUNT_ID = "123456789012"
 # never throttled, so a throttled world still runs its recoveries as before.
 OWN_ACCESS_KEYS = frozenset({"sandbox", "ak"})
 ENVIRONMENT = "sandbox"
-STACK_NAME = f"drs-orchestrator-{ENVIRONMENT}"
-CODE_BUCKET = f"drs-orchestrator-code-{ACCOUNT_ID}"
-PARAMETERS = {"EnvironmentName": ENVIRONMENT, "PollIntervalSeconds": "30", "MaxPollIntervalSeconds": "60",
-              "WaveTimeoutMinutes": "120"}
 DEFAULT_SPEED = 600.0
 DEFAULT_LEAD = datetime.timedelta(hours=6)
 # Small servers: a launch job takes about a minute and a half, so a 3-wave plan takes minutes, not an hour.
@@ -83,8 +84,10 @@ class Sandbox:
     """A running world; see the module docstring. Create with `Sandbox.start(...)`, end with `close()`."""
 
     def __init__(self, *, port: int = 0, speed: float = DEFAULT_SPEED,
-                 lead: datetime.timedelta = DEFAULT_LEAD) -> None:
+                 lead: datetime.timedelta = DEFAULT_LEAD, orchestrator: str = DEFAULT) -> None:
         self.region, self.account_id, self.environment = REGION, ACCOUNT_ID, ENVIRONMENT
+        self.orchestrator: Orchestrator = get_orchestrator(orchestrator)
+        self.names = Names()  # the orchestrator's name map, once deployed
         self.clock = Clock(datetime.datetime.now(datetime.timezone.utc) - lead)
         self.speed = speed
         self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now,
@@ -114,27 +117,25 @@ class Sandbox:
     @classmethod
     def start(cls, fault: str | None = None, port: int = 0, speed: float = DEFAULT_SPEED,
               lead: datetime.timedelta = DEFAULT_LEAD, run_clock: bool = True, throttle: float = 0.0,
-              throttle_seed: int = 0, authorize: bool = False, plan: PlanSize | None = None) -> Sandbox:
-        """Serve, deploy the reference stack, seed the plan, inject `fault`, and let the clock run;
+              throttle_seed: int = 0, authorize: bool = False, plan: PlanSize | None = None,
+              orchestrator: str = DEFAULT) -> Sandbox:
+        """Serve, deploy the orchestrator (the reference by default; see drsdoctor.sandbox.orchestrators),
+        seed the plan, inject `fault` (a name of the orchestrator's catalogue), and let the clock run;
         then answer `throttle` (a share, 0.3 is 30%) of outside clients' calls with ThrottlingException.
         `authorize`: moto's IAM authorisation judges outside clients' calls by their IAM user's policies
         (DRS calls are always judged, by identity.py); the world's own clients and functions are not.
         `plan`: the size of the seeded plan (None: the three-tier plan of 3 waves of 2 servers)."""
-        from drsdoctor.sandbox import faults
-
         check_share(throttle)
-
         if fault and fault != "none":
-            faults.get(fault)  # a mistyped name fails before anything starts
-        world = cls(port=port, speed=speed, lead=lead)
+            get_orchestrator(orchestrator).fault(fault)  # a mistyped name fails before anything starts
+        world = cls(port=port, speed=speed, lead=lead, orchestrator=orchestrator)
         try:
             world.server.start()
             motopatch.install(world.clock, world.runtime)
             world._reset_moto()
             world.deploy()
             world._prewarm()
-            tables = (world.outputs["ProtectionGroupsTableName"], world.outputs["RecoveryPlansTableName"])
-            world.plans = seed(world.drs, world.resource("dynamodb"), *tables, size=plan)
+            world.plans = world.orchestrator.seed(world, plan)
             if fault and fault != "none":
                 world.inject(fault)
             world.scheduler = Scheduler(world.clock, world.session(), world.endpoint_url).start()
@@ -182,29 +183,32 @@ class Sandbox:
         """Start each function's first container in the background while the world is seeded."""
         from moto.awslambda.utils import get_backend
 
-        backend = get_backend(self.account_id, self.region)
-        for role in ("orchestration", "execution-finder", "execution-poller"):
-            function = backend.get_function(self.function_name(role))
+        for function in get_backend(self.account_id, self.region).list_functions():
             threading.Thread(target=self.runtime.prewarm, args=(function,), daemon=True).start()
 
     def deploy(self) -> None:
-        """The reference template through CloudFormation, its code zip in S3 first."""
-        from drsdoctor.reference import build_code_zip, template_text
-
+        """The orchestrator's template through CloudFormation, its artifacts (code zips, nested templates)
+        in S3 first; then its name map."""
+        orchestrator = self.orchestrator
         s3 = self.client("s3")
-        s3.create_bucket(Bucket=CODE_BUCKET)
-        key = "drs-orchestrator/functions.zip"
-        s3.put_object(Bucket=CODE_BUCKET, Key=key, Body=build_code_zip())
-        parameters = {**PARAMETERS, "CodeBucket": CODE_BUCKET, "CodeKey": key}
+        s3.create_bucket(Bucket=orchestrator.bucket)
+        for key, body in orchestrator.artifacts().items():
+            s3.put_object(Bucket=orchestrator.bucket, Key=key, Body=body)
         cloudformation = self.client("cloudformation")
         cloudformation.create_stack(
-            StackName=STACK_NAME, TemplateBody=template_text(), Capabilities=["CAPABILITY_NAMED_IAM"],
-            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
-        stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+            StackName=orchestrator.stack_name, TemplateBody=orchestrator.template(),
+            Capabilities=["CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in orchestrator.parameters.items()])
+        stack = cloudformation.describe_stacks(StackName=orchestrator.stack_name)["Stacks"][0]
         if stack["StackStatus"] != "CREATE_COMPLETE":
-            raise DrsdoctorError(f"the reference stack did not deploy in the sandbox: {stack['StackStatus']} "
-                                 f"{stack.get('StackStatusReason', '')}")
+            raise DrsdoctorError(f"the {orchestrator.name} stack did not deploy in the sandbox: "
+                                 f"{stack['StackStatus']} {stack.get('StackStatusReason', '')}")
         self.outputs = {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+        self.names = orchestrator.names(self)
+
+    def template_url(self, key: str) -> str:
+        """The S3 URL of an artifact (a nested stack's TemplateURL)."""
+        return f"https://{self.orchestrator.bucket}.s3.amazonaws.com/{key}"
 
     def inject(self, fault: str) -> None:
         """Break the world the way drift breaks real accounts (drsdoctor.sandbox.faults)."""
@@ -215,18 +219,14 @@ class Sandbox:
 
     def repair(self) -> None:
         """Undo the injected fault through the same APIs."""
-        from drsdoctor.sandbox import faults
-
         if self.fault:
-            faults.get(self.fault).repair(self)
+            self.orchestrator.fault(self.fault).repair(self)
             self.fault = None
 
     def switch_fault(self, fault: str) -> str | None:
         """Repair the injected fault, then inject `fault` ("none": stay repaired); returns the one now in."""
-        from drsdoctor.sandbox import faults
-
         if fault != "none":
-            faults.get(fault)  # a mistyped name changes nothing
+            self.orchestrator.fault(fault)  # a mistyped name changes nothing
         with self._fault_lock:
             self.repair()
             if fault != "none":
@@ -257,31 +257,33 @@ class Sandbox:
 
     @property
     def state_machine_arn(self) -> str:
-        return self.outputs["StateMachineArn"]
+        return f"arn:aws:states:{self.region}:{self.account_id}:stateMachine:{self.names['state-machine']}"
 
     @property
     def stack_name(self) -> str:
-        return STACK_NAME
+        return self.orchestrator.stack_name
 
     def function_name(self, role: str) -> str:
-        """orchestration | execution-finder | execution-poller -> the deployed function's name."""
-        return f"drs-orchestrator-{self.environment}-{role}"
+        """orchestration | execution-finder | execution-poller (or another key of the orchestrator's name
+        map, function:ROLE) -> the deployed function's name."""
+        return self.names[f"function:{role}"]
 
     @property
     def finder_rule_name(self) -> str:
-        return self.outputs["FinderRuleName"]
+        return self.names["rule:execution-finder"]
 
     @property
     def start_input(self) -> str:
         """The execution input (JSON text) that runs the first plan."""
-        return json.dumps({"planId": self.plans[0].plan_id})
+        return json.dumps(self.orchestrator.start_input(self, self.plans[0].plan_id))
 
     def info(self) -> dict[str, Any]:
         """What `sandbox serve` prints: where the world is and how to start a recovery."""
         return {"endpoint_url": self.endpoint_url, "region": self.region,
                 "state_machine_arn": self.state_machine_arn, "plans": [p.plan_id for p in self.plans],
                 "start_input": self.start_input, "drs_endpoint_url": self.endpoint_url,
-                "stack_name": STACK_NAME, "fault": self.fault}
+                "stack_name": self.stack_name, "fault": self.fault, "orchestrator": self.orchestrator.name,
+                "names": dict(self.names)}
 
     # -- running a recovery ---------------------------------------------------------------------------------
 
@@ -289,24 +291,19 @@ class Sandbox:
         """Start the state machine on a plan (the first by default); returns the execution ARN."""
         plan = plan_id or self.plans[0].plan_id
         kwargs = {"name": name} if name else {}
+        execution_input = json.dumps(self.orchestrator.start_input(self, plan))
         started = self.client("stepfunctions").start_execution(
-            stateMachineArn=self.state_machine_arn, input=json.dumps({"planId": plan}), **kwargs)
+            stateMachineArn=self.state_machine_arn, input=execution_input, **kwargs)
         return str(started["executionArn"])
 
     def execution_record(self, execution_arn: str) -> dict[str, Any] | None:
-        """The execution-history item the functions keep for this execution."""
-        from boto3.dynamodb.types import TypeDeserializer
-
-        # the shared client, not a new resource each time: a new session costs ~1 s while the world is busy
-        item = self.client("dynamodb").get_item(TableName=self.outputs["ExecutionHistoryTableName"],
-                                                Key={"executionId": {"S": execution_arn}},
-                                                ConsistentRead=True).get("Item")
-        return {key: TypeDeserializer().deserialize(value) for key, value in item.items()} if item else None
+        """What the orchestrator keeps about this execution (the reference: its execution-history item)."""
+        return self.orchestrator.record(self, execution_arn)
 
     def progress(self, execution_arn: str) -> tuple[str, list[str], tuple[Any, ...]]:
         """(execution status, wave statuses, a signature that changes whenever anything moves)."""
         status = self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
-        record = self._record_statuses(execution_arn)
+        record = self.orchestrator.progress(self, execution_arn)
         waves = [str(w.get("status")) for w in record.get("waves", [])]
         jobs, _ = self.drs.describe_jobs()
         job_states = tuple(sorted((job.job_id, job.status,
@@ -314,24 +311,6 @@ class Sandbox:
                                   for job in jobs))
         signature = (status, record.get("status"), record.get("currentWave"), tuple(waves), job_states)
         return status, waves, signature
-
-    def _record_statuses(self, execution_arn: str) -> dict[str, Any]:
-        """The record's statuses, read from moto's table in this process: through the API, moto serializes
-        the whole item (2,000 server ids in a 10x200 plan: a second a read), several times a second."""
-        try:
-            from moto.dynamodb.models import dynamodb_backends
-
-            backend = dynamodb_backends[self.account_id][self.region]
-            item = backend.get_item(self.outputs["ExecutionHistoryTableName"],
-                                    {"executionId": {"S": execution_arn}})
-            if item is None:
-                return {}
-            attrs = item.attrs
-            waves = [{"status": wave.value["status"].value} for wave in attrs["waves"].value]
-            return {"status": attrs["status"].value, "currentWave": attrs["currentWave"].value,
-                    "waves": waves}
-        except (ImportError, KeyError, AttributeError, TypeError):  # moto's internals moved: ask its API
-            return self.execution_record(execution_arn) or {}
 
     def run_until_settled(self, execution_arn: str, stuck_after: float = STUCK_AFTER_SECONDS,
                           real_timeout: float = 120.0, on_progress: Any = None) -> Outcome:
