@@ -17,34 +17,35 @@ servers that carry it (the sandbox's seeded servers are tagged `wave=<name>`).
 from __future__ import annotations
 
 import io
-import json
 import zipfile
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from drsdoctor.sandbox.orchestrators.base import Names, Orchestrator
+
 if TYPE_CHECKING:
-    from drsdoctor.sandbox.seed import Plan
+    from drsdoctor.sandbox.seed import Plan, PlanSize
     from drsdoctor.sandbox.world import Sandbox
 
 NAME = "selfpoll"
-SUMMARY = ("JSONata state machine that polls DRS itself (Task/Wait/Choice loop, state in the execution); "
-           "nested stacks; a scheduled mirror only for the UI")
+SUMMARY = ("a JSONata state machine that polls DRS itself (Task, Wait, Choice; the wave state travels in the "
+           "execution), nested stacks, a run ledger keyed by execution name, a mirror only for the UI")
 NAME_PREFIX = "dr-waves"
-ROOT_STACK = "dr-waves-recovery"
-TEMPLATES = ("root.yaml", "tables.yaml", "functions.yaml", "machine.yaml", "schedule.yaml")
+STAGE = "sandbox"
+STACK_NAME = f"{NAME_PREFIX}-{STAGE}"
+BUCKET = f"{NAME_PREFIX}-artifacts-123456789012"
+NESTED_TEMPLATES = ("tables.yaml", "functions.yaml", "machine.yaml", "schedule.yaml")
 HANDLER_MODULES = ("launch.py", "probe.py", "mirror.py")
 ARTIFACT_PREFIX = "selfpoll"
 CODE_KEY = f"{ARTIFACT_PREFIX}/code.zip"
 # The sandbox's pace: a probe every 30 simulated seconds, a wave given up after 2 hours of probes.
-PARAMETERS = {"ProbePauseSeconds": "30", "ProbeBudget": "240"}
-# Each part's role in the design -> the output of the root stack that names it.
-PARTS = {"launcher": "LauncherName", "probe": "ProbeName", "mirror": "MirrorName",
-         "mirror-schedule": "MirrorScheduleName", "ledger": "LedgerName", "blueprints": "BlueprintsName",
-         "state-machine": "MachineArn"}
+PARAMETERS = {"Stage": STAGE, "NamePrefix": NAME_PREFIX, "ArtifactBucket": BUCKET,
+              "ArtifactPrefix": ARTIFACT_PREFIX, "CodeKey": CODE_KEY,
+              "ProbePauseSeconds": "30", "ProbeBudget": "240"}
 _ZIP_TIMESTAMP = (2024, 1, 1, 0, 0, 0)
 
 
-def template_text(name: str) -> str:
+def template_text(name: str = "root.yaml") -> str:
     return (resources.files(__package__) / name).read_text(encoding="utf-8")
 
 
@@ -60,33 +61,35 @@ def build_code_zip() -> bytes:
     return buffer.getvalue()
 
 
-def deploy(world: Sandbox, bucket: str) -> dict[str, str]:
-    """Templates and code to S3, the root stack through CloudFormation; returns the root stack's outputs."""
-    from drsdoctor.errors import DrsdoctorError
-
-    s3 = world.client("s3")
-    s3.create_bucket(Bucket=bucket)
-    for name in TEMPLATES[1:]:
-        s3.put_object(Bucket=bucket, Key=f"{ARTIFACT_PREFIX}/{name}", Body=template_text(name).encode())
-    s3.put_object(Bucket=bucket, Key=CODE_KEY, Body=build_code_zip())
-    parameters = {**PARAMETERS, "Stage": world.environment, "NamePrefix": NAME_PREFIX,
-                  "ArtifactBucket": bucket, "ArtifactPrefix": ARTIFACT_PREFIX, "CodeKey": CODE_KEY}
-    cloudformation = world.client("cloudformation")
-    cloudformation.create_stack(
-        StackName=ROOT_STACK, TemplateBody=template_text("root.yaml"), Capabilities=["CAPABILITY_NAMED_IAM"],
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()])
-    stack = cloudformation.describe_stacks(StackName=ROOT_STACK)["Stacks"][0]
-    if stack["StackStatus"] != "CREATE_COMPLETE":
-        raise DrsdoctorError(f"the {NAME} stack did not deploy in the sandbox: {stack['StackStatus']} "
-                             f"{stack.get('StackStatusReason', '')}")
-    return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
+def artifacts() -> dict[str, bytes]:
+    """What the root stack reads from its bucket: the nested templates and the code zip."""
+    found = {f"{ARTIFACT_PREFIX}/{name}": template_text(name).encode() for name in NESTED_TEMPLATES}
+    return {**found, CODE_KEY: build_code_zip()}
 
 
-def seed(world: Sandbox, outputs: dict[str, str]) -> list[Plan]:
-    """The sandbox's plan as selfpoll holds it: servers tagged with their wave, a blueprint of wave tags."""
+def names(world: Sandbox) -> Names:
+    """The name map (base.py's vocabulary where selfpoll has the part), from the root stack's outputs."""
+    out = world.outputs
+    found = Names({"stack": STACK_NAME, "bucket": BUCKET, "state-machine": out["MachineName"],
+                   "table:execution-history": out["LedgerName"],
+                   "table:recovery-plans": out["BlueprintsName"], "rule:mirror": out["MirrorScheduleName"],
+                   "env:EXECUTION_TABLE": "RUN_LEDGER", "env:PLANS_TABLE": "BLUEPRINT_STORE",
+                   "env:DRS_REGION": "RECOVERY_ZONE",
+                   "state:StartWave": "LaunchWave", "state:WaitForWave": "Settle",
+                   "state:ReadWaveStatus": "Probe", "state:CheckWaveStatus": "Judge",
+                   "state:NextWave": "NextWave"})
+    for part, output in (("launcher", "LauncherName"), ("probe", "ProbeName"), ("mirror", "MirrorName")):
+        found[f"function:{part}"] = out[output]
+        found[f"role:{part}"] = f"{NAME_PREFIX}-{STAGE}-{part}"
+    found["role:state-machine"] = f"{NAME_PREFIX}-{STAGE}-machine"
+    return found
+
+
+def seed(world: Sandbox, size: PlanSize | None) -> list[Plan]:
+    """The plan as selfpoll holds it: servers tagged with their wave, a blueprint naming each wave's tag."""
     from drsdoctor.sandbox.seed import Plan, Wave, plan_layout
 
-    plan_id, plan_name, layout = plan_layout(None)
+    plan_id, plan_name, layout = plan_layout(size)
     plan = Plan(plan_id, plan_name)
     for number, (name, group_id, hostnames) in enumerate(layout, start=1):
         ids = [world.drs.add_source_server(host, tags={"wave": name, "Name": host}).source_server_id
@@ -94,13 +97,13 @@ def seed(world: Sandbox, outputs: dict[str, str]) -> list[Plan]:
         plan.waves.append(Wave(number, name, group_id, ids, list(hostnames)))
     waves = [{"Name": wave.name, "TagKey": "wave", "TagValue": wave.name} for wave in plan.waves]
     blueprint = {"BlueprintId": plan_id, "Title": plan_name, "Waves": waves}
-    world.resource("dynamodb").Table(outputs["BlueprintsName"]).put_item(Item=blueprint)
+    world.resource("dynamodb").Table(world.names["table:recovery-plans"]).put_item(Item=blueprint)
     return [plan]
 
 
-def start_input(plan_id: str) -> str:
+def start_input(_world: Sandbox, plan_id: str) -> dict[str, Any]:
     """The execution input that runs a blueprint."""
-    return json.dumps({"Blueprint": plan_id})
+    return {"Blueprint": plan_id}
 
 
 def run_name(execution_arn: str) -> str:
@@ -108,24 +111,34 @@ def run_name(execution_arn: str) -> str:
     return execution_arn.rsplit(":", 1)[-1]
 
 
-def record(world: Sandbox, outputs: dict[str, str], execution_arn: str) -> dict[str, Any] | None:
+def record(world: Sandbox, execution_arn: str) -> dict[str, Any] | None:
     """The run's ledger items as one record: the RUN item's attributes, its waves (WAVE# items) in order."""
     from boto3.dynamodb.types import TypeDeserializer
 
     items = world.client("dynamodb").query(
-        TableName=outputs["LedgerName"], ConsistentRead=True, KeyConditionExpression="RunName = :run",
+        TableName=world.names["table:execution-history"], ConsistentRead=True,
+        KeyConditionExpression="RunName = :run",
         ExpressionAttributeValues={":run": {"S": run_name(execution_arn)}}).get("Items", [])
     plain = [{key: TypeDeserializer().deserialize(value) for key, value in item.items()} for item in items]
     run = next((item for item in plain if item["Entry"] == "RUN"), None)
     if run is None:
         return None
-    return {**run, "Waves": sorted((item for item in plain if item["Entry"] != "RUN"),
-                                   key=lambda item: str(item["Entry"]))}
+    waves = sorted((item for item in plain if item["Entry"] != "RUN"), key=lambda item: str(item["Entry"]))
+    return {**run, "Waves": waves}
 
 
-def statuses(record_item: dict[str, Any] | None) -> dict[str, Any]:
-    """The record in the world's terms: run status, current wave, each wave's mirrored status."""
-    if not record_item:
+def progress(world: Sandbox, execution_arn: str) -> dict[str, Any]:
+    """The ledger in the world's terms: run status, current wave, each wave's status as last mirrored."""
+    run = record(world, execution_arn)
+    if not run:
         return {}
-    return {"status": record_item.get("RunStatus"), "currentWave": record_item.get("CurrentWave"),
-            "waves": [{"status": wave.get("WaveState")} for wave in record_item.get("Waves", [])]}
+    return {"status": run.get("RunStatus"), "currentWave": run.get("CurrentWave"),
+            "waves": [{"status": wave.get("WaveState")} for wave in run.get("Waves", [])]}
+
+
+def orchestrator() -> Orchestrator:
+    from drsdoctor.sandbox.orchestrators.selfpoll.faults import FAULTS
+
+    return Orchestrator(name=NAME, summary=SUMMARY, stack_name=STACK_NAME, bucket=BUCKET,
+                        template=template_text, artifacts=artifacts, parameters=PARAMETERS, names=names,
+                        seed=seed, start_input=start_input, progress=progress, record=record, faults=FAULTS)
