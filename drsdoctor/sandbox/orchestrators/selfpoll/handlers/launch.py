@@ -17,6 +17,9 @@ import boto3
 LEDGER = os.environ["RUN_LEDGER"]
 BLUEPRINTS = os.environ["BLUEPRINT_STORE"]
 ZONE = os.environ.get("RECOVERY_ZONE") or None
+# Made once a container: a warm invocation reuses them.
+DRS = boto3.client("drs", region_name=ZONE)
+TABLES = boto3.resource("dynamodb")
 
 
 def say(message: str, **fields: Any) -> None:
@@ -34,8 +37,7 @@ def tagged_servers(drs: Any, key: str, value: str) -> list[str]:
 
 def with_waves(state: dict[str, Any], drs: Any) -> dict[str, Any]:
     """The state with the blueprint's waves and their servers (read once, then carried by the run)."""
-    table = boto3.resource("dynamodb").Table(BLUEPRINTS)
-    blueprint = table.get_item(Key={"BlueprintId": state["BlueprintId"]}).get("Item")
+    blueprint = TABLES.Table(BLUEPRINTS).get_item(Key={"BlueprintId": state["BlueprintId"]}).get("Item")
     if blueprint is None:
         raise LookupError(f"no blueprint {state['BlueprintId']} in {BLUEPRINTS}")
     waves = [{"Name": str(wave["Name"]),
@@ -45,7 +47,7 @@ def with_waves(state: dict[str, Any], drs: Any) -> dict[str, Any]:
 
 
 def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
-    drs = boto3.client("drs", region_name=ZONE)
+    drs = DRS
     state = dict(event)
     if "Waves" not in state:
         state = with_waves(state, drs)
@@ -56,7 +58,7 @@ def handler(event: dict[str, Any], _context: Any) -> dict[str, Any]:
     job = drs.start_recovery(sourceServers=[{"sourceServerID": sid} for sid in wave["Servers"]],
                              tags={"RunName": state["RunName"], "Wave": wave["Name"]})["job"]
     launched_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    ledger = boto3.resource("dynamodb").Table(LEDGER)
+    ledger = TABLES.Table(LEDGER)
     ledger.put_item(Item={"RunName": state["RunName"], "Entry": f"WAVE#{cursor + 1:02d}",
                           "WaveName": wave["Name"], "JobId": job["jobID"], "WaveState": "LAUNCHING",
                           "LaunchedAt": launched_at})

@@ -17,6 +17,9 @@ from boto3.dynamodb.conditions import Attr, Key
 LEDGER = os.environ["RUN_LEDGER"]
 ZONE = os.environ.get("RECOVERY_ZONE") or None
 SETTLED = ("LAUNCHED", "BROKEN")
+# Made once a container: a warm invocation reuses them.
+LEDGER_TABLE = boto3.resource("dynamodb").Table(LEDGER)
+DRS = boto3.client("drs", region_name=ZONE)
 
 
 def open_runs(ledger: Any) -> list[str]:
@@ -30,8 +33,7 @@ def open_runs(ledger: Any) -> list[str]:
 
 
 def handler(_event: Any, _context: Any) -> dict[str, Any]:
-    ledger = boto3.resource("dynamodb").Table(LEDGER)
-    drs = boto3.client("drs", region_name=ZONE)
+    ledger, drs = LEDGER_TABLE, DRS
     mirrored = 0
     for run in open_runs(ledger):
         in_run = Key("RunName").eq(run) & Key("Entry").begins_with("WAVE#")
