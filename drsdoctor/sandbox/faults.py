@@ -141,8 +141,9 @@ def _restore_poller_env(world: Sandbox) -> None:
 def _drift_choice(world: Sandbox) -> None:
     """CheckWaveStatus compares with "Completed": a completed wave never matches and loops forever."""
     sfn = world.client("stepfunctions")
-    definition = json.loads(sfn.describe_state_machine(stateMachineArn=world.state_machine_arn)["definition"])
-    world.saved.setdefault("definition", json.dumps(definition))
+    deployed = sfn.describe_state_machine(stateMachineArn=world.state_machine_arn)["definition"]
+    world.saved.setdefault("definition", deployed)  # the text as deployed: repair puts back the very same
+    definition = json.loads(deployed)
     choice_state = definition["States"][world.names["state:CheckWaveStatus"]]
 
     def drift(rule: Any) -> Any:

@@ -19,7 +19,9 @@
    milliseconds). A dict whose keys are all the model's own member names is read key by key, and a DynamoDB
    attribute value goes out as moto holds it, already in wire form; binary values and anything else take
    moto's own path.
-9. JSONata definitions (`QueryLanguage: JSONata`) evaluate: moto ships no evaluator; motojsonata.py gives one.
+9. CloudFormation as templates use it (nested stacks' outputs, Definition objects, Fn::If/AWS::NoValue in
+   lists, conditional outputs): drsdoctor.sandbox.cfnpatch.
+10. JSONata definitions (`QueryLanguage: JSONata`) evaluate: moto has no evaluator; motojsonata.py gives one.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -36,7 +38,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from drsdoctor.sandbox import motojsonata
+from drsdoctor.sandbox import cfnpatch, motojsonata
 from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.runtime import FunctionRuntime
 
@@ -75,6 +77,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_execution_names()
         _patch_inline_policies()
         _patch_json_structures()
+        cfnpatch.install(_replace)
         motojsonata.install(_replace)
         _state["installed"] = True
 

@@ -4,7 +4,8 @@ Drawn from the seed, consistently everywhere they occur: the stack, every physic
 tables, the rule, the state machine, the code bucket and key, the archive environment's table), the
 environment's name, every logical id (resources, parameters, conditions, outputs), policy names and Sids,
 the index, the rule's target id, environment variable names (in the template and in the code that reads
-them), the definition's state names, the code's module names and its job-tag prefix. Descriptions and
+them), the definition's state names (and the Fail states' errors named after them), the code's module
+names, the function names its log lines carry and its job-tag prefix. Descriptions and
 comments that name the reference's parts are left out. What is not a name stays: record attributes, status
 values, error names the code raises, AWS's own names.
 """
@@ -218,7 +219,8 @@ class Renaming:
         for key, value in node.items():
             if key == "States":
                 out[key] = {self.states[name]: self._rename_states(state) for name, state in value.items()}
-            elif key in ("StartAt", "Next", "Default") and isinstance(value, str):
+            elif ((key in ("StartAt", "Next", "Default") and isinstance(value, str))
+                  or (key == "Error" and value in self.states)):  # a Fail state's error: named as its state
                 out[key] = self.states[value]
             elif key == "Cause" and isinstance(value, str):
                 out[key] = SUB_REFERENCE.sub(self._sub_reference, re.sub(
@@ -233,8 +235,9 @@ class Renaming:
         """The function modules, renamed (file names too), reading the renamed environment variables."""
         from drsdoctor.reference import function_sources
 
-        words: list[tuple[str, str]] = [*self.variables.items(), *self.modules.items()]
-        pattern = re.compile(r"\b(" + "|".join(re.escape(old) for old, _ in words) + r")\b")
+        words: list[tuple[str, str]] = [*self.variables.items(), *self.modules.items(),
+                                        *((function, self.physical[function]) for function in FUNCTIONS)]
+        pattern = re.compile(r"(?<![\w-])(" + "|".join(re.escape(old) for old, _ in words) + r")(?![\w-])")
         table = dict(words)
         renamed = {}
         for file_name, source in function_sources().items():
