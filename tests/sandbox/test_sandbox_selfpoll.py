@@ -6,6 +6,8 @@ is visibly stuck, checks the symptom an operator would see, then repairs the fau
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,12 +56,14 @@ def entered(events: list[dict[str, Any]], state: str) -> int:
     return sum(1 for event in events if event.get("stateEnteredEventDetails", {}).get("name") == state)
 
 
-def test_selfpoll_is_registered_with_its_faults() -> None:
-    assert "selfpoll" in orchestrators.listing()
-    catalogue = orchestrators.get("selfpoll").catalogue()
-    assert {line.split()[0] for line in catalogue} == {
+def test_list_faults_names_selfpoll_s_own_catalogue() -> None:
+    done = subprocess.run([sys.executable, "-m", "drsdoctor", "demo", "--list-faults", "--orchestrator",
+                           "selfpoll"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [line.split()[0] for line in done.stdout.splitlines()] == [
         "server-launch-failure", "orchestrator-missing-follow-on", "probe-missing-drs-describe",
-        "probe-import-failure", "probe-choice-drift", "mirror-schedule-disabled"}
+        "probe-import-failure", "probe-choice-drift", "mirror-schedule-disabled"]
+    assert "selfpoll" in orchestrators.listing()
 
 
 def test_a_healthy_recovery_succeeds_polled_by_the_state_machine_itself(world: Sandbox) -> None:
