@@ -54,6 +54,22 @@ def run_with(world: Sandbox, fault: str | None) -> tuple[Outcome, list[dict[str,
         world.repair()
 
 
+def variables(template: dict[str, Any]) -> set[str]:
+    return {name for resource in template["Resources"].values() if resource["Type"] == "AWS::Lambda::Function"
+            for name in resource["Properties"].get("Environment", {}).get("Variables", {})}
+
+
+def test_its_environment_variables_share_no_word_with_the_reference_s() -> None:
+    from cfn_tools import load_yaml
+
+    from drsdoctor import reference
+
+    ours = variables(dict(load_yaml(selfpoll.template_text("functions.yaml"))))
+    theirs = variables(reference.template())
+    assert ours and theirs
+    assert not {w for name in ours for w in name.split("_")} & {w for name in theirs for w in name.split("_")}
+
+
 def entered(events: list[dict[str, Any]], state: str) -> int:
     return sum(1 for event in events if event.get("stateEnteredEventDetails", {}).get("name") == state)
 
