@@ -32,6 +32,11 @@ def install(replace: Replace) -> None:
 
 # -- 1 and 3: what clean_json resolves ---------------------------------------------------------------------
 
+def _function_of(cls: type, name: str) -> Any:
+    """The function behind a classmethod, to call with another class."""
+    return vars(cls)[name].__func__
+
+
 def _may_be_no_value(item: Any) -> bool:
     return isinstance(item, dict) and ("Fn::If" in item or item.get("Ref") == "AWS::NoValue")
 
@@ -78,7 +83,7 @@ def _patch_nested_stacks(replace: Replace) -> None:
             return output.value
         raise ValidationError(message=f"Template error: a nested stack has no attribute {attribute_name}")
 
-    original_create = stack_class.create_from_cloudformation_json.__func__
+    original_create = _function_of(stack_class, "create_from_cloudformation_json")
 
     def create_from_cloudformation_json(cls: Any, resource_name: str, cloudformation_json: Any,
                                         account_id: str, region_name: str, **kwargs: Any) -> Any:
@@ -119,8 +124,8 @@ def _definition_text(properties: dict[str, Any]) -> dict[str, Any]:
 def _patch_state_machine_definitions(replace: Replace) -> None:
     from moto.stepfunctions.models import StateMachine
 
-    original_create = StateMachine.create_from_cloudformation_json.__func__
-    original_update = StateMachine.update_from_cloudformation_json.__func__
+    original_create = _function_of(StateMachine, "create_from_cloudformation_json")
+    original_update = _function_of(StateMachine, "update_from_cloudformation_json")
 
     def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str,
                **kwargs: Any) -> Any:

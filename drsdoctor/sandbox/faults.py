@@ -45,8 +45,9 @@ def _policy_names(world: Sandbox, role: str) -> list[str]:
     return list(world.client("iam").list_role_policies(RoleName=role)["PolicyNames"])
 
 
-def _remove_action(world: Sandbox, function_role: str, action: str) -> None:
-    """Drop one action from every statement of the role's inline policies (empty statements go too)."""
+def remove_action(world: Sandbox, function_role: str, action: str) -> None:
+    """Drop one action from every statement of the inline policies of role:FUNCTION_ROLE (the name map's
+    key) (empty statements go too); restore_policies puts them back. Any orchestrator's faults may use it."""
     iam = world.client("iam")
     role = _role_of(world, function_role)
     for name in _policy_names(world, role):
@@ -71,7 +72,7 @@ def _remove_action(world: Sandbox, function_role: str, action: str) -> None:
             iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(edited))
 
 
-def _restore_policies(world: Sandbox, function_role: str) -> None:
+def restore_policies(world: Sandbox, function_role: str) -> None:
     iam = world.client("iam")
     role = _role_of(world, function_role)
     for name in _policy_names(world, role):
@@ -204,14 +205,14 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
           "The poller's role lost drs:DescribeJobs (iam:PutRolePolicy with the statement edited).",
           "The execution-poller role's policy no longer allows drs:DescribeJobs, so every poll is denied "
           "and the wave status is written as UNKNOWN.",
-          "STUCK", lambda w: _remove_action(w, "execution-poller", "drs:DescribeJobs"),
-          lambda w: _restore_policies(w, "execution-poller")),
+          "STUCK", lambda w: remove_action(w, "execution-poller", "drs:DescribeJobs"),
+          lambda w: restore_policies(w, "execution-poller")),
     Fault("orchestrator-missing-follow-on",
           "The orchestration role lost drs:CreateRecoveryInstanceForDrs.",
           "The orchestration role lacks drs:CreateRecoveryInstanceForDrs, which DRS uses with the caller's "
           "credentials to launch recovery instances: the job ends COMPLETED with every server FAILED.",
-          "FAILED", lambda w: _remove_action(w, "orchestration", "drs:CreateRecoveryInstanceForDrs"),
-          lambda w: _restore_policies(w, "orchestration")),
+          "FAILED", lambda w: remove_action(w, "orchestration", "drs:CreateRecoveryInstanceForDrs"),
+          lambda w: restore_policies(w, "orchestration")),
     Fault("poller-table-env-mismatch",
           f"The poller's EXECUTION_TABLE names the {OTHER_ENVIRONMENT} environment's table "
           "(lambda:UpdateFunctionConfiguration).",

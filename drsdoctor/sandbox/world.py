@@ -3,7 +3,8 @@
     from drsdoctor.sandbox.world import Sandbox
 
     with Sandbox.start(fault=None, port=0) as world:       # fault: a name from drsdoctor.sandbox.faults
-        world.orchestrator, world.names                     # what is deployed (default: the reference)
+        world.orchestrator, world.names                     # what is deployed (default: the reference;
+                                                            # orchestrator="renamed:7" or an Orchestrator)
         world.endpoint_url, world.region                    # http://127.0.0.1:PORT, us-east-1
         world.state_machine_arn, world.plans, world.start_input
         sfn = world.client("stepfunctions")                 # boto3 against the sandbox (or world.session())
@@ -68,6 +69,11 @@ STUCK_AFTER_REAL_SECONDS = 2.0
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
 
+def _orchestrator(orchestrator: str | Orchestrator) -> Orchestrator:
+    """A registered orchestrator by name, or one described in place (a test's own)."""
+    return get_orchestrator(orchestrator) if isinstance(orchestrator, str) else orchestrator
+
+
 @dataclass
 class Outcome:
     """How an execution ended (or that it stopped moving)."""
@@ -84,9 +90,9 @@ class Sandbox:
     """A running world; see the module docstring. Create with `Sandbox.start(...)`, end with `close()`."""
 
     def __init__(self, *, port: int = 0, speed: float = DEFAULT_SPEED,
-                 lead: datetime.timedelta = DEFAULT_LEAD, orchestrator: str = DEFAULT) -> None:
+                 lead: datetime.timedelta = DEFAULT_LEAD, orchestrator: str | Orchestrator = DEFAULT) -> None:
         self.region, self.account_id, self.environment = REGION, ACCOUNT_ID, ENVIRONMENT
-        self.orchestrator: Orchestrator = get_orchestrator(orchestrator)
+        self.orchestrator = _orchestrator(orchestrator)
         self.names = Names()  # the orchestrator's name map, once deployed
         self.clock = Clock(datetime.datetime.now(datetime.timezone.utc) - lead)
         self.speed = speed
@@ -118,7 +124,7 @@ class Sandbox:
     def start(cls, fault: str | None = None, port: int = 0, speed: float = DEFAULT_SPEED,
               lead: datetime.timedelta = DEFAULT_LEAD, run_clock: bool = True, throttle: float = 0.0,
               throttle_seed: int = 0, authorize: bool = False, plan: PlanSize | None = None,
-              orchestrator: str = DEFAULT) -> Sandbox:
+              orchestrator: str | Orchestrator = DEFAULT) -> Sandbox:
         """Serve, deploy the orchestrator (the reference by default; see drsdoctor.sandbox.orchestrators),
         seed the plan, inject `fault` (a name of the orchestrator's catalogue), and let the clock run;
         then answer `throttle` (a share, 0.3 is 30%) of outside clients' calls with ThrottlingException.
@@ -127,7 +133,7 @@ class Sandbox:
         `plan`: the size of the seeded plan (None: the three-tier plan of 3 waves of 2 servers)."""
         check_share(throttle)
         if fault and fault != "none":
-            get_orchestrator(orchestrator).fault(fault)  # a mistyped name fails before anything starts
+            _orchestrator(orchestrator).fault(fault)  # a mistyped name fails before anything starts
         world = cls(port=port, speed=speed, lead=lead, orchestrator=orchestrator)
         try:
             world.server.start()

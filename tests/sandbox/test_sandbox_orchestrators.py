@@ -8,7 +8,9 @@ import sys
 
 import pytest
 
+from drsdoctor.errors import InputError
 from drsdoctor.sandbox import faults
+from drsdoctor.sandbox.orchestrators import get as get_orchestrator
 from drsdoctor.sandbox.orchestrators import listing
 from drsdoctor.sandbox.seed import PlanSize
 from drsdoctor.sandbox.world import Sandbox
@@ -35,14 +37,18 @@ def test_list_faults_of_a_renamed_orchestrator_names_its_own_parts() -> None:
     assert not [line for line in lines if "EXECUTION_TABLE" in line or "execution-finder" in line]
 
 
-@pytest.mark.parametrize("args", [("demo", "--orchestrator", "ours"),
-                                  ("demo", "--list-faults", "--orchestrator", "renamed:x"),
-                                  ("sandbox", "serve", "--orchestrator", "ours")])
-def test_an_unknown_orchestrator_is_a_usage_error_in_one_line(args: tuple[str, ...]) -> None:
-    done = drsdoctor(*args)
+@pytest.mark.parametrize("command", [("demo",), ("sandbox", "serve")])
+def test_an_unknown_orchestrator_is_a_usage_error_in_one_line(command: tuple[str, ...]) -> None:
+    done = drsdoctor(*command, "--orchestrator", "ours")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert "orchestrator named 'ours'" in done.stderr or "integer seed, not 'x'" in done.stderr
+    assert "no orchestrator named 'ours'" in done.stderr and "reference, renamed:1" in done.stderr
+
+
+@pytest.mark.parametrize("name", ["renamed:x", "renamed:", "renamed"])
+def test_a_renamed_orchestrator_needs_an_integer_seed(name: str) -> None:
+    with pytest.raises(InputError, match=r"integer seed|no orchestrator named"):
+        get_orchestrator(name)
 
 
 @pytest.mark.slow
