@@ -12,11 +12,10 @@ All through the public AWS APIs, each with its repair, as the reference catalogu
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import TYPE_CHECKING, Any
 
-from drsdoctor.sandbox import faults as reference_faults
+from drsdoctor.sandbox import faults as reference_faults  # the catalogue's shared helpers
 from drsdoctor.sandbox.faults import Fault
 
 if TYPE_CHECKING:
@@ -24,39 +23,6 @@ if TYPE_CHECKING:
 
 PROBE_VARIABLE = "RECOVERY_ZONE"  # read at the probe's import
 DRIFTED_LITERAL = ("'LAUNCHED'", "'Launched'")
-
-
-def _without_action(world: Sandbox, part: str, action: str) -> None:
-    """Drop one action from every statement of the part's role's inline policies."""
-    iam = world.client("iam")
-    role = world.names[f"role:{part}"]
-    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-        document = iam.get_role_policy(RoleName=role, PolicyName=name)["PolicyDocument"]
-        document = json.loads(document) if isinstance(document, str) else document
-        edited = copy.deepcopy(document)
-        kept = []
-        for statement in edited["Statement"]:
-            actions = statement.get("Action", [])
-            actions = [actions] if isinstance(actions, str) else list(actions)
-            if action in actions:
-                actions.remove(action)
-                if not actions:
-                    continue
-                statement["Action"] = actions
-            kept.append(statement)
-        edited["Statement"] = kept
-        if edited != document:
-            world.saved.setdefault(f"policy:{role}:{name}", document)
-            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(edited))
-
-
-def _restore_role(world: Sandbox, part: str) -> None:
-    iam = world.client("iam")
-    role = world.names[f"role:{part}"]
-    for name in iam.list_role_policies(RoleName=role)["PolicyNames"]:
-        document = world.saved.pop(f"policy:{role}:{name}", None)
-        if document is not None:
-            iam.put_role_policy(RoleName=role, PolicyName=name, PolicyDocument=json.dumps(document))
 
 
 def _drop_probe_variable(world: Sandbox) -> None:
@@ -110,14 +76,15 @@ FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
           "The launcher role lacks drs:CreateRecoveryInstanceForDrs, which DRS uses with the caller's "
           "credentials to launch recovery instances: the wave's job ends COMPLETED with every server FAILED, "
           "the probe reports the wave BROKEN and the run fails.",
-          "FAILED", lambda w: _without_action(w, "launcher", "drs:CreateRecoveryInstanceForDrs"),
-          lambda w: _restore_role(w, "launcher")),
+          "FAILED",
+          lambda w: reference_faults.remove_action(w, "launcher", "drs:CreateRecoveryInstanceForDrs"),
+          lambda w: reference_faults.restore_policies(w, "launcher")),
     Fault("probe-missing-drs-describe",
           "The probe's role lost drs:DescribeJobs (iam:PutRolePolicy with the statement edited).",
           "The probe role's policy no longer allows drs:DescribeJobs: every probe is denied "
           "(AccessDeniedException), the state machine retries it, then closes the run as FAILED.",
-          "FAILED", lambda w: _without_action(w, "probe", "drs:DescribeJobs"),
-          lambda w: _restore_role(w, "probe")),
+          "FAILED", lambda w: reference_faults.remove_action(w, "probe", "drs:DescribeJobs"),
+          lambda w: reference_faults.restore_policies(w, "probe")),
     Fault("probe-import-failure",
           f"The probe's {PROBE_VARIABLE} variable is gone (lambda:UpdateFunctionConfiguration): it fails at "
           "import.",
