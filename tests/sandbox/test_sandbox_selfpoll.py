@@ -86,7 +86,7 @@ def test_list_faults_names_selfpoll_s_own_catalogue() -> None:
 
 def test_a_healthy_recovery_succeeds_polled_by_the_state_machine_itself(world: Sandbox) -> None:
     outcome, events = run_with(world, None)
-    assert outcome.status == "SUCCEEDED"
+    assert outcome.status == "SUCCEEDED", outcome
     record = outcome.record
     assert record is not None and record["RunStatus"] == "SUCCEEDED"
     assert [wave["WaveName"] for wave in record["Waves"]] == ["database", "app", "web"]
@@ -99,14 +99,14 @@ def test_a_healthy_recovery_succeeds_polled_by_the_state_machine_itself(world: S
 
 def test_the_mirror_schedule_disabled_leaves_the_ui_behind_but_the_recovery_succeeds(world: Sandbox) -> None:
     outcome, _ = run_with(world, "mirror-schedule-disabled")
-    assert outcome.status == "SUCCEEDED"
+    assert outcome.status == "SUCCEEDED", outcome
     assert outcome.record is not None and outcome.record["RunStatus"] == "SUCCEEDED"
     assert outcome.wave_statuses == ["LAUNCHING", "LAUNCHING", "LAUNCHING"]  # never mirrored
 
 
 def test_a_drifted_judge_literal_loops_on_a_launched_wave(world: Sandbox) -> None:
     outcome, events = run_with(world, "probe-choice-drift")
-    assert outcome.status == "STUCK"
+    assert outcome.status == "STUCK", outcome
     assert outcome.record is not None and outcome.record["CurrentWave"] == 1
     first_job = outcome.record["Waves"][0]["JobId"]
     jobs = world.client("drs").describe_jobs(filters={"jobIDs": [first_job]})["items"]
@@ -125,14 +125,14 @@ def test_a_drifted_judge_literal_loops_on_a_launched_wave(world: Sandbox) -> Non
 def test_a_broken_probe_or_launcher_fails_the_run_with_its_reason(world: Sandbox, fault: str,
                                                                   failure: str) -> None:
     outcome, _ = run_with(world, fault)
-    assert outcome.status == "FAILED"
+    assert outcome.status == "FAILED", outcome
     assert outcome.record is not None and outcome.record["RunStatus"] == "FAILED"
     assert outcome.record["CurrentWave"] == 1
-    assert failure in outcome.record["Failure"]
+    assert failure in outcome.record["Failure"], outcome.record
 
 
 def test_a_server_that_cannot_launch_fails_its_wave(world: Sandbox) -> None:
     outcome, _ = run_with(world, "server-launch-failure")
-    assert outcome.status == "FAILED"
+    assert outcome.status == "FAILED", outcome
     assert outcome.record is not None and outcome.record["CurrentWave"] == 2  # the app wave, app-2's
     assert world.plans[0].server_of("app-2") in outcome.record["Failure"]
