@@ -21,6 +21,7 @@
    moto's own path.
 9. CloudFormation as templates use it (nested stacks' outputs, Definition objects, Fn::If/AWS::NoValue in
    lists, conditional outputs): drsdoctor.sandbox.cfnpatch.
+10. JSONata definitions (`QueryLanguage: JSONata`) evaluate: moto has no evaluator; motojsonata.py gives one.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -37,7 +38,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from drsdoctor.sandbox import cfnpatch
+from drsdoctor.sandbox import cfnpatch, motojsonata
 from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.runtime import FunctionRuntime
 
@@ -77,6 +78,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_inline_policies()
         _patch_json_structures()
         cfnpatch.install(_replace)
+        motojsonata.install(_replace)
         _state["installed"] = True
 
 

@@ -2,6 +2,7 @@
 
     reference      drsdoctor's own (drsdoctor/reference/), the default
     renamed:SEED   the reference with every name replaced by names drawn from SEED (an integer)
+    selfpoll       a second design: a JSONata machine that polls DRS itself, nested stacks (selfpoll/)
 
 Registering an orchestrator is one module and one line:
 1. write drsdoctor/sandbox/orchestrators/NAME.py with `def orchestrator() -> Orchestrator` (see
@@ -24,6 +25,7 @@ from drsdoctor.sandbox.orchestrators.base import Names, Orchestrator
 DEFAULT = "reference"
 REGISTERED: dict[str, str] = {
     "reference": f"{__name__}.reference",
+    "selfpoll": f"{__name__}.selfpoll",
 }
 FAMILIES: dict[str, str] = {
     "renamed": f"{__name__}.renamed",
