@@ -32,9 +32,11 @@ from drsdoctor.topology.values import Known
        reads=("execution_record",))
 def execution_record(snap: Snapshot) -> Iterator[Finding]:
     record = snap.execution_record
-    if not record_drives(snap) and (record is None or not record.exists):
+    if not record_drives(snap):  # a record kept beside the run (for a UI): the machine does not read it
+        kept = (f"its record in {record.table} is not" if record is not None and record.exists
+                else "no record is")
         yield skip(snap.target, f"progress is {progress_mode(snap)}: the wave status lives in the "
-                                "execution's history, and no record of it was found")
+                                f"execution's history; {kept} what the machine reads")
         return
     if record is not None and record.exists and not record.status:
         # the finder finds executions by status (the status index): an item without one is never polled

@@ -65,7 +65,7 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         if label == "reference" and len(common) < SAME_SHAPE * len(every):
             continue  # not built from the reference: comparing would only list every state
         compared = True
-        changes = _changes(baseline_text, machine.definition)
+        changes = _changes(baseline_text, _masked_text(baseline_text, machine.definition))
         if not changes:
             yield passed(machine.arn, f"the definition matches {label}")
             continue
@@ -151,6 +151,27 @@ def _parsed(definition: str) -> Any:
     from drsdoctor.asl import parse_definition
 
     return parse_definition(_normalise(json.loads(definition)))
+
+
+@computed_once(maxsize=16)
+def _masked_text(baseline: str, deployed: str) -> str:
+    """The deployed definition with each value the template writes as an intrinsic (a !Ref, a !Sub) taken as
+    that same token: the deployed value is what the intrinsic resolved to, not a change."""
+    try:
+        return json.dumps(_masked(_normalise(json.loads(baseline)), json.loads(deployed)))
+    except ValueError:
+        return deployed
+
+
+def _masked(baseline: Any, deployed: Any) -> Any:
+    if baseline == _REF:
+        return _REF
+    if isinstance(baseline, Mapping) and isinstance(deployed, Mapping):
+        return {key: _masked(baseline[key], item) if key in baseline else item
+                for key, item in deployed.items()}
+    if isinstance(baseline, list) and isinstance(deployed, list) and len(baseline) == len(deployed):
+        return [_masked(before, after) for before, after in zip(baseline, deployed, strict=True)]
+    return deployed
 
 
 def _normalise(value: Any) -> Any:

@@ -55,12 +55,32 @@ def _definitions(definition: Definition) -> Iterator[Definition]:
 
 
 def _loop_states(definition: Definition) -> set[str]:
-    """The states of every loop that waits: a poll, not a retry of a failed step."""
+    """The states of the shortest way round from each Wait back to itself: the poll (Task -> Wait -> Choice),
+    not the wider loop over the waves that contains it."""
     looping: set[str] = set()
     for cycle in definition.find_cycles():
-        if any(definition.states[name].type == "Wait" for name in cycle):
-            looping.update(cycle)
+        for wait in (name for name in cycle if definition.states[name].type == "Wait"):
+            looping.update(_shortest_cycle(definition, wait, set(cycle)))
     return looping
+
+
+def _shortest_cycle(definition: Definition, start: str, within: set[str]) -> list[str]:
+    came_from: dict[str, str] = {}
+    frontier = [start]
+    while frontier:
+        following = []
+        for name in frontier:
+            for successor in definition.successors(name):
+                if successor == start:
+                    path = [name]
+                    while path[-1] != start:
+                        path.append(came_from[path[-1]])
+                    return path
+                if successor in within and successor not in came_from:
+                    came_from[successor] = name
+                    following.append(successor)
+        frontier = following
+    return []
 
 
 def _target(state: State, execution_input: dict[str, Any], notes: list[str]) -> TaskTarget | None:
