@@ -131,11 +131,15 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     snap.stack = stack.stack(gather, owner) if owner else None
     stacks: list[tuple[str, str]] = []
     resources = list(snap.stack.resources) if snap.stack else []
+    owner_name = snap.stack.name if snap.stack else ""
+    found_by = {r.physical_id: f"a resource of stack {owner_name}" for r in resources}
     if snap.stack is not None:
         stacks.append((snap.stack.name, "owns the state machine"))
         for name, how, items in stack.family(gather, snap.stack):
             stacks.append((name, how))
             resources += items
+            shown = name.split("/")[1] if "/" in name else name
+            found_by.update({r.physical_id: f"a resource of stack {shown}" for r in items})
     else:
         snap.notes.append("no CloudFormation stack owns the state machine or its functions: its other "
                           "functions found only through the functions' environment values")
@@ -154,7 +158,10 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     others = [name for name in known.functions if snap.stack is not None]
     if snap.stack is None:  # the functions that share a table with the ones found (one writes, one reads)
         mine = {t for f in found.values() for t in design.named_tables(f.function, known)}
-        others += [name for name, (_, values) in listing.items() if mine & set(values)]
+        sharing = [name for name, (_, values) in listing.items() if mine & set(values)]
+        found_by.update({name: "configured with a table the state machine's functions name"
+                         for name in sharing})
+        others += sharing
     tried: set[str] = set()
     for _ in range(3):  # a function named by a function found only through another: a few rounds
         others += [ref for f in found.values() for ref in design.named_functions(f.function, known)]
@@ -199,7 +206,7 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
             known.indexes.setdefault(index.name, set()).add(table.name)
     if machine is not None:
         snap.topology = design.build(design.Deployment(machine, targets, snap.functions, snap.rules, known,
-                                                       stacks, target.region))
+                                                       stacks, target.region, found_by))
     if orchestrator_map is not None:
         orchestrator_map.apply(snap.topology, snap)
     _place_record(snap)

@@ -23,6 +23,7 @@ class Deployment:
     known: Known = field(default_factory=Known)
     stacks: list[tuple[str, str]] = field(default_factory=list)  # (stack name, how it relates)
     region: str = ""
+    found_by: dict[str, str] = field(default_factory=dict)  # function name -> how it was found
 
 
 def function_of(ref: str, functions: list[Function]) -> Function | None:
@@ -104,7 +105,7 @@ def build(found: Deployment) -> Topology:
         topology.connect(f"stack/{name}", machine.arn, "owns" if how.startswith("owns") else "related", how)
     _tasks(topology, found)
     for item in found.functions:
-        topology.add(item.arn or item.name, "function", "", item.name)
+        topology.add(item.arn or item.name, "function", found.found_by.get(item.name, ""), item.name)
         _environment(topology, item, known)
     _rules(topology, found)
     _roles_and_progress(topology, found)

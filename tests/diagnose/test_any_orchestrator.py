@@ -16,7 +16,7 @@ from drsdoctor import exitcodes
 from drsdoctor.commands.diagnose import diagnose_execution
 from drsdoctor.sandbox import faults
 from drsdoctor.sandbox.seed import PlanSize
-from tests.diagnose.conftest import EXPECTED, create_operator, operator_session, root_cause_text
+from tests.diagnose.conftest import EXPECTED, create_operator, operator_session, root_cause_text, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -103,3 +103,69 @@ def test_each_fault_has_the_same_root_cause_renamed(fault: str, world: Any, oper
     assert report.root_cause is not None, json.dumps(failing)
     assert report.root_cause.finding.check in checks, root_cause_text(report)
     assert word in root_cause_text(report)
+
+
+def test_discover_prints_a_map_that_diagnose_accepts_and_checks(world: Any, operator: dict[str, str],
+                                                                tmp_path: Any) -> None:
+    import yaml
+
+    world.switch_fault("none")
+    arn = world.start_recovery()
+    world.run_until_settled(arn)
+    names = world.orchestrator.names(world)
+    found = run_cli("discover", arn, "--format", "yaml", credentials=operator,
+                    endpoint_url=world.endpoint_url)
+    assert found.returncode == exitcodes.OK, found.stderr
+    mapped = yaml.safe_load(found.stdout)
+    assert mapped["progress"]["mode"] == "scheduled-poller"
+    assert mapped["progress"]["pollers"] == [names["function:execution-poller"]]
+    assert mapped["wave_status"]["table"] == names["table:execution-history"]
+    assert all(part["evidence"] for part in mapped["parts"] if part["kind"] in ("function", "table", "rule"))
+    text = run_cli("discover", arn, credentials=operator, endpoint_url=world.endpoint_url)
+    assert text.returncode == exitcodes.OK and "progress: scheduled-poller" in text.stdout
+    mapped["wave_status"]["table"] = "a-table-that-is-not-there"
+    path = tmp_path / "map.yaml"
+    path.write_text(yaml.safe_dump(mapped))
+    done = run_cli("diagnose", arn, "--map", str(path), "-v", credentials=operator,
+                   endpoint_url=world.endpoint_url)
+    assert done.returncode in (exitcodes.OK, exitcodes.PROBLEMS), done.stderr
+    assert "How this orchestrator works" in done.stderr
+    assert "a-table-that-is-not-there, which does not exist in the region: ignored" in done.stderr
+    (tmp_path / "bad.yaml").write_text("schema: nope\n")
+    bad = run_cli("diagnose", arn, "--map", str(tmp_path / "bad.yaml"), credentials=operator,
+                  endpoint_url=world.endpoint_url)
+    assert bad.returncode == exitcodes.USAGE and "Traceback" not in bad.stderr
+
+
+# ---- a second design: the state machine polls DRS itself; a mirror's schedule drives nothing -------------
+
+@pytest.fixture(scope="module")
+def selfpoll() -> Iterator[Any]:
+    from drsdoctor.sandbox.world import Sandbox
+
+    with Sandbox.start(orchestrator="selfpoll") as started:
+        yield started
+
+
+@pytest.mark.parametrize("fault", ["none", "mirror-schedule-disabled"])
+def test_a_self_polling_run_is_healthy_whatever_its_mirror_schedule(fault: str, selfpoll: Any,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    selfpoll.switch_fault(fault)
+    try:
+        arn = selfpoll.start_recovery()
+        outcome = selfpoll.run_until_settled(arn)
+        credentials = create_operator(selfpoll.client("iam"), f"operator-{fault}")
+        snap, report = _diagnose(selfpoll, credentials, monkeypatch, arn)
+    finally:
+        selfpoll.switch_fault("none")
+    names = selfpoll.orchestrator.names(selfpoll)
+    assert outcome.status == "SUCCEEDED"
+    topology = snap.topology
+    assert topology.progress.mode == "self-polling" and topology.progress.rules == []
+    assert topology.history_place() is not None
+    assert {f.name: f.kind for f in snap.functions}[names["function:mirror"]] == "other"
+    assert [f"{f.check} {f.detail}" for f in report.findings if f.status == "fail"] == []
+    assert report.exit_code == exitcodes.OK
+    warned = [f for f in report.findings if f.check == "EVT001" and f.status == "warn"]
+    assert bool(warned) == (fault != "none")
+    assert all(names["function:mirror"] in f.detail and "does not drive" in f.detail for f in warned)
