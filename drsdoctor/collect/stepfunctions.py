@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
-from drsdoctor.asl import AslError, State, parse_definition
 from drsdoctor.aws.failures import AwsFailure
 from drsdoctor.collect.gather import Gatherer
 from drsdoctor.collect.target import ExecutionTarget
@@ -92,38 +90,6 @@ def _event(item: dict[str, Any]) -> HistoryEvent:
     details: dict[str, Any] = next((value for key, value in item.items() if key.endswith("EventDetails")), {})
     return HistoryEvent(id=int(item["id"]), type=item["type"], timestamp=item["timestamp"],
                         previous_event_id=int(item.get("previousEventId", 0)), details=dict(details))
-
-
-def task_functions(definition: str) -> tuple[dict[str, str], list[str]]:
-    """The Lambda functions the definition's Task states call: state name -> function name or ARN (with
-    its alias or version, as written); and notes on references that cannot be resolved statically."""
-    try:
-        parsed = parse_definition(definition)
-    except AslError as error:
-        return {}, [f"state machine definition could not be read: {error}"]
-    calls: dict[str, str] = {}
-    notes: list[str] = []
-    for state in _all_states(parsed.states.values()):
-        if state.type != "Task":
-            continue
-        resource = str(state.body.get("Resource", ""))
-        if ":lambda:" in resource and ":function:" in resource:
-            calls[state.name] = resource
-        elif resource.startswith("arn:") and ":states:::lambda:invoke" in resource:
-            arguments = state.body.get("Parameters") or state.body.get("Arguments") or {}
-            name = arguments.get("FunctionName") if isinstance(arguments, dict) else None
-            if isinstance(name, str) and not name.startswith("{%"):
-                calls[state.name] = name
-            else:
-                notes.append(f"state {state.name} chooses its function at run time: not followed")
-    return calls, notes
-
-
-def _all_states(states: Any) -> Iterator[State]:
-    for state in states:
-        yield state
-        for branch in state.branches:
-            yield from _all_states(branch.states.values())
 
 
 def input_of(execution_found: Execution | None, history_found: History | None) -> dict[str, Any]:

@@ -50,19 +50,18 @@ def _keys(schema: list[dict[str, str]]) -> dict[str, str]:
 def execution_record(gather: Gatherer, found: Table, execution_arn: str,
                      execution_input: dict[str, Any] | None = None) -> ExecutionRecord | None:
     """The execution's item, found through the table's key schema: its partition key holds the execution's
-    ARN or name (an attribute named for one of them is asked only that), or the id of the input field of
-    the same name. One Query a try whatever the key schema (with a sort key, the newest item), so
-    dynamodb:Query is the one permission it needs. An empty record (exists False) when none matched."""
+    name (a key named for a name) or ARN (any other), or the id of the input field of the same name. One
+    Query a try whatever the key schema (with a sort key, the newest item), so dynamodb:Query is the one
+    permission it needs. An empty record (exists False) when none matched."""
     partition = next((name for name, kind in found.keys.items() if kind == "HASH"), "")
     if not partition:
         return None
     name = execution_arn.rsplit(":", 1)[-1]
     tries: list[tuple[str, str]] = []
     lowered = partition.lower()
-    if "arn" in lowered or "name" not in lowered:
-        tries.append(("execution-arn", execution_arn))
-    if "arn" not in lowered:
-        tries.append(("execution-name", name))
+    # a key named for the execution's name holds its name; any other (executionId, pk, id) its ARN
+    tries.append(("execution-name", name) if "name" in lowered and "arn" not in lowered
+                 else ("execution-arn", execution_arn))
     for field_name, value in (execution_input or {}).items():
         if _plain_name(field_name) == _plain_name(partition) and isinstance(value, str) and value not in (
                 execution_arn, name):

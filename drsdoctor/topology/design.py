@@ -67,7 +67,10 @@ def record_candidates(targets: list[TaskTarget], functions: list[Function], know
     ]
     mine = Counter(table for f in functions if f.name in called for table in named_tables(f, known))
     others = {table for f in functions if f.name not in called for table in named_tables(f, known)}
-    ranked = sorted(mine, key=lambda table: (table not in others, -mine[table]))
+    shared = sorted((table for table in mine if table in others), key=lambda table: -mine[table])
+    if shared:  # what one part writes and another reads: the record lives there, not in the others
+        return shared
+    ranked = sorted(mine, key=lambda table: -mine[table])
     return list(dict.fromkeys(ranked + [t for t in direct if t in known.tables]))
 
 
