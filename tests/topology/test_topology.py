@@ -160,3 +160,14 @@ def test_a_bad_map_is_one_clear_input_error(tmp_path: Path, text: str, message: 
     path.write_text(text)
     with pytest.raises(InputError, match=message):
         orchestrator_map.load(str(path))
+
+
+def test_discover_with_a_bad_arn_is_one_line_and_exit_2() -> None:
+    import subprocess
+    import sys
+
+    not_an_execution = "arn:aws:lambda:us-east-1:1:function:x"
+    done = subprocess.run([sys.executable, "-m", "drsdoctor", "discover", not_an_execution],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
