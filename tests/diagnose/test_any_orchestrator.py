@@ -73,17 +73,24 @@ def test_a_renamed_run_still_running_has_no_failing_finding(world: Any, operator
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     world.switch_fault("none")
     arn = world.start_recovery()
-    for _ in range(200):  # until its first wave is under way, not until it ends
-        status, waves, _ = world.progress(arn)
-        if waves and status == "RUNNING":
-            break
-        world.clock.wait_until(world.clock.now(), real_timeout=0.1)
-    snap, report = _diagnose(world, operator, monkeypatch, arn)
+    try:
+        for _ in range(200):  # until its first wave is under way, not until it ends
+            status, waves, _ = world.progress(arn)
+            if waves and status == "RUNNING":
+                break
+            world.clock.wait_until(world.clock.now(), real_timeout=0.1)
+        snap, report = _diagnose(world, operator, monkeypatch, arn)
+    finally:
+        _end(world, arn)
     assert snap.execution is not None and snap.execution.status == "RUNNING"
     assert [f"{f.check} {f.detail}" for f in report.findings if f.status == "fail"] == []
     assert report.exit_code == exitcodes.OK
+
+
+def _end(world: Any, arn: str) -> None:
+    """Stop the run and let its wave's DRS job end: the next run starts recovery of the same servers."""
     world.client("stepfunctions").stop_execution(executionArn=arn, cause="test over")
-    for _ in range(300):  # its wave's DRS job ends before another run starts recovery of the same servers
+    for _ in range(300):
         if all(job.status == "COMPLETED" for job in world.drs.describe_jobs()[0]):
             break
         world.clock.wait_until(world.clock.now() + datetime.timedelta(days=1), real_timeout=0.1)
