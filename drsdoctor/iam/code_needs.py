@@ -258,10 +258,11 @@ def told(value: Any, environment: Mapping[str, str], event: Callable[[tuple[str,
     return None
 
 
-def resource_arn(need: CodeNeed, environment: Mapping[str, str], place: Place) -> str | None:
+def resource_arn(need: CodeNeed, environment: Mapping[str, str], place: Place,
+                 event: Callable[[tuple[str, ...]], str | None] | None = None) -> str | None:
     """The ARN the need's action is authorised on, from the arguments the code passes; None when the code
     does not tell (the caller decides then: a service-wide resource, or `*`)."""
-    args = {name: told(value, environment) for name, value in need.resource}
+    args = {name: told(value, environment, event) for name, value in need.resource}
     service = need.action.split(":", 1)[0]
     region = told(need.region, environment) or place.region
     if service == "dynamodb" and args.get("TableName"):
