@@ -1,8 +1,8 @@
 """Each function's deployed code, read (never run) to learn what it calls: GetFunction gives the package's
 location (a presigned URL, valid minutes), fetched with one HTTP GET, size-limited, unzipped in memory.
 
-The fetch is not an AWS operation: no client, no guard to consult; it is logged in the call log as
-`https:GET` and it honours the run's budget. A package is read once per run by its CodeSha256 (the
+The fetch is not an AWS operation: no client, no guard to consult; it is logged in the call log's
+fetches and it honours the run's budget. A package is read once per run by its CodeSha256 (the
 executions of `diagnose --running` share it, and so do functions deployed from one zip).
 """
 
@@ -108,4 +108,4 @@ def fetch(gather: Gatherer, url: str, limit: int = MAX_PACKAGE_BYTES) -> bytes:
     finally:
         elapsed = (time.perf_counter() - started) * 1000
         # the query string is the presigned signature: only the host and path are logged
-        session.call_log.add(CallRecord("https", "GET", elapsed, outcome, 0, f"{parts.netloc}{parts.path}"))
+        session.call_log.fetched(CallRecord("https", "GET", elapsed, outcome, 0, f"{parts.netloc}{parts.path}"))
