@@ -1,8 +1,8 @@
 """Turning a role's decided actions into findings (shared by the IAM checks; not a check).
 
 A denied action the function's code calls (its decision names the file and line) is a problem of this
-execution when the execution shows that path ran: the call's error in the function's logs or the history,
-or, for StartRecovery and DRS's follow-on actions, a job this execution started. Otherwise it is a warning:
+execution when the execution shows that path ran: the call's error in the function's logs, the history or
+the execution record, or, for StartRecovery and DRS's follow-on actions, a job this execution started. Otherwise it is a warning:
 the code would fail there, but this run has not gone that way.
 """
 
@@ -85,6 +85,8 @@ def _ran(snap: Snapshot, role: RoleDecisions, decision: Decision) -> bool:
     for event in snap.history.events if snap.history else []:
         if "Failed" in event.type or "TimedOut" in event.type:
             texts.append(json.dumps(event.details, default=str))
+    if snap.execution_record is not None:  # an orchestrator may write the refusal into its record
+        texts.append(json.dumps(snap.execution_record.item, default=str))
     operation = OPERATION_OF.get(decision.action, decision.action.split(":", 1)[-1])
     marks = (decision.action, f"{operation} operation")
     return any(mark in text for text in texts for mark in marks)
