@@ -108,4 +108,5 @@ def fetch(gather: Gatherer, url: str, limit: int = MAX_PACKAGE_BYTES) -> bytes:
     finally:
         elapsed = (time.perf_counter() - started) * 1000
         # the query string is the presigned signature: only the host and path are logged
-        session.call_log.fetched(CallRecord("https", "GET", elapsed, outcome, 0, f"{parts.netloc}{parts.path}"))
+        where = f"{parts.netloc}{parts.path}"
+        session.call_log.fetched(CallRecord("https", "GET", elapsed, outcome, 0, where))

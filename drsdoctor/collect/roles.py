@@ -16,12 +16,8 @@ from drsdoctor.aws.session import BudgetExhausted
 from drsdoctor.collect import code
 from drsdoctor.collect.gather import Gatherer
 from drsdoctor.errors import AwsCallError, InputError
+from drsdoctor.iam.code_needs import authorised_on
 from drsdoctor.snapshot import Decision, Function, RoleDecisions, Snapshot
-
-# DRS authorises these on the source server they act on (Service Authorization Reference, resource types).
-SOURCE_SERVER_ACTIONS = {"drs:StartRecovery", "drs:CreateRecoveryInstanceForDrs", "drs:ListTagsForResource"}
-JOB_ACTIONS = {"drs:DescribeJobLogItems", "drs:TagResource"}  # on the job (TagResource: the job it starts)
-RECOVERY_ROLE = "AWSElasticDisasterRecoveryRecoveryInstanceRole"
 
 
 @dataclass
@@ -155,7 +151,7 @@ def _from_code(snap: Snapshot, item: Function, found: code.Code, names: dict[str
         return _input_value(snap, path)
 
     def ask(need: Any) -> _Ask:
-        resource = resource_arn(need, env, place, event) or _authorised_on(need.action, local)
+        resource = resource_arn(need, env, place, event) or authorised_on(need.action, local)
         passed_to = "ec2.amazonaws.com" if need.action == "iam:PassRole" else ""
         return _Ask(need.action, resource, passed_to, need.where, need.follow_on)
 
@@ -186,7 +182,7 @@ def _from_kind(snap: Snapshot, item: Function, why_not: str, names: dict[str, st
     role = _Role(item.kind, item.role_arn, item.name)
     untold = []
     for need in needs_for(item.kind):
-        resource = _authorised_on(need.action, local) if need.resource == "*" or need.action.startswith(
+        resource = authorised_on(need.action, local) if need.resource == "*" or need.action.startswith(
             ("drs:", "logs:", "iam:")) else need.resource_for(local)
         if resource is None:
             untold.append(need.action)
@@ -217,24 +213,8 @@ def _runtime_asks(item: Function, names: dict[str, str]) -> list[_Ask]:
     """What Lambda itself does with the function's role: write its logs."""
     from drsdoctor.iam.drs_needs import needs_for
 
-    return [_Ask(need.action, _authorised_on(need.action, names)) for need in needs_for(item.kind)
+    return [_Ask(need.action, authorised_on(need.action, names)) for need in needs_for(item.kind)
             if need.action.startswith("logs:")]
-
-
-def _authorised_on(action: str, names: dict[str, str]) -> str:
-    """The resource AWS authorises an action on when the code does not name one (not `*` where the service
-    names one): a DRS source server or job, the function's log group, the recovery instance role."""
-    drs = f"arn:{names['partition']}:drs:{names.get('drs_region') or names['region']}:{names['account']}"
-    if action in SOURCE_SERVER_ACTIONS:
-        return f"{drs}:source-server/{names.get('source_server', '*')}"
-    if action in JOB_ACTIONS:
-        return f"{drs}:job/{names.get('job', '*')}"
-    if action.startswith("logs:") and names.get("function"):
-        return (f"arn:{names['partition']}:logs:{names['region']}:{names['account']}:log-group:/aws/lambda/"
-                f"{names['function']}:*")
-    if action == "iam:PassRole":  # DRS passes its recovery instance role to EC2
-        return f"arn:{names['partition']}:iam::{names['account']}:role/service-role/{RECOVERY_ROLE}"
-    return "*"
 
 
 def _input_value(snap: Snapshot, path: tuple[str, ...]) -> str | None:

@@ -26,7 +26,10 @@ from drsdoctor.errors import InputError
 from drsdoctor.iam.code_calls import IDENTIFIER, Call, Env, Input, Text, calls_in
 
 MAX_SOURCE_BYTES = 5 * 1024 * 1024  # Python text read from one package: Lambda code is rarely more
-OWN_ROLE = ""  # CodeNeed.role of a call made with the function's own credentials
+# DRS authorises these on the source server they act on (Service Authorization Reference, resource types).
+SOURCE_SERVER_ACTIONS = {"drs:StartRecovery", "drs:CreateRecoveryInstanceForDrs", "drs:ListTagsForResource"}
+JOB_ACTIONS = {"drs:DescribeJobLogItems", "drs:TagResource"}  # on the job (TagResource: the job it starts)
+RECOVERY_ROLE = "AWSElasticDisasterRecoveryRecoveryInstanceRole"
 
 
 @dataclass(frozen=True)
@@ -291,3 +294,20 @@ def drs_region(reading: CodeReading, environment: Mapping[str, str]) -> str | No
         if need.action.startswith("drs:") and (region := told(need.region, environment)):
             return region
     return None
+
+
+def authorised_on(action: str, names: Mapping[str, str]) -> str:
+    """The resource AWS authorises an action on when the code does not name one (not `*` where the service
+    names one): a DRS source server or job, the function's log group, the recovery instance role. `names`:
+    partition, region, account, and where known drs_region, source_server, job, function."""
+    drs = f"arn:{names['partition']}:drs:{names.get('drs_region') or names['region']}:{names['account']}"
+    if action in SOURCE_SERVER_ACTIONS:
+        return f"{drs}:source-server/{names.get('source_server') or '*'}"
+    if action in JOB_ACTIONS:
+        return f"{drs}:job/{names.get('job') or '*'}"
+    if action.startswith("logs:") and names.get("function"):
+        return (f"arn:{names['partition']}:logs:{names['region']}:{names['account']}:log-group:/aws/lambda/"
+                f"{names['function']}:*")
+    if action == "iam:PassRole":  # DRS passes its recovery instance role to EC2
+        return f"arn:{names['partition']}:iam::{names['account']}:role/service-role/{RECOVERY_ROLE}"
+    return "*"
