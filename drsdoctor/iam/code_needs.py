@@ -30,6 +30,7 @@ MAX_SOURCE_BYTES = 5 * 1024 * 1024  # Python text read from one package: Lambda 
 SOURCE_SERVER_ACTIONS = {"drs:StartRecovery", "drs:CreateRecoveryInstanceForDrs", "drs:ListTagsForResource"}
 JOB_ACTIONS = {"drs:DescribeJobLogItems", "drs:TagResource"}  # on the job (TagResource: the job it starts)
 RECOVERY_ROLE = "AWSElasticDisasterRecoveryRecoveryInstanceRole"
+RESOURCE_NAMES = {"TableName", "IndexName", "FunctionName"}  # and any parameter ending in Arn
 
 
 @dataclass(frozen=True)
@@ -156,8 +157,8 @@ def _needs_of_call(call: Call, problems: list[str]) -> list[CodeNeed]:
 
 
 def _names_resource(parameter: str, value: Any) -> bool:
-    """An argument that names what the call acts on: from the deployment, the input, or a literal name."""
-    return isinstance(value, (Env, Input)) or parameter.endswith(("Name", "Arn", "ARN"))
+    """An argument that names what the call acts on (resource_arn turns these into ARNs)."""
+    return parameter in RESOURCE_NAMES or parameter.endswith(("Arn", "ARN"))
 
 
 def _role(call: Call) -> Any:
@@ -181,8 +182,10 @@ def _operation(call: Call, model: dict[str, Any]) -> tuple[str | None, dict[str,
     if resources is None:
         return None, arguments
     described = resources["service"] if call.on == "service" else resources["resources"].get(call.on, {})
-    if call.method == "batch_writer":  # boto3 adds it to dynamodb tables: BatchWriteItem in batches
-        return "BatchWriteItem", arguments
+    identifier = dict(call.arguments).get(IDENTIFIER)
+    if call.method == "batch_writer":  # boto3 adds it to dynamodb tables: BatchWriteItem on this table
+        table = {"TableName": identifier} if identifier is not None else {}
+        return "BatchWriteItem", {**arguments, **table}
     if call.method in ("load", "reload") and "load" in described:
         request = described["load"]["request"]
     else:
@@ -190,7 +193,6 @@ def _operation(call: Call, model: dict[str, Any]) -> tuple[str | None, dict[str,
                         if _xform(name) == call.method), None)
     if request is None:
         return None, arguments
-    identifier = dict(call.arguments).get(IDENTIFIER)
     for param in request.get("params", []):
         if param.get("source") == "identifier" and identifier is not None:
             arguments[param["target"]] = identifier
