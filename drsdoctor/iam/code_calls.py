@@ -10,9 +10,13 @@ resources. What a method means (its operation, its IAM action) is code_needs.py'
 from __future__ import annotations
 
 import ast
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+# CPython's parser keeps its recursion depth per interpreter: two threads parsing at once can fail with
+# "SystemError: AST constructor recursion depth mismatch"; the collector reads functions in parallel.
+_PARSING = threading.Lock()
 MAX_DEPTH = 6  # calls followed into functions of the package, caller to callee
 IDENTIFIER = "@identifier"  # the argument a resource object (dynamodb Table) was made with
 
@@ -145,7 +149,9 @@ def calls_in(sources: dict[str, str], handler: str = "") -> tuple[list[Call], li
     problems = []
     for path, text in sorted(sources.items()):
         try:
-            reader.add(path, ast.parse(text, filename=path))
+            with _PARSING:
+                tree = ast.parse(text, filename=path)
+            reader.add(path, tree)
         except (SyntaxError, ValueError) as error:
             problems.append(f"{path}: {error}")
     reader.run(handler)
