@@ -125,3 +125,20 @@ def test_an_assumed_role_that_cannot_be_read_is_an_error_not_a_failure(
     by_role = {f.resource: f for f in findings}
     assert by_role[launcher].status == "error" and "could not be" in by_role[launcher].detail
     assert not [f for f in findings if f.status == "fail"], [f.detail for f in findings]
+
+
+def test_a_function_whose_code_is_not_python_is_judged_by_its_kind_with_a_note(
+        world: Any, recovered: str, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    functions = world.client("lambda")
+    name = world.function_name("execution-poller")
+    functions.update_function_configuration(FunctionName=name, Runtime="nodejs20.x")
+    try:
+        session = operator_session(world.endpoint_url, operator, monkeypatch)
+        snap, report = diagnose_execution(recovered, session)
+    finally:
+        functions.update_function_configuration(FunctionName=name, Runtime="python3.12")
+    [poller] = [role for role in snap.role_decisions if role.kind == "poller"]
+    assert poller.needs_from == "kind" and poller.decisions
+    assert any(note.startswith(f"the code of function {name} could not be read (its code is nodejs20.x")
+               for note in snap.notes), snap.notes
+    assert [f.status for f in report.findings if f.check == "IAM002"] == ["pass", "pass"]
