@@ -64,7 +64,7 @@ def parse_parameters(pairs: tuple[str, ...]) -> dict[str, str]:
               help="Action to simulate, e.g. drs:StartRecovery (repeatable).")
 @click.option("--role-kind", type=click.Choice(ROLE_KINDS),
               help="Simulate every action this orchestrator role needs (DRS follow-on actions included).")
-@click.option("--code", "code_path", type=click.Path(exists=True),
+@click.option("--code", "code_path", type=click.Path(),
               help="A function's Python code (directory or zip): simulate every AWS call it makes.")
 @click.option("--handler", help="The code's handler (module.function) for --code; with --template, the "
                                 "role's function's Handler.")
