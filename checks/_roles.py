@@ -2,8 +2,8 @@
 
 A denied action the function's code calls (its decision names the file and line) is a problem of this
 execution when the execution shows that path ran: the call's error in the function's logs, the history or
-the execution record, or, for StartRecovery and DRS's follow-on actions, a job this execution started. Otherwise it is a warning:
-the code would fail there, but this run has not gone that way.
+the execution record, or, for StartRecovery and DRS's follow-on actions, a job this execution started.
+Otherwise it is a warning: the code would fail there, but this run has not gone that way.
 """
 
 from __future__ import annotations
