@@ -14,119 +14,31 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from drsdoctor.iam.code_values import (
+    IDENTIFIER,
+    Assumed,
+    Boto3,
+    Bound,
+    Call,
+    Choice,
+    Client,
+    Env,
+    Func,
+    Input,
+    Module,
+    OsEnviron,
+    Paginator,
+    Resource,
+    Session,
+    Text,
+)
+
+__all__ = ["IDENTIFIER", "Assumed", "Call", "Env", "Input", "Text", "calls_in"]
+
 # CPython's parser keeps its recursion depth per interpreter: two threads parsing at once can fail with
 # "SystemError: AST constructor recursion depth mismatch"; the collector reads functions in parallel.
 _PARSING = threading.Lock()
 MAX_DEPTH = 6  # calls followed into functions of the package, caller to callee
-IDENTIFIER = "@identifier"  # the argument a resource object (dynamodb Table) was made with
-
-
-# ---- the values the interpreter follows ----------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Env:
-    """A value read from the function's environment: os.environ["NAME"], os.getenv("NAME")."""
-    name: str
-
-
-@dataclass(frozen=True)
-class Text:
-    value: str
-
-
-@dataclass(frozen=True)
-class Input:
-    """A value taken from the invocation's event: event["roleArn"] is Input(("roleArn",))."""
-    path: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Assumed:
-    """Credentials (or any part of them) that sts.assume_role returned for the role its RoleArn named."""
-    role: Any  # Env | Text | Input | None
-
-
-@dataclass(frozen=True)
-class Session:
-    role: Assumed | None = None
-    region: Any = None
-
-
-@dataclass(frozen=True)
-class Client:
-    service: str
-    role: Assumed | None = None
-    region: Any = None  # region_name, where the code gives one (Env, Text)
-
-
-@dataclass(frozen=True)
-class Resource:
-    """A boto3 service resource (`kind` empty) or one of its objects: dynamodb Table(name)."""
-    service: str
-    kind: str = ""
-    name: Any = None  # the identifier the object was made with (Env, Text, ...)
-    role: Assumed | None = None
-    region: Any = None
-
-
-@dataclass(frozen=True)
-class Paginator:
-    client: Client
-    method: str  # the client method it pages: describe_jobs
-    kind: str = "paginator"  # or "waiter"
-
-
-@dataclass(frozen=True)
-class Param:
-    name: str
-
-
-@dataclass(frozen=True)
-class Module:
-    name: str
-
-
-@dataclass(frozen=True)
-class Func:
-    module: str
-    name: str
-    cls: str = ""
-
-
-@dataclass(frozen=True)
-class Choice:
-    """Functions picked at run time: the values of a dispatch table."""
-    funcs: tuple[Func, ...]
-
-
-@dataclass(frozen=True)
-class Boto3:
-    """The boto3 module, boto3.session, or boto3.Session (`part`)."""
-    part: str = ""
-
-
-@dataclass(frozen=True)
-class OsEnviron:
-    pass
-
-
-@dataclass(frozen=True)
-class Call:
-    """One method called on a client or resource: `method` is boto3's name (get_item, describe_jobs)."""
-
-    service: str
-    method: str
-    file: str
-    line: int
-    on: str = ""  # the resource kind the method belongs to ("Table"), empty for a client
-    arguments: tuple[tuple[str, Any], ...] = ()  # keyword -> Env | Text | Input, where one could be told
-    keywords: tuple[str, ...] = ()  # every keyword the call passes (told or not)
-    role: Assumed | None = None  # made with credentials of an assumed role
-    region: Any = None  # the client's region_name (Env, Text), where the code gives one
-
-    @property
-    def where(self) -> str:
-        return f"{self.file}:{self.line}"
 
 
 # ---- the package ---------------------------------------------------------------------------------------
@@ -399,7 +311,7 @@ class _Frame:
             if node.attr in methods:
                 return self.named_func(Func(self.module.name, node.attr, self.cls))
         if isinstance(owner, (Client, Resource, Paginator, Session, OsEnviron, Boto3)):
-            return _Bound(owner, node.attr)
+            return Bound(owner, node.attr)
         if isinstance(owner, Assumed):
             return owner
         return self.module.attributes.get(node.attr)
@@ -426,7 +338,7 @@ class _Frame:
             if isinstance(owner, Assumed) and method == "get":
                 return owner
         callee = self.value(node.func)
-        if isinstance(callee, _Bound):
+        if isinstance(callee, Bound):
             return self.bound_call(node, callee, args, keywords, assumed)
         if isinstance(callee, Boto3):
             return self.boto3_call(callee.part, args, keywords, assumed, None)
@@ -467,7 +379,7 @@ class _Frame:
             return Client(service.value, role, region)
         return Resource(service.value, role=role, region=region)
 
-    def bound_call(self, node: ast.Call, bound: _Bound, args: list[Any], keywords: dict[str, Any],
+    def bound_call(self, node: ast.Call, bound: Bound, args: list[Any], keywords: dict[str, Any],
                    assumed: Assumed | None) -> Any:
         owner, method = bound.owner, bound.method
         if isinstance(owner, OsEnviron):
@@ -506,12 +418,6 @@ class _Frame:
         given = tuple(sorted(k for k in keywords if k))
         self.reader.calls.add(Call(owner.service, method, self.module.file, node.lineno, on, arguments, given,
                                    owner.role, owner.region))
-
-
-@dataclass(frozen=True)
-class _Bound:
-    owner: Any
-    method: str
 
 
 def _told(value: Any) -> Any:
