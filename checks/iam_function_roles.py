@@ -22,4 +22,4 @@ def function_roles(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "no execution-finder or execution-poller role was evaluated")
         return
     for role in roles:
-        yield from role_findings(role, BREAKS_WHEN_DENIED[role.kind])
+        yield from role_findings(role, BREAKS_WHEN_DENIED[role.kind], snap=snap)

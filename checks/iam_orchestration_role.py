@@ -71,4 +71,4 @@ def orchestration_role(snap: Snapshot) -> Iterator[Finding]:
             BREAKS_WHEN_DENIED["orchestration"] if others else ())
         note = (" (DRS does the launch's EC2 work with this role's credentials: the job completes and "
                 "no server launches)") if follow_on else ""
-        yield from role_findings(role, explains, note)
+        yield from role_findings(role, explains, note, snap)

@@ -22,4 +22,4 @@ def statemachine_invoke(snap: Snapshot) -> Iterator[Finding]:
         yield skip(snap.target, "the state machine role's permissions were not evaluated")
         return
     for role in roles:
-        yield from role_findings(role, BREAKS_WHEN_DENIED["statemachine"])
+        yield from role_findings(role, BREAKS_WHEN_DENIED["statemachine"], snap=snap)

@@ -251,6 +251,8 @@ class Decision:
     decision: str  # allowed | explicitDeny | implicitDeny (AWS's names)
     resource: str = "*"
     reason: str = ""  # the statement that decided, or why nothing matched
+    where: list[str] = field(default_factory=list)  # file:line of the calls that need it (needs from code)
+    follow_on: bool = False  # DRS performs it with these credentials after StartRecovery
 
     @property
     def allowed(self) -> bool:
@@ -266,6 +268,9 @@ class RoleDecisions:
     engine: str = "local"  # local (drsdoctor.iam evaluator) | simulate-principal-policy
     function: str | None = None  # the function this role runs, when it is a function's role
     decisions: list[Decision] = field(default_factory=list)
+    needs_from: str = "kind"  # code: what the function's code calls | kind: what its kind of function needs
+    assumed_by: str = ""  # the function role that assumes this one (sts:AssumeRole in the code)
+    unreadable: str = ""  # why this role's policies could not be judged (an assumed role we may not read)
 
     def denied(self) -> list[Decision]:
         return [decision for decision in self.decisions if not decision.allowed]

@@ -38,6 +38,12 @@ class CallLog:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self.records: list[CallRecord] = []
+        # HTTP GETs of URLs an AWS answer gave (a function's code location): not AWS operations, kept apart
+        self.fetches: list[CallRecord] = []
+
+    def fetched(self, record: CallRecord) -> None:
+        with self._lock:
+            self.fetches.append(record)
 
     def add(self, record: CallRecord) -> None:
         with self._lock:

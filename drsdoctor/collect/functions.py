@@ -54,6 +54,7 @@ def function(gather: Gatherer, reference: str) -> Found | None:
             state=config.get("State", "Active"), state_reason=config.get("StateReason"),
             last_update_status=config.get("LastUpdateStatus", "Successful"),
             last_update_reason=config.get("LastUpdateStatusReason"), reserved_concurrency=reserved)
+        gather.once(f"code location {arn}", lambda: found)  # collect/code.py reads the package from it
         log_group = config.get("LoggingConfig", {}).get("LogGroup") or f"/aws/lambda/{item.name}"
         return Found(item, dict(found.get("Tags") or {}), log_group)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,10 @@ def parse_parameters(pairs: tuple[str, ...]) -> dict[str, str]:
               help="Action to simulate, e.g. drs:StartRecovery (repeatable).")
 @click.option("--role-kind", type=click.Choice(ROLE_KINDS),
               help="Simulate every action this orchestrator role needs (DRS follow-on actions included).")
+@click.option("--code", "code_path", type=click.Path(),
+              help="A function's Python code (directory or zip): simulate every AWS call it makes.")
+@click.option("--handler", help="The code's handler (module.function) for --code; with --template, the "
+                                "role's function's Handler.")
 @click.option("--resource", default="*", show_default=True, help="Resource ARN the actions act on.")
 @click.option("--context", "context_pairs", multiple=True, metavar="KEY=VALUE",
               help="Request context value (repeat a key for several values).")
@@ -78,35 +83,34 @@ def parse_parameters(pairs: tuple[str, ...]) -> dict[str, str]:
 @common_options
 def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, scp_files: tuple[str, ...],
                      resource_files: tuple[str, ...], session_file: str | None, actions: tuple[str, ...],
-                     role_kind: str | None, resource: str, context_pairs: tuple[str, ...],
+                     role_kind: str | None, code_path: str | None, handler: str | None, resource: str,
+                     context_pairs: tuple[str, ...],
                      role_arn: str | None, template_file: str | None, role_logical_id: str | None,
                      parameter_pairs: tuple[str, ...], principal_arn: str | None,
                      region: str | None, profile: str | None, endpoint_url: str | None,
                      output_format: str, output_path: str | None, verbose: int) -> None:
     """Decide actions against policies as AWS would: allowed, explicitDeny or implicitDeny.
 
+    With --template and --role, --role-kind and --code decide each action on the template's own resources
+    (the tables and functions the role's function is configured with).
+
     Exit 0 when every action is allowed, 1 when any is not, 2 on bad input.
     """
-    from drsdoctor.iam.drs_needs import Need, needs_for
     from drsdoctor.iam.evaluate import PolicySet
     from drsdoctor.iam.policy import load_policy_file
     from drsdoctor.iam.principal import Principal, load_role, load_role_from_template
     from drsdoctor.iam.simulator import simulate
 
-    if not actions and not role_kind:
-        raise InputError("give --action (repeatable) or --role-kind")
+    if not actions and not role_kind and not code_path:
+        raise InputError("give --action (repeatable) or --role-kind (or --code DIR|ZIP)")
     if bool(template_file) != bool(role_logical_id):
         raise InputError("--template and --role go together: the template file and the role's logical id")
     if not (policy_files or resource_files or role_arn or template_file):
         raise InputError("nothing to simulate: give --policy, --resource-policy, --role-arn "
                          "or --template with --role")
     context = parse_context(context_pairs)
-    wanted = list(dict.fromkeys(actions))
-    needs: dict[str, Need] = {}
-    if role_kind:
-        for need in needs_for(role_kind):
-            needs.setdefault(need.action, need)
-        wanted += [action for action in needs if action not in wanted]
+    parameters = parse_parameters(parameter_pairs)
+    asks = _asks(actions, role_kind, code_path, handler, resource, template_file, role_logical_id, parameters)
 
     iam_client, session = None, None
     if role_arn:
@@ -116,7 +120,7 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
         iam_client = session.client("iam", region or "us-east-1")
         principal = load_role(iam_client, role_arn)
     elif template_file and role_logical_id:
-        principal = load_role_from_template(template_file, role_logical_id, parse_parameters(parameter_pairs))
+        principal = load_role_from_template(template_file, role_logical_id, parameters)
     else:
         principal = Principal(arn=principal_arn or "", name="policies", policies=PolicySet(), source="files")
     extra = PolicySet(
@@ -136,7 +140,8 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
         principal.arn = principal_arn
     # AWS only knows the deployed role: any policy given as a file means the answer must be ours
     files_given = bool(policy_files or resource_files or boundary_file or scp_files or session_file)
-    decisions = simulate(principal, wanted, resource, context, None if files_given else iam_client)
+    decisions = _decide(principal, asks, context, None if files_given else iam_client, simulate)
+    needs = [ask.need for ask in asks]
     if verbose and session is not None:
         for record in session.call_log.records:
             click.echo(record.line(), err=True)
@@ -153,11 +158,97 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
 simulate_command.name = "simulate"
 
 
-def _json(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> dict[str, Any]:
+@dataclass
+class _Ask:
+    """One action to decide, on the first of its resources that allows it, and why it is asked."""
+
+    action: str
+    resources: list[str]
+    need: Any = None  # drs_needs.Need: why (a role kind's reason, or where the code calls it)
+
+
+def _asks(actions: tuple[str, ...], role_kind: str | None, code_path: str | None, handler: str | None,
+          resource: str, template_file: str | None, role_logical_id: str | None,
+          parameters: dict[str, str]) -> list[_Ask]:
+    from drsdoctor.iam.drs_needs import Need, needs_for
+
+    found = None
+    if template_file and role_logical_id and (role_kind or code_path):
+        from drsdoctor.iam.principal import _load_template
+        from drsdoctor.iam.template_needs import template_resources
+
+        found = template_resources(_load_template(template_file), role_logical_id, parameters)
+    asks = [_Ask(action, [resource]) for action in dict.fromkeys(actions)]
+    seen = set(actions)
+    for need in needs_for(role_kind) if role_kind else []:
+        candidates = found.candidates(need) if found else [resource]
+        if found is None and need.action in seen:  # one decision an action, as before: all on --resource
+            continue
+        seen.add(need.action)
+        asks.append(_Ask(need.action, candidates, need))
+    if code_path:
+        from drsdoctor.iam.code_needs import read_code
+
+        entry = handler or (found.function.handler if found and found.function else "")
+        reading = read_code(code_path, entry)
+        for problem in reading.problems:
+            click.echo(f"note: {problem}", err=True)
+        for called in reading.needs:
+            more = f" and {len(called.where) - 3} more" if len(called.where) > 3 else ""
+            assumed = " with an assumed role's credentials" if called.assumed else ""
+            on = found.code_resource(called) if found else resource
+            named = ", ".join(f"{k}={_told(v)}" for k, v in called.resource)
+            why = f"the code calls it{assumed} at {', '.join(called.where[:3])}{more}" + (
+                f" ({named})" if named else "")
+            asks.append(_Ask(called.action, [on], Need(called.action, why, "code", on, called.follow_on)))
+    return asks
+
+
+def _told(value: Any) -> str:
+    from drsdoctor.iam.code_calls import Env, Input, Text
+
+    if isinstance(value, Env):
+        return f"${value.name}"
+    if isinstance(value, Text):
+        return value.value
+    if isinstance(value, Input):
+        return "input." + ".".join(value.path)
+    return "?"
+
+
+def _decide(principal: Any, asks: list[_Ask], context: dict[str, Any], iam_client: Any,
+            simulate: Any) -> list[Any]:
+    """Each ask decided on its first resource (asks alike asked together); one denied there is asked again
+    on its other resources, and the first that allows it answers."""
+    def context_for(action: str) -> dict[str, Any]:
+        if action == "iam:PassRole" and "iam:PassedToService" not in context:  # DRS passes it to EC2
+            return {**context, "iam:PassedToService": "ec2.amazonaws.com"}
+        return context
+
+    groups: dict[str, list[int]] = {}
+    for index, ask in enumerate(asks):
+        key = json.dumps([ask.resources[0], context_for(ask.action)], sort_keys=True)
+        groups.setdefault(key, []).append(index)
+    decisions: list[Any] = [None] * len(asks)
+    for indexes in groups.values():
+        first = asks[indexes[0]]
+        answers = simulate(principal, [asks[i].action for i in indexes], first.resources[0],
+                           context_for(first.action), iam_client)
+        for index, answer in zip(indexes, answers, strict=True):
+            decisions[index] = answer
+    for index, ask in enumerate(asks):
+        for other in ask.resources[1:]:
+            if decisions[index].allowed:
+                break
+            [again] = simulate(principal, [ask.action], other, context_for(ask.action), iam_client)
+            decisions[index] = again if again.allowed else decisions[index]
+    return decisions
+
+
+def _json(principal: Any, decisions: list[Any], needs: list[Any]) -> dict[str, Any]:
     results = []
-    for decision in decisions:
+    for decision, need in zip(decisions, needs, strict=True):
         result = decision.to_aws_json()
-        need = needs.get(decision.action)
         if need is not None:
             result["Need"] = {"Why": need.why, "Source": need.source, "FollowOn": need.follow_on,
                               "Resource": need.resource}
@@ -169,15 +260,14 @@ def _json(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> dict[s
                           "Unresolved": principal.unresolved}}
 
 
-def _text(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> str:
+def _text(principal: Any, decisions: list[Any], needs: list[Any]) -> str:
     width = max([len(d.action) for d in decisions] + [6])
     lines = [f"{'ACTION':<{width}}  {'DECISION':<12}  MATCHED"]
-    for decision in decisions:
+    for decision, need in zip(decisions, needs, strict=True):
         # a policy file is named by its file name: the table stays readable, the JSON keeps the path
         matched = ", ".join(f"{Path(m.policy).name} {m.statement}".strip()
                             + (f" (line {m.line})" if m.line else "")
                             for m in decision.matched_statements) or "-"
-        need = needs.get(decision.action)
         marker = " [follow-on]" if need is not None and need.follow_on else ""
         lines.append(f"{decision.action:<{width}}  {decision.decision:<12}  {matched}{marker}")
         if not decision.allowed and need is not None:
@@ -193,8 +283,9 @@ def _text(principal: Any, decisions: list[Any], needs: dict[str, Any]) -> str:
             lines.append(f"{'':<{width}}  not allowed by the service control policies")
     denied = [d for d in decisions if not d.allowed]
     engine = decisions[0].engine if decisions else "local"
-    resource = decisions[0].resource if decisions else "*"
-    summary = (f"{len(decisions) - len(denied)} of {len(decisions)} actions allowed on {resource} "
+    resources = {d.resource for d in decisions}
+    where = next(iter(resources)) if len(resources) == 1 else "the resources they act on"
+    summary = (f"{len(decisions) - len(denied)} of {len(decisions)} actions allowed on {where} "
                f"(engine: {engine})")
     if denied:
         summary += f"; not allowed: {', '.join(d.action for d in denied)}"

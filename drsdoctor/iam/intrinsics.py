@@ -55,6 +55,21 @@ class Resolver:
         resolved = {key: self.resolve(value) for key, value in node.items()}
         return {key: value for key, value in resolved.items() if value is not _NO_VALUE}
 
+    def present(self, items: Any) -> list[Any]:
+        """A list property's elements as deployed, unresolved inside: an element (or the whole list) that is
+        an Fn::If takes its branch, and one that is AWS::NoValue is not there."""
+        items = self._chosen(items)
+        chosen = [self._chosen(item) for item in items] if isinstance(items, list) else []
+        return [item for item in chosen if item is not _NO_VALUE]
+
+    def _chosen(self, node: Any) -> Any:
+        while isinstance(node, Mapping) and set(node) == {"Fn::If"}:
+            argument = node["Fn::If"]
+            if not (isinstance(argument, list) and len(argument) == 3):
+                break
+            node = argument[2] if self.condition(str(argument[0])) is False else argument[1]
+        return _NO_VALUE if isinstance(node, Mapping) and dict(node) == {"Ref": "AWS::NoValue"} else node
+
     def ref(self, name: str) -> Any:
         if name == "AWS::NoValue":
             return _NO_VALUE

@@ -171,11 +171,11 @@ def load_role_from_template(template: Mapping[str, Any] | str | Path, logical_id
         unresolved.append(str(resolver.resolve(reference)))
         return None
 
-    for inline in properties.get("Policies") or []:
+    for inline in resolver.present(properties.get("Policies")):
         name = str(resolver.resolve(inline.get("PolicyName", "inline")))
         document = inline.get("PolicyDocument")
         policies.identity.append(_template_policy(resolver, document, name, "identity", "role"))
-    for reference in properties.get("ManagedPolicyArns") or []:
+    for reference in resolver.present(properties.get("ManagedPolicyArns")):
         found = managed(reference, "identity")
         if found:
             policies.identity.append(found)

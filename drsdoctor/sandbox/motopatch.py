@@ -22,6 +22,8 @@
 9. CloudFormation as templates use it (nested stacks' outputs, Definition objects, Fn::If/AWS::NoValue in
    lists, conditional outputs): drsdoctor.sandbox.cfnpatch.
 10. JSONata definitions (`QueryLanguage: JSONata`) evaluate: moto has no evaluator; motojsonata.py gives one.
+11. GetFunction's Code.Location, served (MOTO_PORT set), is a presigned URL of the package in the sandbox's
+   own S3, as AWS gives one (moto names a bucket that does not exist); in-process it stays moto's.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -79,6 +81,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_json_structures()
         cfnpatch.install(_replace)
         motojsonata.install(_replace)
+        _patch_code_location()
         _state["installed"] = True
 
 
@@ -154,6 +157,28 @@ def _patch_lambda_invoke() -> None:
         return payload
 
     _replace(LambdaSimpleBackend, "invoke", invoke)
+
+
+def _patch_code_location() -> None:
+    import os
+
+    import boto3
+    from moto.awslambda.models import LambdaFunction
+
+    original = LambdaFunction.get_code
+
+    def get_code(self: Any) -> dict[str, Any]:
+        answer: dict[str, Any] = original(self)
+        port = os.environ.get("MOTO_PORT")
+        if port and "S3Bucket" in self.code and "S3Key" in self.code and "Code" in answer:
+            s3 = boto3.client("s3", region_name=self.region, endpoint_url=f"http://localhost:{port}",
+                              aws_access_key_id="sandbox", aws_secret_access_key="sandbox")
+            package = {"Bucket": self.code["S3Bucket"], "Key": self.code["S3Key"]}
+            location = s3.generate_presigned_url("get_object", Params=package, ExpiresIn=600)
+            answer["Code"]["Location"] = location
+        return answer
+
+    _replace(LambdaFunction, "get_code", get_code)
 
 
 def _patch_json_structures() -> None:
@@ -250,7 +275,7 @@ def require_authorization(exempt: Callable[[str], bool]) -> None:
                 judge: Callable[[str], bool] | None = _state["exempt"]
                 if judge is None:
                     return
-                key = access_key_of(self.headers)
+                key = access_key_of(self.headers) or _presigned_key(getattr(self, "querystring", {}))
                 if key is None:  # moto would fail on the missing header; AWS rejects an unsigned call
                     unsigned = _RESTError("MissingAuthenticationToken", "Missing Authentication Token")
                     unsigned.code = 403
@@ -276,6 +301,16 @@ def access_key_of(headers: Any) -> str | None:
     if marker not in authorization:
         return None
     return str(authorization.split(marker, 1)[1].split("/", 1)[0]) or None
+
+
+def _presigned_key(query: Any) -> str | None:
+    """The access key of a presigned URL (SigV4's X-Amz-Credential, SigV2's AWSAccessKeyId)."""
+    for name in ("X-Amz-Credential", "AWSAccessKeyId"):
+        values = query.get(name) if hasattr(query, "get") else None
+        if values:
+            value = values[0] if isinstance(values, list) else values
+            return str(value).split("/", 1)[0] or None
+    return None
 
 
 def _patch_signed_payload() -> None:

@@ -95,6 +95,8 @@ def test_each_running_execution_gets_its_own_root_cause_and_shared_facts_are_rea
     assert sent["sfn", "ListExecutions"] == 1
     assert sent["sfn", "DescribeStateMachine"] == 1  # shared: one, however many executions
     assert sent["lambda", "GetFunction"] == functions
+    # their code: one package (the three share one zip), fetched once for every execution
+    assert [fetch.operation for fetch in session.call_log.fetches] == ["GET"]
     assert sent["cloudformation", "GetTemplate"] == 1
     assert sent["iam", "GetRole"] == functions + 1  # each function's role and the state machine's
     # each log group that exists (only the functions that ran have one) read once, from the oldest

@@ -15,8 +15,10 @@ import pytest
 from drsdoctor import exitcodes
 from drsdoctor.aws import is_read_operation
 from drsdoctor.commands.diagnose import diagnose_execution
+from drsdoctor.reference import function_sources
 from drsdoctor.sandbox import faults
 from tests.diagnose.conftest import EXPECTED, create_operator, operator_session
+from tests.iam.code_changes import POLLER_EC2, assuming, deployed, findings_of
 
 pytestmark = pytest.mark.slow
 
@@ -46,6 +48,13 @@ def _recover(world: Any) -> str:
     return str(arn)
 
 
+@pytest.fixture(scope="module")
+def recovered(world: Any) -> str:
+    """One finished recovery, healthy; the tests of roles judged on code change the deployment under it and
+    put it back."""
+    return _recover(world)
+
+
 def _assert_read_only(session: Any) -> None:
     sent = [(record.service, record.operation) for record in session.call_log.records]
     assert sent and all(is_read_operation(service, operation) for service, operation in sent), sent
@@ -53,9 +62,9 @@ def _assert_read_only(session: Any) -> None:
     assert session.call_log.distinct_calls() == len(session.call_log)  # and each distinct call once
 
 
-def test_the_healthy_run_is_healthy(world: Any, operator: dict[str, str],
+def test_the_healthy_run_is_healthy(world: Any, recovered: str, operator: dict[str, str],
                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    arn = _recover(world)
+    arn = recovered
     session = operator_session(world.endpoint_url, operator, monkeypatch)
     snap, report = diagnose_execution(arn, session)
     assert snap.stack is not None and snap.stack.name == world.stack_name  # found by its resources
@@ -80,3 +89,56 @@ def test_a_denied_call_degrades_only_the_checks_that_need_it(world: Any,
     assert any(f.status == "pass" for f in report.findings)
     assert report.exit_code != exitcodes.INCOMPLETE  # something could be diagnosed
     _assert_read_only(session)
+
+
+# ---- roles judged on what their function's deployed code calls ------------------------------------------
+
+def test_a_call_the_poller_role_lacks_is_a_finding_at_its_line(
+        world: Any, recovered: str, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    sources = dict(function_sources())
+    poller = sources["execution_poller.py"]
+    marker = "def poll(execution_id: str) -> dict[str, Any]:\n"
+    sources["execution_poller.py"] = poller.replace(marker, marker + POLLER_EC2.lstrip("\n"))
+    changed = sources["execution_poller.py"]
+    line = changed[:changed.index("describe_instances")].count("\n") + 1
+    with deployed(world, "execution-poller", sources):
+        findings = findings_of(world, recovered, operator, monkeypatch, "IAM002")
+    [poller_role] = [f for f in findings if "poller" in f.detail]
+    assert poller_role.status == "warn", poller_role  # the sandbox shows no sign the call was refused
+    assert "ec2:DescribeInstances" in poller_role.detail
+    assert f"execution_poller.py:{line}" in poller_role.detail
+
+
+def test_an_orchestrator_that_assumes_a_role_for_drs_is_judged_on_that_role(
+        world: Any, recovered: str, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with assuming(world, launcher_exists=True) as launcher:
+        findings = findings_of(world, recovered, operator, monkeypatch, "IAM001")
+    assert [f.status for f in findings] == ["pass", "pass"], [f.detail for f in findings]
+    [assumed] = [f for f in findings if f.resource == launcher]
+    assert "assumed by the orchestration function" in assumed.detail
+
+
+def test_an_assumed_role_that_cannot_be_read_is_an_error_not_a_failure(
+        world: Any, recovered: str, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    with assuming(world, launcher_exists=False) as launcher:
+        findings = findings_of(world, recovered, operator, monkeypatch, "IAM001")
+    by_role = {f.resource: f for f in findings}
+    assert by_role[launcher].status == "error" and "could not be" in by_role[launcher].detail
+    assert not [f for f in findings if f.status == "fail"], [f.detail for f in findings]
+
+
+def test_a_function_whose_code_is_not_python_is_judged_by_its_kind_with_a_note(
+        world: Any, recovered: str, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    functions = world.client("lambda")
+    name = world.function_name("execution-poller")
+    functions.update_function_configuration(FunctionName=name, Runtime="nodejs20.x")
+    try:
+        session = operator_session(world.endpoint_url, operator, monkeypatch)
+        snap, report = diagnose_execution(recovered, session)
+    finally:
+        functions.update_function_configuration(FunctionName=name, Runtime="python3.12")
+    [poller] = [role for role in snap.role_decisions if role.kind == "poller"]
+    assert poller.needs_from == "kind" and poller.decisions
+    assert any(note.startswith(f"the code of function {name} could not be read (its code is nodejs20.x")
+               for note in snap.notes), snap.notes
+    assert [f.status for f in report.findings if f.check == "IAM002"] == ["pass", "pass"]
