@@ -1,0 +1,162 @@
+"""The sandbox behaves like AWS where drsdoctor reads it (issue 11, Fidelity): Lambda's init and handler
+errors, asynchronous retries, one clock, regional DRS, log filter patterns, cron schedules, history paging,
+the interpreter a function's Runtime names, AWS managed policies.
+
+One world for the module, started as `sandbox serve` starts it (days behind the wall clock), its clock
+moved by hand: nothing here sleeps.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from drsdoctor.commands.sandbox import SERVE_LEAD
+from drsdoctor.sandbox.world import Sandbox
+
+pytestmark = pytest.mark.slow
+
+CODE = {
+    "good.py": "import json\n\ndef handler(event, context):\n    print('handled', json.dumps(event))\n"
+               "    if event.get('fail'):\n        raise RuntimeError('asked to fail')\n    return event\n",
+    "broken.py": "def handler(event, context)\n    return 1\n",  # a syntax error
+}
+
+
+def package(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[Sandbox]:
+    with Sandbox.start(lead=SERVE_LEAD, run_clock=False) as running:
+        trust = {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}
+        role = running.client("iam").create_role(RoleName="fidelity-role",
+                                                 AssumeRolePolicyDocument=json.dumps(trust))
+        for name, handler, runtime in (("good", "good.handler", "python3.11"),
+                                       ("no-module", "missing.handler", "python3.11"),
+                                       ("no-handler", "good.absent", "python3.11"),
+                                       ("syntax", "broken.handler", "python3.11"),
+                                       ("unknown-runtime", "good.handler", "python3.9")):
+            running.client("lambda").create_function(
+                FunctionName=name, Runtime=runtime, Handler=handler, Timeout=30, Role=role["Role"]["Arn"],
+                Code={"ZipFile": package(CODE)})
+        yield running
+
+
+def invoke(world: Sandbox, name: str, payload: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any]:
+    answer = world.client("lambda").invoke(FunctionName=name, Payload=json.dumps(payload or {}).encode())
+    return answer, json.loads(answer["Payload"].read())
+
+
+def log_messages(world: Sandbox, name: str) -> list[str]:
+    events = world.client("logs").filter_log_events(logGroupName=f"/aws/lambda/{name}")["events"]
+    return [event["message"] for event in events]
+
+
+def errors_counted(world: Sandbox, name: str) -> float:
+    now = world.clock.now()
+    stats = world.client("cloudwatch").get_metric_statistics(
+        Namespace="AWS/Lambda", MetricName="Errors", Dimensions=[{"Name": "FunctionName", "Value": name}],
+        StartTime=now - datetime.timedelta(hours=1), EndTime=now + datetime.timedelta(minutes=1), Period=60,
+        Statistics=["Sum"])
+    return sum(point["Sum"] for point in stats["Datapoints"])
+
+
+# -- Lambda's init and handler errors -------------------------------------------------------------------
+
+@pytest.mark.parametrize(("name", "error_type", "message"), [
+    ("no-module", "Runtime.ImportModuleError",
+     "Unable to import module 'missing': No module named 'missing'"),
+    ("no-handler", "Runtime.HandlerNotFound", "Handler 'absent' missing on module 'good'"),
+    ("syntax", "Runtime.UserCodeSyntaxError", "Syntax error in module 'broken': "),
+])
+def test_init_errors_are_reported_as_lambda_reports_them(world: Sandbox, name: str, error_type: str,
+                                                         message: str) -> None:
+    answer, error = invoke(world, name)
+    assert answer["FunctionError"] == "Unhandled"
+    assert error["errorType"] == error_type and error["errorMessage"].startswith(message)
+    messages = log_messages(world, name)
+    # the runtime's error line (its traceback in the same event), then the platform's INIT_REPORT for the
+    # init phase and again for the invoke phase, then START/END and a REPORT that names the error
+    assert any(m.startswith(f"[ERROR] {error_type}: {message}") and "\rTraceback" in m for m in messages)
+    for phase in ("init", "invoke"):
+        assert any(m.startswith("INIT_REPORT Init Duration: ") and f"Phase: {phase}\tStatus: error\t"
+                   f"Error Type: {error_type}" in m for m in messages)
+    report = next(m for m in messages if m.startswith("REPORT RequestId:"))
+    assert report.endswith(f"\tStatus: error\tError Type: {error_type}")
+    assert messages.index(report) > max(i for i, m in enumerate(messages) if m.startswith("INIT_REPORT"))
+    assert errors_counted(world, name) >= 1
+
+
+def test_a_handler_exception_is_one_log_event_with_its_traceback(world: Sandbox) -> None:
+    answer, error = invoke(world, "good", {"fail": True})
+    assert answer["FunctionError"] == "Unhandled" and error["errorType"] == "RuntimeError"
+    assert error["requestId"]
+    failed = [m for m in log_messages(world, "good") if m.startswith("[ERROR] RuntimeError: asked to fail")]
+    assert failed and "\rTraceback (most recent call last):\r" in failed[-1] and "good.py" in failed[-1]
+
+
+def test_a_failed_async_invocation_is_retried_twice_then_sent_to_its_destination(world: Sandbox) -> None:
+    sqs = world.client("sqs")
+    queue = sqs.create_queue(QueueName="failed-events")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue,
+                                         AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    lambda_ = world.client("lambda")
+    lambda_.put_function_event_invoke_config(FunctionName="good", DestinationConfig={
+        "OnFailure": {"Destination": queue_arn}})
+    try:
+        def attempts() -> int:
+            return sum('"marker": "async-retry"' in m for m in log_messages(world, "good"))
+
+        lambda_.invoke(FunctionName="good", InvocationType="Event",
+                       Payload=json.dumps({"fail": True, "marker": "async-retry"}).encode())
+        _wait(lambda: attempts() == 1)
+        world.clock.advance(60)  # Lambda waits a minute before the first retry...
+        _wait(lambda: attempts() == 2)
+        world.clock.advance(120)  # ...and two more before the second
+        _wait(lambda: attempts() == 3)
+        world.clock.advance(600)
+        _wait(lambda: bool(sqs.get_queue_attributes(
+            QueueUrl=queue, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"][
+            "ApproximateNumberOfMessages"] != "0"))
+        assert attempts() == 3  # twice retried, no more
+        record = json.loads(sqs.receive_message(QueueUrl=queue)["Messages"][0]["Body"])
+        assert record["requestContext"]["condition"] == "RetriesExhausted"
+        assert record["requestContext"]["approximateInvokeCount"] == 3
+        assert record["requestPayload"]["marker"] == "async-retry"
+        assert record["responsePayload"]["errorType"] == "RuntimeError"
+    finally:
+        lambda_.delete_function_event_invoke_config(FunctionName="good")
+
+
+def _wait(condition: Any, real_seconds: float = 20.0) -> None:
+    """Poll a condition the world's background threads make true (real time: their work is real)."""
+    import time
+
+    deadline = time.monotonic() + real_seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the world never got there"
+        time.sleep(0.05)
+
+
+# -- the interpreter a function's Runtime names -----------------------------------------------------------
+
+def test_a_function_whose_interpreter_is_missing_runs_on_the_sandboxs_own_and_says_so(world: Sandbox) -> None:
+    answer, result = invoke(world, "unknown-runtime", {"hello": 1})
+    assert "FunctionError" not in answer and result == {"hello": 1}
+    messages = log_messages(world, "unknown-runtime")
+    assert any("python3.9 is not installed" in m and "python3.11" in m for m in messages)
+    notice = next(i for i, m in enumerate(messages) if "is not installed" in m)
+    assert notice < next(i for i, m in enumerate(messages) if m.startswith("START RequestId:"))
