@@ -19,6 +19,8 @@
    milliseconds). A dict whose keys are all the model's own member names is read key by key, and a DynamoDB
    attribute value goes out as moto holds it, already in wire form; binary values and anything else take
    moto's own path.
+9. One clock (motoclock.py): moto's own timestamps (execution start and stop, log ingestion, metrics, every
+   `utcnow` moto's services import) read the sandbox clock.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -73,6 +75,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_execution_names()
         _patch_inline_policies()
         _patch_json_structures()
+        _patch_clock()
         _state["installed"] = True
 
 
@@ -227,6 +230,17 @@ def _patch_wait_states() -> None:
     _replace(WaitFunction, "_wait_interval", wait_interval)
     _replace(retrier_decl, "time", _ClockTime())
     _replace(EventManager, "_get_current_timestamp", staticmethod(current_timestamp))
+
+
+def _clock_now() -> datetime.datetime:
+    clock: Clock | None = _state["clock"]
+    return clock.now() if clock is not None else datetime.datetime.now(tz=datetime.timezone.utc)
+
+
+def _patch_clock() -> None:
+    from drsdoctor.sandbox import motoclock
+
+    motoclock.patch(_replace, _clock_now)
 
 
 def require_authorization(exempt: Callable[[str], bool]) -> None:

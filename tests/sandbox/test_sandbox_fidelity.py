@@ -160,3 +160,60 @@ def test_a_function_whose_interpreter_is_missing_runs_on_the_sandboxs_own_and_sa
     assert any("python3.9 is not installed" in m and "python3.11" in m for m in messages)
     notice = next(i for i, m in enumerate(messages) if "is not installed" in m)
     assert notice < next(i for i, m in enumerate(messages) if m.startswith("START RequestId:"))
+
+
+def test_the_runtime_picks_the_interpreter_its_runtime_names_when_installed() -> None:
+    import sys
+
+    from drsdoctor.sandbox.runtime import interpreter_for
+
+    own = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    installed = {"python3.12": "/opt/python3.12"}
+    asked: list[str] = []
+
+    def probe(command: str, version: str) -> str | None:
+        asked.append(command)
+        assert command == f"python{version}"
+        return installed.get(command)
+
+    assert interpreter_for("python3.12", probe) == ("/opt/python3.12", "")
+    assert interpreter_for(own, probe) == (sys.executable, "")  # the sandbox's own: nothing to look for
+    executable, notice = interpreter_for("python3.13", probe)
+    assert executable == sys.executable and "python3.13 is not installed" in notice and own in notice
+    assert interpreter_for("nodejs20.x", probe) == (sys.executable, "")
+    assert asked == ["python3.12", "python3.13"]
+
+
+# -- one clock ----------------------------------------------------------------------------------------------
+
+def test_every_timestamp_the_world_writes_comes_from_its_clock(world: Sandbox) -> None:
+    now = world.clock.now()
+    assert (datetime.datetime.now(datetime.timezone.utc) - now) > datetime.timedelta(days=2)  # as serve starts
+
+    def near(stamp: datetime.datetime, what: str) -> None:
+        assert abs(stamp - world.clock.now()) < datetime.timedelta(minutes=5), f"{what}: {stamp} vs {now}"
+
+    sfn = world.client("stepfunctions")
+    arn = world.start_recovery(name="one-clock")
+    try:
+        _wait(lambda: len(sfn.get_execution_history(executionArn=arn)["events"]) > 2)
+    finally:
+        sfn.stop_execution(executionArn=arn)
+    _wait(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+    execution = sfn.describe_execution(executionArn=arn)
+    near(execution["startDate"], "execution start")
+    near(execution["stopDate"], "execution stop")
+    for event in sfn.get_execution_history(executionArn=arn)["events"]:
+        near(event["timestamp"], f"history event {event['type']}")
+    _, _result = invoke(world, "good", {"clock": True})
+    group = world.client("logs").describe_log_streams(logGroupName="/aws/lambda/good")["logStreams"][0]
+    near(datetime.datetime.fromtimestamp(group["lastIngestionTime"] / 1000, datetime.timezone.utc),
+         "log ingestion")
+    events = world.client("logs").filter_log_events(logGroupName="/aws/lambda/good")["events"]
+    near(datetime.datetime.fromtimestamp(events[-1]["timestamp"] / 1000, datetime.timezone.utc), "log event")
+    world.client("cloudwatch").put_metric_data(Namespace="Fidelity", MetricData=[
+        {"MetricName": "Unstamped", "Value": 1}])  # a metric the caller did not stamp: CloudWatch's now
+    stats = world.client("cloudwatch").get_metric_statistics(
+        Namespace="Fidelity", MetricName="Unstamped", StartTime=now - datetime.timedelta(hours=1),
+        EndTime=now + datetime.timedelta(hours=1), Period=60, Statistics=["Sum"])
+    assert stats["Datapoints"], "the metric landed at the wall clock's now, not the world's"
