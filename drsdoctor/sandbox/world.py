@@ -37,6 +37,7 @@ import botocore.session
 from drsdoctor.errors import DrsdoctorError
 from drsdoctor.sandbox import motopatch
 from drsdoctor.sandbox.clock import Clock
+from drsdoctor.sandbox.drs.ec2 import Ec2Instances
 from drsdoctor.sandbox.drs.model import DrsModel, Phases
 from drsdoctor.sandbox.drs.wire import DrsWireApp, is_drs_request
 from drsdoctor.sandbox.identity import SandboxIdentity
@@ -89,6 +90,7 @@ class Sandbox:
         self.speed = speed
         self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now,
                             phases=DRS_PHASES)
+        self.drs.ec2 = Ec2Instances(self.account_id)  # recovery instances are instances EC2 knows
         self.identity = SandboxIdentity(self.account_id, self.region)
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
                                   authorize=self.identity.authorize)

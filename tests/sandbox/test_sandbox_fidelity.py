@@ -188,7 +188,7 @@ def test_the_runtime_picks_the_interpreter_its_runtime_names_when_installed() ->
 
 def test_every_timestamp_the_world_writes_comes_from_its_clock(world: Sandbox) -> None:
     now = world.clock.now()
-    assert (datetime.datetime.now(datetime.timezone.utc) - now) > datetime.timedelta(days=2)  # as serve starts
+    assert datetime.datetime.now(datetime.timezone.utc) - now > datetime.timedelta(days=2)  # as serve starts
 
     def near(stamp: datetime.datetime, what: str) -> None:
         assert abs(stamp - world.clock.now()) < datetime.timedelta(minutes=5), f"{what}: {stamp} vs {now}"
@@ -217,3 +217,42 @@ def test_every_timestamp_the_world_writes_comes_from_its_clock(world: Sandbox) -
         Namespace="Fidelity", MetricName="Unstamped", StartTime=now - datetime.timedelta(hours=1),
         EndTime=now + datetime.timedelta(hours=1), Period=60, Statistics=["Sum"])
     assert stats["Datapoints"], "the metric landed at the wall clock's now, not the world's"
+
+
+# -- DRS is regional; its recovery instances are EC2's ------------------------------------------------------
+
+def regional(world: Sandbox, service: str, region: str) -> Any:
+    return world.session().client(service, endpoint_url=world.endpoint_url, region_name=region)
+
+
+def test_drs_answers_each_region_with_that_regions_world(world: Sandbox) -> None:
+    home = world.client("drs").describe_source_servers(filters={})["items"]
+    assert home and all(s["arn"].startswith(f"arn:aws:drs:{world.region}:") for s in home)
+    elsewhere = regional(world, "drs", "ap-southeast-2")
+    assert elsewhere.describe_source_servers(filters={})["items"] == []
+    assert elsewhere.describe_jobs(filters={})["items"] == []
+    assert elsewhere.describe_recovery_instances(filters={})["items"] == []
+    # a server of us-east-1 is no server there: the job launches nothing, and only that region sees it
+    job = elsewhere.start_recovery(sourceServers=[{"sourceServerID": home[0]["sourceServerID"]}])["job"]
+    assert job["arn"].startswith("arn:aws:drs:ap-southeast-2:") and not job.get("participatingServers")
+    assert [j["jobID"] for j in elsewhere.describe_jobs(filters={})["items"]] == [job["jobID"]]
+    assert job["jobID"] not in [j["jobID"] for j in world.client("drs").describe_jobs(filters={})["items"]]
+    assert world.client("drs").describe_source_servers(filters={})["items"] == home
+
+
+def test_a_recovery_instance_is_an_instance_ec2_knows(world: Sandbox) -> None:
+    drs, ec2 = world.client("drs"), world.client("ec2")
+    server = world.plans[0].source_server_ids[-1]
+    job = drs.start_recovery(sourceServers=[{"sourceServerID": server}], isDrill=True)["job"]
+    world.clock.advance(600)
+    assert drs.describe_jobs(filters={"jobIDs": [job["jobID"]]})["items"][0]["status"] == "COMPLETED"
+    launched = drs.describe_recovery_instances(filters={"sourceServerIDs": [server]})["items"][0]
+    found = ec2.describe_instances(InstanceIds=[launched["ec2InstanceID"]])["Reservations"]
+    instance = found[0]["Instances"][0]
+    assert instance["State"]["Name"] == "running"
+    assert {"Key": "AWSElasticDisasterRecoverySourceServerID", "Value": server} in instance["Tags"]
+    drs.terminate_recovery_instances(recoveryInstanceIDs=[launched["recoveryInstanceID"]])
+    world.clock.advance(600)
+    assert drs.describe_recovery_instances(filters={"sourceServerIDs": [server]})["items"] == []
+    found = ec2.describe_instances(InstanceIds=[launched["ec2InstanceID"]])["Reservations"]
+    assert found[0]["Instances"][0]["State"]["Name"] == "terminated"

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -77,8 +78,28 @@ class DrsWireApp:
         self.throttle: Throttle = throttle or (lambda _operation: False)
         self._routes = {(op.http["method"], op.http["requestUri"]): op
                         for op in map(service_model().operation_model, service_model().operation_names)}
+        self._regions: dict[str, DrsWireApp] = {model.region: self}
+        self._regions_lock = threading.Lock()
+
+    def regional(self, region: str) -> DrsWireApp:
+        """DRS in another region of the account: its own (at first empty) world, on the same clock, behind
+        the same IAM. DRS is regional: a client signing for another region never sees this one's."""
+        with self._regions_lock:
+            app = self._regions.get(region)
+            if app is None:
+                model = DrsModel(region=region, account_id=self.model.account_id, now=self.model.now,
+                                 phases=self.model.phases, quotas=self.model.quotas)
+                model.ec2 = self.model.ec2
+                app = DrsWireApp(model, identify=self.identify, authorize=self.authorize,
+                                 throttle=self.throttle)
+                app._regions, app._regions_lock = self._regions, self._regions_lock
+                self._regions[region] = app
+            return app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        scope = credential_scope(environ)
+        if scope is not None and scope[1] != self.model.region:
+            return self.regional(scope[1])(environ, start_response)
         request = Request(environ)
         try:
             status, body, headers = self._handle(request)
