@@ -21,6 +21,8 @@
    moto's own path.
 9. One clock (motoclock.py): moto's own timestamps (execution start and stop, log ingestion, metrics, every
    `utcnow` moto's services import) read the sandbox clock.
+10. CloudWatch Logs filter patterns as AWS evaluates them (logfilter.py): `?A ?B`, quoted and excluded
+   terms, JSON patterns; moto returned every event for all but plain words.
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -76,6 +78,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_inline_policies()
         _patch_json_structures()
         _patch_clock()
+        _patch_log_filters()
         _state["installed"] = True
 
 
@@ -241,6 +244,12 @@ def _patch_clock() -> None:
     from drsdoctor.sandbox import motoclock
 
     motoclock.patch(_replace, _clock_now)
+
+
+def _patch_log_filters() -> None:
+    from drsdoctor.sandbox import logfilter
+
+    logfilter.patch(_replace)
 
 
 def require_authorization(exempt: Callable[[str], bool]) -> None:

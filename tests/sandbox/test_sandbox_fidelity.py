@@ -256,3 +256,46 @@ def test_a_recovery_instance_is_an_instance_ec2_knows(world: Sandbox) -> None:
     assert drs.describe_recovery_instances(filters={"sourceServerIDs": [server]})["items"] == []
     found = ec2.describe_instances(InstanceIds=[launched["ec2InstanceID"]])["Reservations"]
     assert found[0]["Instances"][0]["State"]["Name"] == "terminated"
+
+
+# -- CloudWatch Logs filter patterns ------------------------------------------------------------------------
+
+CHATTY = ["INFO starting", "polling job j-1", "[ERROR] ClientError: AccessDenied", "WARN slow answer",
+          "task done: ok", '{"level": "ERROR", "msg": "boom", "latency": 1500, "ok": false}',
+          '{"level": "INFO", "msg": "fine", "latency": 20, "ok": true, "job": {"id": "j-1"}}']
+
+
+@pytest.fixture(scope="module")
+def chatty(world: Sandbox) -> str:
+    """A log group of a chatty function: one ERROR line among others, plain and JSON."""
+    logs, group = world.client("logs"), "/fidelity/chatty"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    stamp = int(world.clock.timestamp() * 1000)
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": stamp + i, "message": message} for i, message in enumerate(CHATTY)])
+    return group
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    ("?ERROR ?WARN", [2, 3, 5]),
+    ("ERROR AccessDenied", [2]),
+    ('"task done"', [4]),
+    ("polling -j-1", []),
+    ('{ $.level = "ERROR" }', [5]),
+    ("{ $.latency > 1000 || $.job.id = j-* }", [5, 6]),
+    ("{ ($.ok IS FALSE) && $.msg != fine }", [5]),
+    ("{ $.job.id NOT EXISTS }", [5]),
+    ("%job j-[0-9]%", [1]),
+    ("", [0, 1, 2, 3, 4, 5, 6]),
+])
+def test_filter_patterns_select_events_as_aws_does(chatty: str, world: Sandbox, pattern: str,
+                                                   expected: list[int]) -> None:
+    events = world.client("logs").filter_log_events(logGroupName=chatty, filterPattern=pattern)["events"]
+    assert [e["message"] for e in events] == [CHATTY[i] for i in expected]
+
+
+def test_a_malformed_json_pattern_is_refused_as_aws_refuses_it(chatty: str, world: Sandbox) -> None:
+    logs = world.client("logs")
+    with pytest.raises(logs.exceptions.InvalidParameterException):
+        logs.filter_log_events(logGroupName=chatty, filterPattern="{ $.level = }")
