@@ -23,6 +23,8 @@
    `utcnow` moto's services import) read the sandbox clock.
 10. CloudWatch Logs filter patterns as AWS evaluates them (logfilter.py): `?A ?B`, quoted and excluded
    terms, JSON patterns; moto returned every event for all but plain words.
+11. GetExecutionHistory pages (`maxResults`, `nextToken`, `reverseOrder`) as Step Functions does
+   (historypages.py).
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -79,6 +81,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_json_structures()
         _patch_clock()
         _patch_log_filters()
+        _patch_history_pages()
         _state["installed"] = True
 
 
@@ -250,6 +253,12 @@ def _patch_log_filters() -> None:
     from drsdoctor.sandbox import logfilter
 
     logfilter.patch(_replace)
+
+
+def _patch_history_pages() -> None:
+    from drsdoctor.sandbox import historypages
+
+    historypages.patch(_replace)
 
 
 def require_authorization(exempt: Callable[[str], bool]) -> None:

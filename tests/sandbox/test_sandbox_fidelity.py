@@ -186,20 +186,27 @@ def test_the_runtime_picks_the_interpreter_its_runtime_names_when_installed() ->
 
 # -- one clock ----------------------------------------------------------------------------------------------
 
-def test_every_timestamp_the_world_writes_comes_from_its_clock(world: Sandbox) -> None:
+@pytest.fixture(scope="module")
+def stopped(world: Sandbox) -> str:
+    """An execution of the reference state machine, stopped after its first steps."""
+    sfn = world.client("stepfunctions")
+    arn = world.start_recovery(name="one-clock")
+    try:
+        _wait(lambda: len(sfn.get_execution_history(executionArn=arn)["events"]) > 4)
+    finally:
+        sfn.stop_execution(executionArn=arn)
+    _wait(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+    return arn
+
+
+def test_every_timestamp_the_world_writes_comes_from_its_clock(world: Sandbox, stopped: str) -> None:
     now = world.clock.now()
     assert datetime.datetime.now(datetime.timezone.utc) - now > datetime.timedelta(days=2)  # as serve starts
 
     def near(stamp: datetime.datetime, what: str) -> None:
         assert abs(stamp - world.clock.now()) < datetime.timedelta(minutes=5), f"{what}: {stamp} vs {now}"
 
-    sfn = world.client("stepfunctions")
-    arn = world.start_recovery(name="one-clock")
-    try:
-        _wait(lambda: len(sfn.get_execution_history(executionArn=arn)["events"]) > 2)
-    finally:
-        sfn.stop_execution(executionArn=arn)
-    _wait(lambda: sfn.describe_execution(executionArn=arn)["status"] != "RUNNING")
+    sfn, arn = world.client("stepfunctions"), stopped
     execution = sfn.describe_execution(executionArn=arn)
     near(execution["startDate"], "execution start")
     near(execution["stopDate"], "execution stop")
@@ -299,3 +306,67 @@ def test_a_malformed_json_pattern_is_refused_as_aws_refuses_it(chatty: str, worl
     logs = world.client("logs")
     with pytest.raises(logs.exceptions.InvalidParameterException):
         logs.filter_log_events(logGroupName=chatty, filterPattern="{ $.level = }")
+
+
+# -- GetExecutionHistory pages; cron schedules --------------------------------------------------------------
+
+def test_execution_history_pages_as_step_functions_pages_it(world: Sandbox, stopped: str) -> None:
+    sfn = world.client("stepfunctions")
+    everything = [event["id"] for event in sfn.get_execution_history(executionArn=stopped)["events"]]
+    assert len(everything) > 4 and everything == sorted(everything)
+    pages, token = [], None
+    while True:
+        answer = sfn.get_execution_history(executionArn=stopped, maxResults=2,
+                                           **({"nextToken": token} if token else {}))
+        pages.append([event["id"] for event in answer["events"]])
+        token = answer.get("nextToken")
+        if token is None:
+            break
+    assert all(len(page) == 2 for page in pages[:-1])
+    assert [event for page in pages for event in page] == everything
+    newest = sfn.get_execution_history(executionArn=stopped, maxResults=3, reverseOrder=True)
+    assert [event["id"] for event in newest["events"]] == everything[::-1][:3] and newest["nextToken"]
+    with pytest.raises(sfn.exceptions.InvalidToken):
+        sfn.get_execution_history(executionArn=stopped, maxResults=3, nextToken=pages and "not-a-token")
+
+
+def test_a_cron_schedule_fires_as_a_rate_schedule_does(world: Sandbox) -> None:
+    events, lambda_ = world.client("events"), world.client("lambda")
+    rule = events.put_rule(Name="every-five", ScheduleExpression="cron(0/5 * * * ? *)", State="ENABLED")
+    function = lambda_.get_function(FunctionName="good")["Configuration"]["FunctionArn"]
+    lambda_.add_permission(FunctionName="good", StatementId="cron", Action="lambda:InvokeFunction",
+                           Principal="events.amazonaws.com", SourceArn=rule["RuleArn"])
+    events.put_targets(Rule="every-five", Targets=[{"Id": "good", "Arn": function, "Input": '{"cron": 1}'}])
+    scheduler = world.scheduler
+    assert scheduler is not None
+    try:
+        before = scheduler.ticks_done
+        for minute in range(1, 11):  # ten simulated minutes, one scheduler tick each
+            world.clock.advance(60)
+            _wait(lambda minute=minute: scheduler.ticks_done >= before + minute)
+        fired = [target for name, target, delivered in scheduler.fired if name == "every-five" and delivered]
+        assert fired == [function, function]  # minutes :x0 and :x5, nothing between
+    finally:
+        events.disable_rule(Name="every-five")
+
+
+@pytest.mark.parametrize(("expression", "minute", "fires"), [
+    ("cron(0/15 * * * ? *)", "2026-03-02T10:30", True),
+    ("cron(0/15 * * * ? *)", "2026-03-02T10:31", False),
+    ("cron(0 10 * * ? *)", "2026-03-02T10:00", True),
+    ("cron(0 18 ? * MON-FRI *)", "2026-03-02T18:00", True),  # a Monday
+    ("cron(0 18 ? * MON-FRI *)", "2026-03-01T18:00", False),  # a Sunday
+    ("cron(0 8 1 * ? *)", "2026-03-01T08:00", True),
+    ("cron(0 8 L * ? *)", "2026-02-28T08:00", True),
+    ("cron(0 8 ? * 6#1 *)", "2026-03-06T08:00", True),  # the first Friday of March 2026
+    ("cron(0 8 ? * 6L *)", "2026-03-27T08:00", True),  # its last Friday
+    ("cron(0 8 15W * ? *)", "2026-03-16T08:00", True),  # the 15th is a Sunday: Monday the 16th
+    ("cron(0 8 * JAN,MAR ? 2026)", "2026-03-09T08:00", True),
+    ("cron(0 8 * JAN,MAR ? 2027)", "2026-03-09T08:00", False),
+])
+def test_cron_expressions_name_the_minutes_eventbridge_names(expression: str, minute: str,
+                                                             fires: bool) -> None:
+    from drsdoctor.sandbox.cron import fires_at
+
+    at = datetime.datetime.fromisoformat(minute).replace(tzinfo=datetime.timezone.utc)
+    assert fires_at(expression, at) is fires
