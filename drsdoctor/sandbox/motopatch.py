@@ -25,6 +25,8 @@
    terms, JSON patterns; moto returned every event for all but plain words.
 11. GetExecutionHistory pages (`maxResults`, `nextToken`, `reverseOrder`) as Step Functions does
    (historypages.py).
+12. AWS managed policies load when a call names one, and CloudFormation honours a role's `ManagedPolicyArns`
+   (awspolicies.py).
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -82,6 +84,7 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         _patch_clock()
         _patch_log_filters()
         _patch_history_pages()
+        _patch_aws_policies()
         _state["installed"] = True
 
 
@@ -259,6 +262,12 @@ def _patch_history_pages() -> None:
     from drsdoctor.sandbox import historypages
 
     historypages.patch(_replace)
+
+
+def _patch_aws_policies() -> None:
+    from drsdoctor.sandbox import awspolicies
+
+    awspolicies.patch(_replace)
 
 
 def require_authorization(exempt: Callable[[str], bool]) -> None:

@@ -370,3 +370,61 @@ def test_cron_expressions_name_the_minutes_eventbridge_names(expression: str, mi
 
     at = datetime.datetime.fromisoformat(minute).replace(tzinfo=datetime.timezone.utc)
     assert fires_at(expression, at) is fires
+
+
+# -- IAM as AWS's own managed policies need it ------------------------------------------------------------
+
+CONSOLE_FULL_ACCESS = "arn:aws:iam::aws:policy/AWSElasticDisasterRecoveryConsoleFullAccess"
+
+
+def as_role(world: Sandbox, name: str, managed: list[str]) -> Any:
+    """A DRS client signing as a session of a new role that holds only `managed` policies."""
+    iam = world.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                     "Principal": {"AWS": world.account_id}}]}
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    for arn in managed:
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    keys = world.client("sts").assume_role(RoleArn=role["Arn"], RoleSessionName="operator")["Credentials"]
+    return world.session().client("drs", endpoint_url=world.endpoint_url,
+                                  aws_access_key_id=keys["AccessKeyId"],
+                                  aws_secret_access_key=keys["SecretAccessKey"],
+                                  aws_session_token=keys["SessionToken"])
+
+
+def test_aws_managed_policies_are_there_when_asked_for(world: Sandbox) -> None:
+    policy = world.client("iam").get_policy(PolicyArn=CONSOLE_FULL_ACCESS)["Policy"]
+    assert policy["PolicyName"] == "AWSElasticDisasterRecoveryConsoleFullAccess"
+
+
+def test_drs_console_full_access_launches_servers_as_in_aws(world: Sandbox) -> None:
+    drs = as_role(world, "drs-console-operator", [CONSOLE_FULL_ACCESS])
+    server = world.plans[0].source_server_ids[0]
+    job = drs.start_recovery(sourceServers=[{"sourceServerID": server}], isDrill=True)["job"]
+    world.clock.advance(600)
+    done = drs.describe_jobs(filters={"jobIDs": [job["jobID"]]})["items"][0]
+    assert done["status"] == "COMPLETED"
+    assert [s["launchStatus"] for s in done["participatingServers"]] == ["LAUNCHED"]
+
+
+def test_access_denied_names_the_role_session_as_aws_does(world: Sandbox) -> None:
+    drs = as_role(world, "drs-nothing", [])
+    with pytest.raises(drs.exceptions.AccessDeniedException) as refused:
+        drs.describe_jobs(filters={})
+    assert refused.value.response["Error"]["Message"] == (
+        f"User: arn:aws:sts::{world.account_id}:assumed-role/drs-nothing/operator is not authorized to "
+        "perform: drs:DescribeJobs because no identity-based policy allows the drs:DescribeJobs action")
+
+
+def test_cloudformation_attaches_a_roles_managed_policy_arns(world: Sandbox) -> None:
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]}
+    template = {"Resources": {"Operator": {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": "cfn-drs-operator", "ManagedPolicyArns": [CONSOLE_FULL_ACCESS],
+        "AssumeRolePolicyDocument": trust}}}}
+    cloudformation, iam = world.client("cloudformation"), world.client("iam")
+    cloudformation.create_stack(StackName="managed-policy-arns", TemplateBody=json.dumps(template))
+    attached = iam.list_attached_role_policies(RoleName="cfn-drs-operator")["AttachedPolicies"]
+    assert [p["PolicyArn"] for p in attached] == [CONSOLE_FULL_ACCESS]
+    cloudformation.delete_stack(StackName="managed-policy-arns")
+    assert "cfn-drs-operator" not in [r["RoleName"] for r in iam.list_roles()["Roles"]]
