@@ -18,7 +18,6 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -36,9 +35,10 @@ import boto3
 from moto.core.exceptions import JsonRESTError
 
 from drsdoctor.sandbox.clock import Clock
+from drsdoctor.sandbox.interpreter import interpreter_for
+from drsdoctor.sandbox.lambda_async import ASYNC_RETRIES, event_config, send_to_destination
 
 _ASYNC_WORKERS = 4
-ASYNC_RETRIES = 2  # Lambda retries a failed asynchronous invocation twice by default
 
 
 class Throttled(JsonRESTError):
@@ -76,62 +76,6 @@ class _Container:
 class _FunctionPool:
     containers: list[_Container] = field(default_factory=list)
     in_flight: int = 0
-
-
-_PYTHON_RUNTIME = re.compile(r"python(3\.\d+)")
-_interpreters: dict[str, str | None] = {}
-
-
-def _probe(command: str, version: str) -> str | None:
-    """The interpreter's path when `command` is on PATH and really runs Python `version` (a pyenv shim for
-    a version that is not installed is on PATH and fails)."""
-    if command not in _interpreters:
-        path = shutil.which(command)
-        try:
-            ran = path is not None and subprocess.run(
-                [path, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True,
-                text=True, timeout=10).stdout.strip() == version
-        except (OSError, subprocess.SubprocessError):
-            ran = False
-        _interpreters[command] = path if ran else None
-    return _interpreters[command]
-
-
-def interpreter_for(runtime: str | None, probe: Any = _probe) -> tuple[str, str]:
-    """(executable, notice) for a function's `Runtime`: the interpreter it names when installed, else the
-    sandbox's own with a line for the function's log saying so."""
-    own = f"{sys.version_info.major}.{sys.version_info.minor}"
-    match = _PYTHON_RUNTIME.fullmatch(runtime or "")
-    if match is None or match.group(1) == own:
-        return sys.executable, ""
-    path = probe(f"python{match.group(1)}", match.group(1))
-    if path:
-        return path, ""
-    return sys.executable, (f"SANDBOX: {runtime} is not installed here; this function runs on the sandbox's "
-                            f"python{own}\n")
-
-
-def _event_config(function: Any) -> dict[str, Any]:
-    """The function's asynchronous invocation configuration (PutFunctionEventInvokeConfig), if any."""
-    configs = getattr(function, "event_invoke_config", None) or []
-    return dict(configs[0].config) if configs else {}
-
-
-def _send(session: Any, endpoint_url: str, arn: str, message: str) -> None:
-    """Deliver a record to a destination ARN: an SQS queue, an SNS topic, a function or an event bus."""
-    service, region = arn.split(":")[2], arn.split(":")[3]
-    client = session.client(service, endpoint_url=endpoint_url, region_name=region)
-    if service == "sqs":
-        queue = client.get_queue_url(QueueName=arn.rsplit(":", 1)[-1],
-                                     QueueOwnerAWSAccountId=arn.split(":")[4])
-        client.send_message(QueueUrl=queue["QueueUrl"], MessageBody=message)
-    elif service == "sns":
-        client.publish(TopicArn=arn, Message=message)
-    elif service == "lambda":
-        client.invoke(FunctionName=arn, InvocationType="Event", Payload=message.encode())
-    elif service == "events":
-        client.put_events(Entries=[{"Source": "lambda", "DetailType": "Lambda Function Invocation Result - "
-                                    "Failure", "Detail": message, "EventBusName": arn}])
 
 
 def _lines(output: str) -> list[str]:
@@ -220,7 +164,7 @@ class FunctionRuntime:
         on-failure destination. The clock flows while a retry waits."""
         try:
             result = self._run_admitted(function, event)
-            retries = _event_config(function).get("MaximumRetryAttempts", ASYNC_RETRIES)
+            retries = event_config(function).get("MaximumRetryAttempts", ASYNC_RETRIES)
             attempts = 1
             while result.function_error and attempts <= retries and not self._closed:
                 release()
@@ -242,7 +186,7 @@ class FunctionRuntime:
 
     def _on_failure(self, function: Any, event: Any, result: Invocation, attempts: int) -> None:
         """Send a failed asynchronous invocation's record to the function's on-failure destination."""
-        destination = (_event_config(function).get("DestinationConfig") or {}).get("OnFailure", {})
+        destination = (event_config(function).get("DestinationConfig") or {}).get("OnFailure", {})
         arn = destination.get("Destination")
         if not arn:
             return  # no destination: the event is dropped, as Lambda drops it
@@ -254,7 +198,7 @@ class FunctionRuntime:
                   "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
                                       "functionError": result.function_error},
                   "responsePayload": json.loads(result.payload or b"null")}
-        _send(self._session, self.endpoint_url, arn, json.dumps(record))
+        send_to_destination(self._session, self.endpoint_url, arn, json.dumps(record))
 
     def _run_admitted(self, function: Any, event: Any) -> Invocation:
         try:

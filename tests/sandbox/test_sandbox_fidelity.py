@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import io
 import json
+import shutil
 import zipfile
 from collections.abc import Iterator
 from typing import Any
@@ -165,7 +166,7 @@ def test_a_function_whose_interpreter_is_missing_runs_on_the_sandboxs_own_and_sa
 def test_the_runtime_picks_the_interpreter_its_runtime_names_when_installed() -> None:
     import sys
 
-    from drsdoctor.sandbox.runtime import interpreter_for
+    from drsdoctor.sandbox.interpreter import interpreter_for, probe_installed
 
     own = f"python{sys.version_info.major}.{sys.version_info.minor}"
     installed = {"python3.12": "/opt/python3.12"}
@@ -182,6 +183,10 @@ def test_the_runtime_picks_the_interpreter_its_runtime_names_when_installed() ->
     assert executable == sys.executable and "python3.13 is not installed" in notice and own in notice
     assert interpreter_for("nodejs20.x", probe) == (sys.executable, "")
     assert asked == ["python3.12", "python3.13"]
+    # the interpreter is asked its version: a command of another version (or a broken shim) is not taken
+    assert probe_installed(own, "3.99") is None
+    if shutil.which(own):
+        assert probe_installed(own, own.removeprefix("python")) is not None
 
 
 # -- one clock ----------------------------------------------------------------------------------------------
