@@ -1,8 +1,10 @@
 """Who is calling the DRS simulator, and may they: moto's STS and IAM state, judged by drsdoctor's evaluator.
 
-`identify` maps an access key to the role it was issued for by sts:AssumeRole (each function's worker gets
-such keys). `authorize` reads the role's policies as they are now (inline, attached managed, boundary), so
-detaching a policy or editing an inline one takes effect on the very next call, and asks the IAM evaluator.
+`identify` maps an access key to the role session it was issued for by sts:AssumeRole (each function's
+worker gets such keys), named as AWS names the caller in AccessDenied:
+`arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION`. `authorize` reads the role's policies as they are now
+(inline, attached managed, boundary), so detaching a policy or editing an inline one takes effect on the very
+next call, and asks the IAM evaluator.
 """
 
 from __future__ import annotations
@@ -24,6 +26,15 @@ def _document(text: Any) -> str:
     return unquote(text) if text.lstrip().startswith("%7B") else text
 
 
+def role_arn_of(principal_arn: str) -> str:
+    """The role behind a role session's ARN (assumed-role/ROLE/SESSION); any other ARN as it is."""
+    if ":assumed-role/" not in principal_arn:
+        return principal_arn
+    prefix, _, rest = principal_arn.partition(":assumed-role/")
+    partition_account = prefix.replace(":sts:", ":iam:", 1)
+    return f"{partition_account}:role/{rest.split('/')[0]}"
+
+
 class SandboxIdentity:
     """identify/authorize callables for DrsWireApp over moto's in-process STS and IAM backends."""
 
@@ -39,7 +50,7 @@ class SandboxIdentity:
         sts = sts_backends[self.account_id][self.partition]
         assumed = sts.get_assumed_role_from_access_key(access_key_id)
         if assumed is not None:
-            return str(assumed.role_arn)
+            return str(assumed.arn)
         from moto.iam.models import iam_backends
 
         try:
@@ -48,15 +59,19 @@ class SandboxIdentity:
             user = None
         return str(user.arn) if user is not None else f"arn:{self.partition}:iam::{self.account_id}:root"
 
-    def authorize(self, principal_arn: str, action: str, resource: str) -> str:
-        """The IAM decision (allowed, explicitDeny, implicitDeny) for the principal's current policies."""
+    def authorize(self, principal_arn: str, action: str, resource: str,
+                  request_context: dict[str, str | list[str]] | None = None) -> str:
+        """The IAM decision (allowed, explicitDeny, implicitDeny) for the principal's current policies;
+        `request_context`: keys the request carries besides the caller's (what DRS sends when it acts)."""
         if principal_arn.endswith(":root"):
             return "allowed"
         policies = self.policies_of(principal_arn)
         if policies is None:
             return "implicitDeny"
         context: dict[str, str | list[str]] = {"aws:RequestedRegion": self.region,
-                                               "aws:PrincipalAccount": self.account_id}
+                                               "aws:PrincipalAccount": self.account_id,
+                                               "aws:PrincipalArn": role_arn_of(principal_arn),
+                                               **(request_context or {})}
         if action.lower() == "iam:passrole":
             # DRS passes the recovery instance role to the instances it launches.
             context["iam:PassedToService"] = "ec2.amazonaws.com"
@@ -67,9 +82,10 @@ class SandboxIdentity:
         from moto.iam.models import iam_backends
 
         backend = iam_backends[self.account_id][self.partition]
-        name = principal_arn.rsplit("/", 1)[-1]
+        role_arn = role_arn_of(principal_arn)
+        name = role_arn.rsplit("/", 1)[-1]
         try:
-            holder: Any = backend.get_role(name) if ":role/" in principal_arn else backend.get_user(name)
+            holder: Any = backend.get_role(name) if ":role/" in role_arn else backend.get_user(name)
         except Exception:  # the role was deleted: nothing allows anything
             return None
         identity = [self._parse("inline", policy_name, document)

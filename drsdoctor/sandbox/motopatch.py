@@ -24,6 +24,14 @@
 10. JSONata definitions (`QueryLanguage: JSONata`) evaluate: moto has no evaluator; motojsonata.py gives one.
 11. GetFunction's Code.Location, served (MOTO_PORT set), is a presigned URL of the package in the sandbox's
    own S3, as AWS gives one (moto names a bucket that does not exist); in-process it stays moto's.
+12. One clock (motoclock.py): moto's own timestamps (execution start and stop, log ingestion, metrics, every
+   `utcnow` moto's services import) read the sandbox clock.
+13. CloudWatch Logs filter patterns as AWS evaluates them (logfilter.py): `?A ?B`, quoted and excluded
+   terms, JSON patterns; moto returned every event for all but plain words.
+14. GetExecutionHistory pages (`maxResults`, `nextToken`, `reverseOrder`) as Step Functions does
+   (historypages.py).
+15. AWS managed policies load when a call names one, and CloudFormation honours a role's `ManagedPolicyArns`
+   (awspolicies.py).
 
 These patches are process-wide: one sandbox world per process at a time. `uninstall()` (when the world
 closes) puts every original back, so moto-based tests that run later in the same process see plain moto.
@@ -82,6 +90,10 @@ def install(clock: Clock, runtime: FunctionRuntime) -> None:
         cfnpatch.install(_replace)
         motojsonata.install(_replace)
         _patch_code_location()
+        _patch_clock()
+        _patch_log_filters()
+        _patch_history_pages()
+        _patch_aws_policies()
         _state["installed"] = True
 
 
@@ -258,6 +270,35 @@ def _patch_wait_states() -> None:
     _replace(WaitFunction, "_wait_interval", wait_interval)
     _replace(retrier_decl, "time", _ClockTime())
     _replace(EventManager, "_get_current_timestamp", staticmethod(current_timestamp))
+
+
+def _clock_now() -> datetime.datetime:
+    clock: Clock | None = _state["clock"]
+    return clock.now() if clock is not None else datetime.datetime.now(tz=datetime.timezone.utc)
+
+
+def _patch_clock() -> None:
+    from drsdoctor.sandbox import motoclock
+
+    motoclock.patch(_replace, _clock_now)
+
+
+def _patch_log_filters() -> None:
+    from drsdoctor.sandbox import logfilter
+
+    logfilter.patch(_replace)
+
+
+def _patch_history_pages() -> None:
+    from drsdoctor.sandbox import historypages
+
+    historypages.patch(_replace)
+
+
+def _patch_aws_policies() -> None:
+    from drsdoctor.sandbox import awspolicies
+
+    awspolicies.patch(_replace)
 
 
 def require_authorization(exempt: Callable[[str], bool]) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import datetime
 import hashlib
 import io
 import json
@@ -34,6 +35,8 @@ import boto3
 from moto.core.exceptions import JsonRESTError
 
 from drsdoctor.sandbox.clock import Clock
+from drsdoctor.sandbox.interpreter import interpreter_for
+from drsdoctor.sandbox.lambda_async import ASYNC_RETRIES, event_config, send_to_destination
 
 _ASYNC_WORKERS = 4
 
@@ -57,6 +60,7 @@ class Invocation:
     payload: bytes
     function_error: str | None = None
     log_tail: str = ""
+    logged_at: datetime.datetime | None = None  # when its lines went to the log (the sandbox clock)
 
 
 @dataclass
@@ -65,6 +69,7 @@ class _Container:
     process: subprocess.Popen[str]
     log_stream: str
     busy: bool = False
+    notice: str = ""  # the sandbox's own lines for the container's first invocation (its interpreter)
 
 
 @dataclass
@@ -73,10 +78,16 @@ class _FunctionPool:
     in_flight: int = 0
 
 
+def _lines(output: str) -> list[str]:
+    """Log events from a function's output: one a line; a carriage return stays inside its event, as the
+    runtime's multi-line error is one event in CloudWatch Logs."""
+    return [line for line in output.split("\n") if line.strip()]
+
+
 def _fingerprint(function: Any) -> str:
-    """Code, handler, role and environment: what makes a container stale when it changes."""
-    parts = [function.code_sha_256, function.handler, function.role, str(function.timeout),
-             json.dumps(function.environment_vars, sort_keys=True)]
+    """Code, handler, runtime, role and environment: what makes a container stale when it changes."""
+    parts = [function.code_sha_256, function.handler, str(function.run_time), function.role,
+             str(function.timeout), json.dumps(function.environment_vars, sort_keys=True)]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
@@ -93,8 +104,8 @@ class FunctionRuntime:
         self._code_root = Path(tempfile.mkdtemp(prefix="drsdoctor-functions-"))
         self._async = ThreadPoolExecutor(max_workers=_ASYNC_WORKERS, thread_name_prefix="lambda-async")
         self._closed = False
-        session = boto3.session.Session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
-                                        region_name=region)
+        session = self._session = boto3.session.Session(
+            aws_access_key_id="sandbox", aws_secret_access_key="sandbox", region_name=region)
         self._sts = session.client("sts", endpoint_url=endpoint_url)
         self._logs = session.client("logs", endpoint_url=endpoint_url)
         self._cloudwatch = session.client("cloudwatch", endpoint_url=endpoint_url)
@@ -148,10 +159,46 @@ class FunctionRuntime:
                 pool.in_flight -= 1
 
     def _run_queued(self, function: Any, event: Any, release: Any) -> None:
+        """An asynchronous invocation: on a function error Lambda retries it twice, a minute and then two
+        minutes later (the function's MaximumRetryAttempts, when set), then drops the event or sends it to the
+        on-failure destination. The clock flows while a retry waits."""
         try:
-            self._run_admitted(function, event)
+            result = self._run_admitted(function, event)
+            retries = event_config(function).get("MaximumRetryAttempts", ASYNC_RETRIES)
+            attempts = 1
+            while result.function_error and attempts <= retries and not self._closed:
+                release()
+                failed_at = result.logged_at or self.clock.now()
+                self.clock.wait_until(failed_at + datetime.timedelta(minutes=attempts),
+                                      cancelled=lambda: self._closed)
+                release = self.clock.hold_open()
+                try:
+                    self._admit(function)
+                except Throttled:
+                    continue  # a throttled retry is still an attempt: Lambda keeps the event only so long
+                finally:
+                    attempts += 1
+                result = self._run_admitted(function, event)
+            if result.function_error and not self._closed:
+                self._on_failure(function, event, result, attempts)
         finally:
             release()
+
+    def _on_failure(self, function: Any, event: Any, result: Invocation, attempts: int) -> None:
+        """Send a failed asynchronous invocation's record to the function's on-failure destination."""
+        destination = (event_config(function).get("DestinationConfig") or {}).get("OnFailure", {})
+        arn = destination.get("Destination")
+        if not arn:
+            return  # no destination: the event is dropped, as Lambda drops it
+        record = {"version": "1.0", "timestamp": self.clock.now().isoformat(),
+                  "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": f"{function.function_arn}"
+                                     ":$LATEST", "condition": "RetriesExhausted",
+                                     "approximateInvokeCount": attempts},
+                  "requestPayload": event,
+                  "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                      "functionError": result.function_error},
+                  "responsePayload": json.loads(result.payload or b"null")}
+        send_to_destination(self._session, self.endpoint_url, arn, json.dumps(record))
 
     def _run_admitted(self, function: Any, event: Any) -> Invocation:
         try:
@@ -167,15 +214,23 @@ class FunctionRuntime:
         container = self._container(function)
         request_id = str(uuid.uuid4())
         started = time.monotonic()
-        lines = [f"START RequestId: {request_id} Version: $LATEST"]
         answer = self._exchange(container, event, request_id, float(function.timeout or 3))
         millis = (time.monotonic() - started) * 1000
-        output = answer.get("output", "")
-        lines += [line for line in output.splitlines() if line.strip()]
+        lines = _lines(container.notice + answer.get("init_output", ""))
+        container.notice = ""
+        lines.append(f"START RequestId: {request_id} Version: $LATEST")
+        lines += _lines(answer.get("output", ""))
         lines.append(f"END RequestId: {request_id}")
+        status = ""
+        if answer.get("init_failed") or answer.get("errorType") == "Runtime.ExitError":
+            status = f"\tStatus: error\tError Type: {answer['errorType']}"
+        elif answer.get("errorType") == "Sandbox.Timedout":
+            status = "\tStatus: timeout"
         lines.append(f"REPORT RequestId: {request_id}\tDuration: {millis:.2f} ms\tBilled Duration: "
-                     f"{int(millis) + 1} ms\tMemory Size: {function.memory_size} MB\tMax Memory Used: 64 MB")
-        self._log(function, container, lines)
+                     f"{int(millis) + 1} ms\tMemory Size: {function.memory_size} MB\tMax Memory Used: 64 MB"
+                     f"{status}")
+        logged_at = self.clock.now()
+        self._log(function, container, lines, logged_at)
         with self._lock:
             container.busy = False
         failed = not answer["ok"]
@@ -183,9 +238,10 @@ class FunctionRuntime:
                     duration=millis)
         tail = "\n".join(lines)
         if failed:
-            error = {key: answer[key] for key in ("errorMessage", "errorType", "stackTrace") if key in answer}
-            return Invocation(json.dumps(error).encode(), "Unhandled", tail)
-        return Invocation(answer["result"].encode(), None, tail)
+            error = {key: answer[key] for key in ("errorMessage", "errorType", "requestId", "stackTrace")
+                     if key in answer}
+            return Invocation(json.dumps(error).encode(), "Unhandled", tail, logged_at)
+        return Invocation(answer["result"].encode(), None, tail, logged_at)
 
     def _exchange(self, container: _Container, event: Any, request_id: str, timeout: float) -> dict[str, Any]:
         """Send one invocation to a container and read its answer; a timed-out container is killed."""
@@ -208,7 +264,7 @@ class FunctionRuntime:
             return {"ok": False, "errorType": "Sandbox.Timedout",
                     "errorMessage": f"RequestId: {request_id} Error: Task timed out after "
                                     f"{timeout:.2f} seconds",
-                    "output": f"{time.strftime('%Y-%m-%dT%H:%M:%SZ')} {request_id} Task timed out after "
+                    "output": f"{self.clock.now():%Y-%m-%dT%H:%M:%S}Z {request_id} Task timed out after "
                               f"{timeout:.2f} seconds"}
         return answer
 
@@ -274,12 +330,16 @@ class FunctionRuntime:
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "DRSDOCTOR_SANDBOX_FUNCTION_ARN": function.function_arn,
         }
+        executable, notice = interpreter_for(function.run_time)
+        if executable != sys.executable:
+            # Another interpreter finds the worker and the runtime's libraries (boto3) where this one does.
+            env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
         process = subprocess.Popen(
-            [sys.executable, "-m", "drsdoctor.sandbox.worker", str(code_dir), function.handler],
+            [executable, "-m", "drsdoctor.sandbox.worker", str(code_dir), function.handler],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env,
             cwd=str(code_dir), start_new_session=True,
         )
-        return _Container(fingerprint, process, stream)
+        return _Container(fingerprint, process, stream, notice=notice)
 
     def _code_dir(self, function: Any) -> Path:
         """The function's deployment package, unpacked once per code version."""
@@ -331,9 +391,10 @@ class FunctionRuntime:
 
     # -- logs and metrics -----------------------------------------------------------------------------------
 
-    def _log(self, function: Any, container: _Container, lines: list[str]) -> None:
+    def _log(self, function: Any, container: _Container, lines: list[str],
+             at: datetime.datetime | None = None) -> None:
         group = f"/aws/lambda/{function.function_name}"
-        stamp = int(self.clock.timestamp() * 1000)
+        stamp = int((at or self.clock.now()).timestamp() * 1000)
         events = [{"timestamp": stamp, "message": line} for line in lines]
         put = {"logGroupName": group, "logStreamName": container.log_stream, "logEvents": events}
         try:

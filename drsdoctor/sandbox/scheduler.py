@@ -1,14 +1,16 @@
 """EventBridge schedule rules, fired on the sandbox clock through the public APIs.
 
 Every simulated minute the scheduler lists the rules; a rule with a `rate(...)` schedule fires once a period,
-only while ENABLED. Each Lambda target is invoked asynchronously only when the function's resource policy lets
-events.amazonaws.com invoke it from that rule (Principal, Action, SourceArn condition), as EventBridge would;
+one with a `cron(...)` schedule in each minute its expression names (cron.py), only while ENABLED. Each
+Lambda target is invoked asynchronously only when the function's resource policy lets events.amazonaws.com
+invoke it from that rule (Principal, Action, SourceArn condition), as EventBridge would;
 otherwise the attempt counts as a failed invocation. AWS/Events Invocations and FailedInvocations (RuleName
 dimension) are put into CloudWatch, where an operator would look.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import fnmatch
 import json
@@ -18,6 +20,7 @@ import uuid
 from typing import Any
 
 from drsdoctor.sandbox.clock import Clock
+from drsdoctor.sandbox.cron import CronError, fires_at, is_cron
 
 _RATE = re.compile(r"rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)")
 _UNIT_MINUTES = {"minute": 1, "hour": 60, "day": 1440}
@@ -95,6 +98,7 @@ class Scheduler:
         self._cloudwatch = session.client("cloudwatch", endpoint_url=endpoint_url)
         self._first_seen: dict[str, int] = {}
         self._tick = 0
+        self.ticks_done = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="sandbox-scheduler", daemon=True)
         self.fired: list[tuple[str, str, bool]] = []  # (rule, target, delivered): for tests and the demo
@@ -123,11 +127,19 @@ class Scheduler:
             now = self.clock.now()
             while due <= now:
                 due += _TICK
+            self.ticks_done += 1  # tests move the clock again only once a tick is over
 
     def run_tick(self, now: datetime.datetime) -> None:
-        """One simulated minute: fire every enabled rule whose period has come round."""
+        """One simulated minute: fire every enabled rule whose period has come round, or whose cron
+        expression names this minute."""
         for rule in self._events.list_rules()["Rules"]:
-            period = rate_minutes(rule.get("ScheduleExpression"))
+            expression = rule.get("ScheduleExpression")
+            if is_cron(expression) and rule.get("State") == "ENABLED":
+                with contextlib.suppress(CronError):  # EventBridge would have refused it at PutRule
+                    if fires_at(expression, now):
+                        self._fire(rule, now)
+                continue
+            period = rate_minutes(expression)
             if period is None or rule.get("State") != "ENABLED":
                 self._first_seen.pop(rule["Name"], None)
                 continue

@@ -80,10 +80,66 @@ class _CurrentStdout(logging.Handler):
                          f"{self.format(record)}\n")
 
 
+class _InitError(Exception):
+    """An init failure as Lambda's Python runtime names it (awslambdaric's FaultException)."""
+
+    def __init__(self, error_type: str, message: str, trace: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.error_type, self.message, self.trace = error_type, message, trace or []
+
+
 def _load_handler(code_dir: str, handler: str) -> Any:
-    sys.path.insert(0, code_dir)
-    module_name, _, attribute = handler.rpartition(".")
-    return getattr(importlib.import_module(module_name), attribute)
+    """The handler, or _InitError with the type and message Lambda reports for a handler that cannot load."""
+    if code_dir not in sys.path:
+        sys.path.insert(0, code_dir)
+    module_name, dot, attribute = handler.rpartition(".")
+    if not dot or not module_name:
+        raise _InitError("Runtime.MalformedHandlerName",
+                         f"Bad handler '{handler}': not enough values to unpack (expected 2, got 1)")
+    try:
+        module = importlib.import_module(module_name.replace("/", "."))
+    except ImportError as error:
+        raise _InitError("Runtime.ImportModuleError",
+                         f"Unable to import module '{module_name}': {error}") from None
+    except SyntaxError as error:
+        trace = [f'  File "{error.filename}" Line {error.lineno}\n    {error.text}']
+        raise _InitError("Runtime.UserCodeSyntaxError",
+                         f"Syntax error in module '{module_name}': {error}", trace) from None
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise _InitError("Runtime.HandlerNotFound",
+                         f"Handler '{attribute}' missing on module '{module_name}'") from None
+
+
+def _init(code_dir: str, handler_name: str) -> tuple[Any, dict[str, Any] | None]:
+    """Load the handler: (handler, None), or (None, Lambda's error shape) when init fails."""
+    try:
+        return _load_handler(code_dir, handler_name), None
+    except _InitError as error:
+        return None, {"errorMessage": error.message, "errorType": error.error_type, "requestId": "",
+                      "stackTrace": error.trace}
+    except Exception as error:  # an exception while the module ran: its own type, as Lambda reports it
+        frames = traceback.format_tb(error.__traceback__)[1:]
+        return None, {"errorMessage": str(error), "errorType": type(error).__name__, "requestId": "",
+                      "stackTrace": frames}
+
+
+def _error_lines(error: dict[str, Any]) -> str:
+    """What Lambda's Python runtime logs for an error: one event, its lines joined by carriage returns,
+    the traceback's indentation in no-break spaces (awslambdaric's log_error)."""
+    lines = [f"[ERROR] {error['errorType']}: {error['errorMessage']}", "Traceback (most recent call last):"]
+    for element in error.get("stackTrace") or []:
+        for line in element.splitlines():
+            stripped = line.lstrip(" ")
+            lines.append("\u00a0" * (len(line) - len(stripped)) + stripped)
+    return "\r".join(lines) + "\n"
+
+
+def _init_report(started: float, phase: str, error: dict[str, Any]) -> str:
+    millis = (_real_time() - started) * 1000
+    return (f"INIT_REPORT Init Duration: {millis:.2f} ms\tPhase: {phase}\tStatus: error\t"
+            f"Error Type: {error['errorType']}\n")
 
 
 def main() -> None:
@@ -96,15 +152,12 @@ def main() -> None:
     log_handler = _CurrentStdout()
     logging.getLogger().addHandler(log_handler)
     logging.getLogger().setLevel(logging.WARNING)
-    handler: Any = None
-    init_error: dict[str, Any] | None = None
     captured = io.StringIO()
     sys.stdout = captured
-    try:
-        handler = _load_handler(code_dir, handler_name)
-    except Exception as error:
-        init_error = {"errorMessage": str(error), "errorType": f"Runtime.{type(error).__name__}",
-                      "stackTrace": traceback.format_exception(error)[1:]}
+    started = _real_time()
+    handler, init_error = _init(code_dir, handler_name)
+    if init_error is not None:
+        print(_error_lines(init_error) + _init_report(started, "init", init_error), end="")
     init_output = captured.getvalue()
     for line in sys.stdin:
         request = json.loads(line)
@@ -116,7 +169,16 @@ def main() -> None:
         log_handler.request_id = request["request_id"]
         answer: dict[str, Any]
         if init_error is not None:
-            answer = {"ok": False, **init_error}
+            # Lambda initialises a failed environment again in the invoke phase, and it fails again.
+            started = _real_time()
+            handler, init_error = _init(code_dir, handler_name)
+            if init_error is not None:
+                print(_error_lines(init_error) + _init_report(started, "invoke", init_error), end="")
+        before_start = captured.getvalue()  # init's lines come before the invocation's START
+        captured = io.StringIO()
+        sys.stdout = captured
+        if init_error is not None:
+            answer = {"ok": False, "init_failed": True, **init_error}
         else:
             try:
                 result = handler(request["event"], _Context(request["request_id"], request["deadline"]))
@@ -124,10 +186,9 @@ def main() -> None:
             except Exception as error:
                 frames = traceback.format_tb(error.__traceback__)[1:]
                 answer = {"ok": False, "errorMessage": str(error), "errorType": type(error).__name__,
-                          "stackTrace": frames}
-                print(f"[ERROR] {type(error).__name__}: {error}\nTraceback (most recent call last):\n"
-                      + "".join(frames), end="")
-        answer["output"] = captured.getvalue()
+                          "requestId": request["request_id"], "stackTrace": frames}
+                print(_error_lines(answer), end="")
+        answer["init_output"], answer["output"] = before_start, captured.getvalue()
         sys.stdout = sys.__stdout__
         protocol.write(json.dumps(answer) + "\n")
 

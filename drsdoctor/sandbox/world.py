@@ -41,6 +41,7 @@ import botocore.session
 from drsdoctor.errors import DrsdoctorError
 from drsdoctor.sandbox import motopatch
 from drsdoctor.sandbox.clock import Clock
+from drsdoctor.sandbox.drs.ec2 import Ec2Instances
 from drsdoctor.sandbox.drs.model import DrsModel, Phases
 from drsdoctor.sandbox.drs.wire import DrsWireApp, is_drs_request
 from drsdoctor.sandbox.identity import SandboxIdentity
@@ -98,9 +99,11 @@ class Sandbox:
         self.speed = speed
         self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now,
                             phases=DRS_PHASES)
+        self.drs.ec2 = Ec2Instances(self.account_id)  # recovery instances are instances EC2 knows
         self.identity = SandboxIdentity(self.account_id, self.region)
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
-                                  authorize=self.identity.authorize)
+                                  authorize=self.identity.authorize,
+                                  authorize_in_context=self.identity.authorize)
         self.throttler = Throttler(exempt=self._own_key)
         self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now, self.throttler,
                                                 switch_fault=self.switch_fault,
@@ -157,7 +160,7 @@ class Sandbox:
 
     def _own_key(self, access_key: str) -> bool:
         """Whether a call comes from inside the world: its own clients, or a function's role keys."""
-        return access_key in OWN_ACCESS_KEYS or ":role/" in self.identity.identify(access_key)
+        return access_key in OWN_ACCESS_KEYS or ":assumed-role/" in self.identity.identify(access_key)
 
     def __enter__(self) -> Sandbox:
         return self

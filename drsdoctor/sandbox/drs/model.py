@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from drsdoctor.sandbox.drs.ec2 import Ec2Instances
 from drsdoctor.sandbox.drs.entities import (
     DrsServiceError,
     IdMaker,
@@ -76,6 +77,7 @@ class DrsModel:
         self._servers: dict[str, SourceServer] = {}
         self._jobs: dict[str, Job] = {}
         self._instances: dict[str, RecoveryInstance] = {}
+        self.ec2: Ec2Instances | None = None  # set: recovery instances are launched in moto's EC2 too
 
     # -- seeding (the sandbox's API) ---------------------------------------------------------------
     def add_source_server(self, hostname: str, *, replication: str = "CONTINUOUS",
@@ -343,7 +345,8 @@ class DrsModel:
                 instance.state = "SHUTTING-DOWN"
             self._log(job, step, "CLEANUP_START", sourceServerID=sid, targetInstanceID=extra["instance"])
         elif kind in ("cleanup_end", "terminate_end"):
-            self._instances.pop(extra["instance"], None)
+            if self._instances.pop(extra["instance"], None) is not None and self.ec2 is not None:
+                self.ec2.terminate(self.region, extra["instance"])
             server = self._servers.get(sid)
             if server is not None and server.recovery_instance_id == extra["instance"]:
                 server.recovery_instance_id = None
@@ -379,6 +382,8 @@ class DrsModel:
             source_server_id=sid, job_id=job.job_id, is_drill=job.is_drill, launched_at=step.at,
             snapshot_at=job.snapshots.get(sid, step.at), seq=next(self._seq), tags=dict(server.tags),
             volume_id=self._new_id("vol-", 8))
+        if self.ec2 is not None:
+            self.ec2.launch(self.region, instance_id, sid, dict(server.tags))
         job.server(sid).recovery_instance_id = instance_id
         server.recovery_instance_id = instance_id
         self._status(job, sid, "LAUNCHED")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -26,6 +27,8 @@ from drsdoctor.sandbox.drs.validate import problems
 Identify = Callable[[str], "str | None"]
 # True/False, or a decision as the IAM evaluator names it: allowed, explicitDeny, implicitDeny.
 Authorize = Callable[[str, str, str], "bool | str"]
+# The same, with the request context a request carries besides the caller's (DRS acting for its caller).
+AuthorizeInContext = Callable[[str, str, str, "dict[str, str | list[str]]"], "bool | str"]
 Throttle = Callable[[str], bool]
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
@@ -70,15 +73,39 @@ class DrsWireApp:
     """WSGI callable: one request in, DRS's JSON (or DRS's error) out."""
 
     def __init__(self, model: DrsModel, *, identify: Identify | None = None,
-                 authorize: Authorize | None = None, throttle: Throttle | None = None) -> None:
+                 authorize: Authorize | None = None, throttle: Throttle | None = None,
+                 authorize_in_context: AuthorizeInContext | None = None) -> None:
         self.model = model
         self.identify: Identify = identify or (lambda _key: f"arn:aws:iam::{model.account_id}:user/sandbox")
         self.authorize: Authorize = authorize or allow_all
         self.throttle: Throttle = throttle or (lambda _operation: False)
+        # DRS's follow-on actions are judged with their request context when the judge can read it.
+        self.authorize_in_context: AuthorizeInContext = authorize_in_context or (
+            lambda principal, action, resource, _context: self.authorize(principal, action, resource))
         self._routes = {(op.http["method"], op.http["requestUri"]): op
                         for op in map(service_model().operation_model, service_model().operation_names)}
+        self._regions: dict[str, DrsWireApp] = {model.region: self}
+        self._regions_lock = threading.Lock()
+
+    def regional(self, region: str) -> DrsWireApp:
+        """DRS in another region of the account: its own (at first empty) world, on the same clock, behind
+        the same IAM. DRS is regional: a client signing for another region never sees this one's."""
+        with self._regions_lock:
+            app = self._regions.get(region)
+            if app is None:
+                model = DrsModel(region=region, account_id=self.model.account_id, now=self.model.now,
+                                 phases=self.model.phases, quotas=self.model.quotas)
+                model.ec2 = self.model.ec2
+                app = DrsWireApp(model, identify=self.identify, authorize=self.authorize,
+                                 throttle=self.throttle, authorize_in_context=self.authorize_in_context)
+                app._regions, app._regions_lock = self._regions, self._regions_lock
+                self._regions[region] = app
+            return app
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        scope = credential_scope(environ)
+        if scope is not None and scope[1] != self.model.region:
+            return self.regional(scope[1])(environ, start_response)
         request = Request(environ)
         try:
             status, body, headers = self._handle(request)
@@ -163,18 +190,15 @@ class DrsWireApp:
         raise DrsServiceError("AccessDeniedException",
                               f"User: {principal} is not authorized to perform: {action}{where} {why}")
 
-    def _allowed(self, principal: str, action: str, resource: str) -> bool:
-        decision = self.authorize(principal, action, resource)
-        return decision is True or decision == "allowed"
-
     # -- operations (named after DRS's, snake_case) -----------------------------------------------
     def _start_recovery(self, principal: str, params: dict[str, Any]) -> dict[str, Any]:
         ids = [entry["sourceServerID"] for entry in params["sourceServers"]]
         arns = [self.model.arn("source-server", sid) for sid in dict.fromkeys(ids)]
         for arn in arns:
             self._require(principal, "drs:StartRecovery", arn)
-        denied = [action for action, resource in follow_on_requests(arns, self.model.account_id)
-                  if not self._allowed(principal, action, resource)]
+        denied = [action for action, resource, context
+                  in follow_on_requests(arns, self.model.account_id, self.model.region)
+                  if self.authorize_in_context(principal, action, resource, context) not in (True, "allowed")]
         job = self.model.start_recovery(ids, is_drill=bool(params.get("isDrill", False)),
                                         tags=params.get("tags"), denied_actions=dict.fromkeys(denied))
         return {"job": serialize.job(job)}

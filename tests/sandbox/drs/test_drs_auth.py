@@ -109,7 +109,8 @@ def test_follow_on_actions_are_asked_as_the_caller_on_the_right_resources(world,
     asked = {(action, resource) for who, action, resource in policies.asked if who == ORCHESTRATOR}
     assert ("drs:StartRecovery", server.arn) in asked
     assert ("drs:CreateRecoveryInstanceForDrs", server.arn) in asked
-    assert ("ec2:RunInstances", "*") in asked
+    assert ("ec2:RunInstances", f"arn:aws:ec2:{model.region}:{model.account_id}:instance/*") in asked
+    assert ("ec2:DescribeInstances", "*") in asked  # no resource-level permissions
     assert ("iam:PassRole", "arn:aws:iam::123456789012:role/service-role/"
             "AWSElasticDisasterRecoveryRecoveryInstanceRole") in asked
     assert {action for action, _ in asked} == {"drs:StartRecovery", *follow_on_actions()}
