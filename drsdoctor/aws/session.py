@@ -137,8 +137,9 @@ class AwsSession:
                                              endpoint_url=self._endpoint_for(service))
         install(client, Patience(attempts, self.clock, self.out_of_budget, self._retried_past_budget))
         events = client.meta.events
+        events.register_first("provide-client-params.*.*", self._guard)
         events.register("provide-client-params.*.*", self.call_log.on_provide_params)
-        events.register_first("before-call.*.*", self._before_call)
+        events.register_first("before-call.*.*", self.call_log.on_before_call)
         events.register("before-send.*.*", self._before_send)
         if self.audit is not None:  # after the guard and the budget: what really goes on the wire
             self.audit.watch(client)
@@ -157,14 +158,14 @@ class AwsSession:
             return None
         return endpoint
 
-    def _before_call(self, model: Any, context: dict[str, Any], **kwargs: Any) -> None:
+    def _guard(self, model: Any, context: dict[str, Any], **kwargs: Any) -> None:
+        """The read-only guard, first of all: before the parameters are checked, before anything is sent."""
         service = model.service_model.service_id.hyphenize()
         if not is_read_operation(service, model.name):
             self.call_log.refused(model, context)
             if self.audit is not None:
                 self.audit.refused(service, model.name)
             raise MutatingCallRefused(service, model.name)
-        self.call_log.on_before_call(model=model, context=context)
 
     def _before_send(self, event_name: str = "", **_: Any) -> None:
         # Each attempt (retries too) asks first: a throttled call must not back off past the budget, and a
