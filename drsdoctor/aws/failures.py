@@ -182,6 +182,7 @@ def in_words(failure: AwsFailure, budget: float | None = None) -> str:
         return f"throttled: {call} answered {failure.code} to every attempt; try again in a few minutes"
     if failure.kind == "timeout":
         if failure.code == BUDGET_CODE:
+            budget = budget if budget is not None else getattr(failure, "budget", None)
             within = f"the {budget:g} s" if budget is not None else "the"
             after: AwsFailure | None = getattr(failure, "after", None)
             if after is not None:  # retried until the budget ran out: what it kept getting is the news

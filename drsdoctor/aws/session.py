@@ -27,9 +27,9 @@ class BudgetExhausted(AwsFailure):
     was being retried (throttled, HTTP 500)."""
 
     def __init__(self, service: str, operation: str, resource: str = "",
-                 after: AwsFailure | None = None) -> None:
+                 after: AwsFailure | None = None, budget: float | None = None) -> None:
         super().__init__(service, operation, resource, BUDGET_CODE, NOT_COLLECTED, kind="timeout")
-        self.after = after
+        self.after, self.budget = after, budget
 
 
 @dataclass(frozen=True)
@@ -86,12 +86,12 @@ class AwsSession:
 
     def _retried_past_budget(self, service: str, operation: str, last: BaseException | None) -> AwsFailure:
         return BudgetExhausted(service, operation, after=failure_from(last, service, operation, "") if last
-                               else None)
+                               else None, budget=self.budget)
 
     def _gave_up(self, service: str, operation: str, waited: float) -> AwsFailure | None:
         """What a call still unanswered raises: the budget ran out, or it outlived call_limit; else None."""
         if self.out_of_budget():
-            return BudgetExhausted(service, operation)
+            return BudgetExhausted(service, operation, budget=self.budget)
         if waited >= self.settings.call_limit:
             return AwsFailure(service, operation, "", "NoAnswer", f"no complete answer within {waited:.0f} s",
                               kind="timeout")
@@ -172,4 +172,4 @@ class AwsSession:
         # call its caller gave up on (deadline.py) sends nothing more.
         if self.out_of_budget() or deadline.abandoned():
             parts = [*event_name.split("."), "", ""]  # before-send.<service>.<Operation>
-            raise BudgetExhausted(parts[1], parts[2])
+            raise BudgetExhausted(parts[1], parts[2], budget=self.budget)

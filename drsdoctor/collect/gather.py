@@ -126,13 +126,15 @@ class Gatherer:
         client = self.session.client(service, region or self.region)
         try:
             if self.session.out_of_budget():
-                raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(), operation)
+                raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(), operation,
+                                      budget=self.session.budget)
             return getattr(client, operation)(**params)
         except MutatingCallRefused:
             raise
         except BudgetExhausted as ran_out:  # named again with the resource: the hooks do not know it
             raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(),
-                                  _operation_name(client, operation), resource, ran_out.after) from None
+                                  _operation_name(client, operation), resource, ran_out.after,
+                                  ran_out.budget) from None
         except Exception as error:  # botocore raises many kinds; failure_from names them all
             model = client.meta.service_model
             raise failure_from(error, model.service_id.hyphenize(), _operation_name(client, operation),

@@ -108,3 +108,12 @@ def test_a_call_in_the_table_goes_out(nothing_leaves: tuple[AwsSession, list[str
             executionArn="arn:aws:states:eu-west-1:123456789012:execution:m:e")
     assert len(sent) > before
     assert isinstance(failure_from(raised.value, "sfn", "DescribeExecution", "e"), AwsUnavailable)
+
+
+def test_each_declaring_module_is_read_as_it_would_be_imported() -> None:
+    import importlib
+
+    from drsdoctor.aws.allowlist import DECLARING_MODULES, declared
+
+    for module in DECLARING_MODULES:
+        assert declared(module) == tuple(importlib.import_module(module).READ_ACTIONS), module
