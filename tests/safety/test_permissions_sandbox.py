@@ -139,8 +139,8 @@ def test_moto_judges_outside_callers_but_not_the_world(world: Any, monkeypatch: 
         session.client("stepfunctions").describe_state_machine(stateMachineArn=world.state_machine_arn)
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
     assert "states:DescribeStateMachine" in denied.value.response["Error"]["Message"]
-    with pytest.raises(ClientError) as ungranted:  # a read the policy does not grant
-        session.client("lambda").list_layers()
+    with pytest.raises(ClientError) as ungranted:  # a read the policy does not grant (an optional one)
+        session.client("dynamodb").list_tables()
     assert ungranted.value.response["Error"]["Code"] == "AccessDeniedException"
     # an unsigned call, or one signed with a key no user holds, is refused as AWS refuses it
     unsigned = boto3.client("stepfunctions", region_name=world.region, endpoint_url=world.endpoint_url,
