@@ -186,7 +186,9 @@ def in_words(failure: AwsFailure, budget: float | None = None) -> str:
             within = f"the {budget:g} s" if budget is not None else "the"
             after: AwsFailure | None = getattr(failure, "after", None)
             if after is not None:  # retried until the budget ran out: what it kept getting is the news
-                last = AwsFailure(after.service, after.operation, failure.resource, after.code, after.message,
+                same = (after.service, after.operation) == (failure.service, failure.operation)
+                where = failure.resource if same else after.resource
+                last = AwsFailure(after.service, after.operation, where, after.code, after.message,
                                   after.needed_permission, after.kind)
                 return f"{in_words(last)} (tried again until {within} --timeout ran out)"
             return f"no answer within {within} --timeout to {call}"

@@ -65,6 +65,9 @@ class AwsSession:
     clock: Clock = field(default_factory=SystemClock)  # retries wait on it; tests pass one they advance
     deadline: float | None = None  # clock.monotonic() after which no request is sent (see start_budget)
     budget: float | None = None  # the seconds start_budget was given: named when they run out
+    # What a call kept getting until the budget ran out (HTTP 500, throttled): the news when later calls
+    # are not even sent.
+    last_failure: AwsFailure | None = field(default=None, repr=False)
     # The DRSDOCTOR_CALL_LOG audit trail, for the command running as the session is made.
     audit: CallAudit | None = field(default_factory=CallAudit.from_environment, repr=False)
     endpoint_time: EndpointTime = field(default_factory=EndpointTime, repr=False)  # a sandbox's "now"
@@ -85,13 +88,18 @@ class AwsSession:
         return max(0.0, self.deadline - self.clock.monotonic())
 
     def _retried_past_budget(self, service: str, operation: str, last: BaseException | None) -> AwsFailure:
-        return BudgetExhausted(service, operation, after=failure_from(last, service, operation, "") if last
-                               else None, budget=self.budget)
+        if last is not None:
+            self.last_failure = failure_from(last, service, operation, "")
+        return self.ran_out(service, operation)
+
+    def ran_out(self, service: str, operation: str, resource: str = "") -> BudgetExhausted:
+        """The budget ran out before this call was answered: said with what calls kept getting, if any."""
+        return BudgetExhausted(service, operation, resource, self.last_failure, self.budget)
 
     def _gave_up(self, service: str, operation: str, waited: float) -> AwsFailure | None:
         """What a call still unanswered raises: the budget ran out, or it outlived call_limit; else None."""
         if self.out_of_budget():
-            return BudgetExhausted(service, operation, budget=self.budget)
+            return self.ran_out(service, operation)
         if waited >= self.settings.call_limit:
             return AwsFailure(service, operation, "", "NoAnswer", f"no complete answer within {waited:.0f} s",
                               kind="timeout")
@@ -172,4 +180,4 @@ class AwsSession:
         # call its caller gave up on (deadline.py) sends nothing more.
         if self.out_of_budget() or deadline.abandoned():
             parts = [*event_name.split("."), "", ""]  # before-send.<service>.<Operation>
-            raise BudgetExhausted(parts[1], parts[2], budget=self.budget)
+            raise self.ran_out(parts[1], parts[2])

@@ -126,8 +126,7 @@ class Gatherer:
         client = self.session.client(service, region or self.region)
         try:
             if self.session.out_of_budget():
-                raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(), operation,
-                                      budget=self.session.budget)
+                raise self.session.ran_out(client.meta.service_model.service_id.hyphenize(), operation)
             return getattr(client, operation)(**params)
         except MutatingCallRefused:
             raise
