@@ -212,29 +212,51 @@ def _explained_by(cause: Finding, failing: list[Finding], implied: bool = True) 
 
 
 def rank_root_cause(findings: Sequence[Finding]) -> RootCause | None:
-    """The deepest failing finding that explains the most observed symptoms; fail before warn."""
+    """The deepest failing finding that explains the most observed symptoms; fail before warn; and never
+    a cause that reaches a symptom only by implication where the execution's own failure explains it."""
     failing = [finding for finding in findings if finding.status in (FAIL, WARN)]
     if not failing:
         return None
     observed = {id(f) for f in failing if f.layer == SYMPTOM}
+    reached = {id(f): _explained_by(f, failing) for f in failing}
+    direct = {id(f): _explained_by(f, failing, implied=False) for f in failing}
+    preempted = _never_got_there(failing, observed, reached, direct)
 
     def rank(item: tuple[int, Finding]) -> tuple[int, ...]:
         index, finding = item
-        reached = _explained_by(finding, failing)
-        symptoms = sum(1 for f in reached if id(f) in observed) + (id(finding) in observed)
+        symptoms = sum(1 for f in reached[id(finding)] if id(f) in observed) + (id(finding) in observed)
         # a cause whose mechanism was observed beats one linked to the symptoms only by implication
-        witnessed = sum(1 for f in _explained_by(finding, failing, implied=False) if f.layer == MECHANISM)
-        return (finding.status == FAIL, symptoms > 0 or not observed, LAYERS.index(finding.layer),
-                witnessed, symptoms, len(reached), -SEVERITIES.index(finding.severity), -index)
+        witnessed = sum(1 for f in direct[id(finding)] if f.layer == MECHANISM)
+        return (finding.status == FAIL, symptoms > 0 or not observed, id(finding) not in preempted,
+                LAYERS.index(finding.layer), witnessed, symptoms, len(reached[id(finding)]),
+                -SEVERITIES.index(finding.severity), -index)
 
     ordered = sorted(enumerate(failing), key=rank, reverse=True)
     root = ordered[0][1]
-    chain = _explained_by(root, failing)
+    chain = list(reached[id(root)])
     chain.sort(key=lambda finding: -LAYERS.index(finding.layer))
     also = [f for _, f in ordered[1:]
             if f.layer == CAUSE and f.status == FAIL and f.check != root.check
             and all(f is not c for c in chain)]
     return RootCause(root, chain, also[:3])
+
+
+def _never_got_there(failing: list[Finding], observed: set[int], reached: dict[int, list[Finding]],
+                     direct: dict[int, list[Finding]]) -> set[int]:
+    """The findings that reach an observed symptom only by implication (through consequences nobody saw)
+    where another failure, which no cause explains, was observed leading straight to it: the execution's
+    own failure (a state that failed with ConflictException) outranks a world fault it never reached (a
+    poller that could not have polled a wave that never started). Their ids."""
+    explained = {id(f) for cause in failing if cause.layer == CAUSE for f in reached[id(cause)]}
+    own = [f for f in failing if id(f) not in explained]
+    never = set()
+    for finding in failing:
+        by_implication = ({id(f) for f in reached[id(finding)] if id(f) in observed}
+                          - {id(f) for f in direct[id(finding)]})
+        if any(other is not finding and all(other is not f for f in reached[id(finding)])
+               and by_implication & {id(f) for f in direct[id(other)]} for other in own):
+            never.add(id(finding))
+    return never
 
 
 # ---- the operators' fix plan ---------------------------------------------------------------------

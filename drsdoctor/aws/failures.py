@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from drsdoctor import exitcodes
@@ -27,8 +28,23 @@ BAD_CREDENTIALS = frozenset({"UnrecognizedClientException", "InvalidClientTokenI
                              "ExpiredTokenException", "InvalidSignatureException", "SignatureDoesNotMatch",
                              "AuthFailure"})
 
+EXPIRED = frozenset({"ExpiredToken", "ExpiredTokenException", "RequestExpired", "TokenRefreshRequired"})
+
+# botocore keeps what a before-parse handler adds to the parsed answer: the answer was an HTML page.
+HTML_ERROR = "DrsdoctorHtmlAnswer"
+# A fact not gathered because `--timeout` ran out (drsdoctor.aws.session.BudgetExhausted).
+BUDGET_CODE = "RunTimeout"
+
 # What went wrong, in the collector's terms: denied, throttled, not_found, timeout, unreachable,
-# no_credentials, invalid, other.
+# no_credentials, invalid, garbled (an answer that is not AWS's: a web page, broken JSON, cut short), other.
+
+
+class UnusableAnswer(Exception):
+    """An endpoint answered, but not as AWS answers (drsdoctor.aws.answers): `reason` says how."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def api_call(service: str, operation: str) -> str:
@@ -49,7 +65,7 @@ def classify(code: str) -> str:
         return "denied"
     if code in THROTTLED:
         return "throttled"
-    if code in BAD_CREDENTIALS:
+    if code in BAD_CREDENTIALS or code in EXPIRED:
         return "no_credentials"
     if code.endswith(NOT_FOUND_SUFFIXES):
         return "not_found"
@@ -68,6 +84,11 @@ class AwsFailure(AwsCallError):
         named = permission if kind == "denied" else None
         super().__init__(service, operation, resource, code, message, named)
         self.needed_permission = permission
+
+    def __str__(self) -> str:
+        if self.kind in IN_WORDS:  # the kinds an operator fixes outside AWS's data: said as the fix
+            return in_words(self)
+        return super().__str__()
 
     @property
     def fatal(self) -> bool:
@@ -92,13 +113,18 @@ def failure_from(error: BaseException, service: str, operation: str, resource: s
                  iam_prefix: str | None = None) -> AwsFailure:
     """Turn whatever botocore raised into an AwsFailure naming the call, the resource and the permission."""
     from botocore import exceptions as bx
+    from botocore.parsers import ResponseParserError
 
     permission = iam_action(service, operation, iam_prefix)
     if isinstance(error, AwsFailure):
         return error
     if isinstance(error, bx.ClientError):
-        info: dict[str, Any] = error.response.get("Error", {})
-        code = str(info.get("Code") or error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?"))
+        info: dict[str, Any] = error.response.get("Error") or {}
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", "?")
+        if error.response.get(HTML_ERROR):  # a web server's error page: whatever answered, it was not AWS
+            return AwsFailure(service, operation, resource, f"HTTP{status}",
+                              f"the endpoint answered HTTP {status} (HTML)", permission, "garbled")
+        code = str(info.get("Code") or status)
         message = str(info.get("Message") or code)
         # A service that rejects the key is answered per call: others may still accept it (a sandbox,
         # a service not enabled in the region), so it is a fact error, not the end of the run.
@@ -111,10 +137,64 @@ def failure_from(error: BaseException, service: str, operation: str, resource: s
     if isinstance(error, (bx.ConnectTimeoutError, bx.EndpointConnectionError, bx.ProxyConnectionError)):
         return AwsUnavailable(service, operation, resource, type(error).__name__, str(error), permission,
                               "unreachable")
-    if isinstance(error, (bx.ReadTimeoutError, bx.ConnectionClosedError)):
-        return AwsFailure(service, operation, resource, type(error).__name__, str(error), permission,
-                          "timeout")
+    if isinstance(error, bx.ReadTimeoutError):
+        return AwsFailure(service, operation, resource, "ReadTimeout", f"no answer within {_seconds(error)}",
+                          permission, "timeout")
+    if isinstance(error, bx.ConnectionClosedError):
+        return AwsFailure(service, operation, resource, type(error).__name__,
+                          "the connection was closed before an answer came", permission, "timeout")
+    if isinstance(error, UnusableAnswer):
+        return AwsFailure(service, operation, resource, "NotAnAwsAnswer", error.reason, permission, "garbled")
+    if isinstance(error, ResponseParserError):
+        return AwsFailure(service, operation, resource, "NotAnAwsAnswer",
+                          "its answer could not be read as AWS's", permission, "garbled")
     if isinstance(error, bx.ParamValidationError):
         return AwsFailure(service, operation, resource, "ParamValidation", str(error).replace("\n", " "),
                           permission, "invalid")
     return AwsFailure(service, operation, resource, type(error).__name__, str(error), permission, "other")
+
+
+def _seconds(error: BaseException) -> str:
+    """A read timeout's seconds, as the client was configured ("20 s"), or "the read timeout"."""
+    timeout = getattr(getattr(error, "kwargs", {}).get("error"), "args", None)
+    found = re.search(r"read timeout=([0-9.]+)", str(timeout or error))
+    return f"{float(found.group(1)):g} s" if found else "the read timeout"
+
+
+IN_WORDS = frozenset({"no_credentials", "denied", "throttled", "timeout", "garbled"})
+
+
+def in_words(failure: AwsFailure, budget: float | None = None) -> str:
+    """Why a call failed, in the operator's words and one line: what to do next follows from it.
+    `budget`: the run's --timeout, named when it is what ran out."""
+    call = api_call(failure.service, failure.operation)
+    call += f" on {failure.resource}" if failure.resource else ""
+    if failure.kind == "no_credentials":
+        if isinstance(failure, AwsUnavailable):
+            return AwsUnavailable.__str__(failure)
+        if failure.code in EXPIRED:
+            return f"credentials expired ({call} answered {failure.code}): refresh them and run again"
+        return (f"credentials not valid for this endpoint ({call} answered {failure.code}: "
+                f"{failure.message}); check --profile and --endpoint-url")
+    if failure.kind == "denied":
+        return f"AccessDenied: {call} is not allowed (needs {failure.needed_permission})"
+    if failure.kind == "throttled":
+        return f"throttled: {call} answered {failure.code} to every attempt; try again in a few minutes"
+    if failure.kind == "timeout":
+        if failure.code == BUDGET_CODE:
+            budget = budget if budget is not None else getattr(failure, "budget", None)
+            within = f"the {budget:g} s" if budget is not None else "the"
+            after: AwsFailure | None = getattr(failure, "after", None)
+            if after is not None:  # retried until the budget ran out: what it kept getting is the news
+                same = (after.service, after.operation) == (failure.service, failure.operation)
+                where = failure.resource if same else after.resource
+                last = AwsFailure(after.service, after.operation, where, after.code, after.message,
+                                  after.needed_permission, after.kind)
+                return f"{in_words(last)} (tried again until {within} --timeout ran out)"
+            return f"no answer within {within} --timeout to {call}"
+        return f"{failure.message} to {call}; check --endpoint-url and the network"
+    if failure.kind == "garbled":
+        if failure.code.startswith("HTTP"):
+            return f"{failure.message} to {call}: not AWS's answer; check --endpoint-url"
+        return f"not an AWS endpoint: {failure.message} to {call}; check --endpoint-url"
+    return AwsCallError.__str__(failure)

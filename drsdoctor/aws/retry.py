@@ -50,12 +50,13 @@ class Patience:
     """A client's needs-retry handler: whether to try again, and the wait first.
 
     `out_of_budget(delay)` says whether waiting `delay` seconds would run past the whole-run budget; then the
-    handler raises `give_up()` instead of waiting for an answer that could no longer be used."""
+    handler raises `give_up(service, operation, what the last attempt raised or answered)` instead of waiting
+    for an answer that could no longer be used."""
 
     max_attempts: int
     clock: Clock
     out_of_budget: Callable[[float], bool]
-    give_up: Callable[[str, str], BaseException]
+    give_up: Callable[[str, str, BaseException | None], BaseException]
     draw: Callable[[], float] = random.random
     _conditions: Any = field(default=None, repr=False)
 
@@ -77,10 +78,17 @@ class Patience:
         if attempts >= NETWORK_ATTEMPTS and _network_failure(caught_exception):
             return None
         delay = backoff(attempts, self.draw)
-        if self.out_of_budget(delay):
-            raise self.give_up(operation.service_model.service_id.hyphenize(), operation.name)
+        if self.out_of_budget(delay):  # said with what the last attempt got: throttled, HTTP 500...
+            last = caught_exception or _client_error(parsed, operation.name)
+            raise self.give_up(operation.service_model.service_id.hyphenize(), operation.name, last)
         self.clock.sleep(delay)
         return 0  # botocore resends at once: the wait is over
+
+
+def _client_error(parsed: Any, operation: str) -> BaseException | None:
+    from botocore.exceptions import ClientError
+
+    return ClientError(parsed, operation) if isinstance(parsed, dict) else None
 
 
 def _network_failure(error: BaseException | None) -> bool:

@@ -7,24 +7,29 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from drsdoctor.aws import deadline
+from drsdoctor.aws.answers import check_answer
 from drsdoctor.aws.audit import CallAudit
 from drsdoctor.aws.calllog import CallLog
-from drsdoctor.aws.failures import AwsFailure
+from drsdoctor.aws.failures import BUDGET_CODE, AwsFailure, failure_from
 from drsdoctor.aws.readonly import MutatingCallRefused, is_read_operation
 from drsdoctor.aws.retry import MAX_ATTEMPTS, Clock, Patience, SystemClock, install
+from drsdoctor.aws.stamp import EndpointTime
 from drsdoctor.errors import InputError
 
-# A fact not gathered because `diagnose --timeout` ran out: its FactError's code and message.
-BUDGET_CODE = "RunTimeout"
+# A fact not gathered because `diagnose --timeout` ran out: its FactError's code (BUDGET_CODE) and message.
 NOT_COLLECTED = "not collected: the --timeout budget ran out"
 
 
 class BudgetExhausted(AwsFailure):
-    """The whole-run budget (`diagnose --timeout`) ran out before this request was sent: a missing fact,
-    not a dead run, and no permission would have helped."""
+    """The whole-run budget (`diagnose --timeout`) ran out before this request was sent or answered: a missing
+    fact, not a dead run, and no permission would have helped. `after`: what the call got until then, when it
+    was being retried (throttled, HTTP 500)."""
 
-    def __init__(self, service: str, operation: str, resource: str = "") -> None:
+    def __init__(self, service: str, operation: str, resource: str = "",
+                 after: AwsFailure | None = None, budget: float | None = None) -> None:
         super().__init__(service, operation, resource, BUDGET_CODE, NOT_COLLECTED, kind="timeout")
+        self.after, self.budget = after, budget
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,7 @@ class AwsSettings:
     connect_timeout: float = 3.0
     read_timeout: float = 20.0
     max_pool_connections: int = 16  # the collector's threads share each client
+    call_limit: float = deadline.CALL_LIMIT  # one call, retries and all, answered whole within this
 
     def within(self, budget: float | None) -> AwsSettings:
         """These settings with no single attempt allowed to outlast a whole-run budget of `budget` seconds."""
@@ -58,16 +64,46 @@ class AwsSession:
     _boto: Any = field(default=None, repr=False)
     clock: Clock = field(default_factory=SystemClock)  # retries wait on it; tests pass one they advance
     deadline: float | None = None  # clock.monotonic() after which no request is sent (see start_budget)
+    budget: float | None = None  # the seconds start_budget was given: named when they run out
+    # What a call kept getting until the budget ran out (HTTP 500, throttled): the news when later calls
+    # are not even sent.
+    last_failure: AwsFailure | None = field(default=None, repr=False)
     # The DRSDOCTOR_CALL_LOG audit trail, for the command running as the session is made.
     audit: CallAudit | None = field(default_factory=CallAudit.from_environment, repr=False)
+    endpoint_time: EndpointTime = field(default_factory=EndpointTime, repr=False)  # a sandbox's "now"
 
     def start_budget(self, seconds: float) -> None:
         """From now on, `seconds` for the whole run: later requests (and retries) raise BudgetExhausted."""
         self.deadline = self.clock.monotonic() + seconds
+        self.budget = seconds
 
     def out_of_budget(self, wait: float = 0.0) -> bool:
         """Whether the budget has run out, or would while waiting `wait` seconds."""
         return self.deadline is not None and self.clock.monotonic() + wait >= self.deadline
+
+    def seconds_left(self) -> float:
+        """How long the budget has left, on the session's clock (infinity when there is none)."""
+        if self.deadline is None:
+            return float("inf")
+        return max(0.0, self.deadline - self.clock.monotonic())
+
+    def _retried_past_budget(self, service: str, operation: str, last: BaseException | None) -> AwsFailure:
+        if last is not None:
+            self.last_failure = failure_from(last, service, operation, "")
+        return self.ran_out(service, operation)
+
+    def ran_out(self, service: str, operation: str, resource: str = "") -> BudgetExhausted:
+        """The budget ran out before this call was answered: said with what calls kept getting, if any."""
+        return BudgetExhausted(service, operation, resource, self.last_failure, self.budget)
+
+    def _gave_up(self, service: str, operation: str, waited: float) -> AwsFailure | None:
+        """What a call still unanswered raises: the budget ran out, or it outlived call_limit; else None."""
+        if self.out_of_budget():
+            return self.ran_out(service, operation)
+        if waited >= self.settings.call_limit:
+            return AwsFailure(service, operation, "", "NoAnswer", f"no complete answer within {waited:.0f} s",
+                              kind="timeout")
+        return None
 
     @property
     def region(self) -> str:
@@ -107,14 +143,18 @@ class AwsSession:
         )
         client = self._boto_session().client(service, region_name=region, config=config,
                                              endpoint_url=self._endpoint_for(service))
-        install(client, Patience(attempts, self.clock, self.out_of_budget, BudgetExhausted))
+        install(client, Patience(attempts, self.clock, self.out_of_budget, self._retried_past_budget))
         events = client.meta.events
+        events.register_first("provide-client-params.*.*", self._guard)
         events.register("provide-client-params.*.*", self.call_log.on_provide_params)
-        events.register_first("before-call.*.*", self._before_call)
+        events.register_first("before-call.*.*", self.call_log.on_before_call)
         events.register("before-send.*.*", self._before_send)
         if self.audit is not None:  # after the guard and the budget: what really goes on the wire
             self.audit.watch(client)
         events.register("after-call.*.*", self.call_log.on_after_call)
+        events.register("before-parse.*.*", check_answer)
+        self.endpoint_time.watch(client)
+        deadline.bound(client, self.seconds_left, self.settings.call_limit, self._gave_up)
         events.register("after-call-error.*.*", self.call_log.on_after_call_error)
         return client
 
@@ -126,17 +166,18 @@ class AwsSession:
             return None
         return endpoint
 
-    def _before_call(self, model: Any, context: dict[str, Any], **kwargs: Any) -> None:
+    def _guard(self, model: Any, context: dict[str, Any], **kwargs: Any) -> None:
+        """The read-only guard, first of all: before the parameters are checked, before anything is sent."""
         service = model.service_model.service_id.hyphenize()
         if not is_read_operation(service, model.name):
             self.call_log.refused(model, context)
             if self.audit is not None:
                 self.audit.refused(service, model.name)
             raise MutatingCallRefused(service, model.name)
-        self.call_log.on_before_call(model=model, context=context)
 
     def _before_send(self, event_name: str = "", **_: Any) -> None:
-        # Each attempt (retries too) asks first: a throttled call must not back off past the budget.
-        if self.out_of_budget():
+        # Each attempt (retries too) asks first: a throttled call must not back off past the budget, and a
+        # call its caller gave up on (deadline.py) sends nothing more.
+        if self.out_of_budget() or deadline.abandoned():
             parts = [*event_name.split("."), "", ""]  # before-send.<service>.<Operation>
-            raise BudgetExhausted(parts[1], parts[2])
+            raise self.ran_out(parts[1], parts[2])

@@ -10,13 +10,14 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from drsdoctor.aws import AwsSession, MutatingCallRefused
-from drsdoctor.aws.failures import AwsFailure, api_call, failure_from
-from drsdoctor.aws.session import BUDGET_CODE, NOT_COLLECTED, BudgetExhausted
+from drsdoctor.aws.failures import BUDGET_CODE, AwsFailure, api_call, failure_from, in_words
+from drsdoctor.aws.session import NOT_COLLECTED, BudgetExhausted
+from drsdoctor.errors import DrsdoctorError
 from drsdoctor.snapshot import FactError, Snapshot, fact_actions, optional_fact_actions
 
 T = TypeVar("T")
-__all__ = ["BUDGET_CODE", "NOT_COLLECTED", "PER_EXECUTION", "Gatherer", "Memo", "budget_ran_out",
-           "mark_not_collected"]
+__all__ = ["BUDGET_CODE", "NOT_COLLECTED", "PER_EXECUTION", "ExecutionUnreadable", "Gatherer", "Memo",
+           "budget_ran_out", "mark_not_collected", "mark_unreached"]
 Progress = Callable[[str], None]
 
 
@@ -29,6 +30,33 @@ def _quiet(_: str) -> None:
 PER_EXECUTION = frozenset({"describe_execution", "get_execution_history", "get_item", "query",
                            "describe_jobs", "describe_job_log_items", "describe_source_servers",
                            "describe_recovery_instances"})
+
+
+# Facts without which there is nothing to diagnose: when one cannot be read, the run (or, over many
+# executions, the execution's row) ends with one line saying why, and no verdict.
+ESSENTIAL = frozenset({"execution"})
+# Facts found through others: when a fact listed here could not be read, an empty answer for the fact
+# found through it means "never looked", not "none" (the functions come from the definition, the tables
+# and rules from the functions, the jobs from the record and the history...).
+FOUND_THROUGH: dict[str, tuple[str, ...]] = {
+    "functions": ("state_machine",),
+    "stack": ("state_machine",),
+    "tables": ("functions",),
+    "rules": ("functions",),
+    "role_decisions": ("functions",),
+    "execution_record": ("functions", "tables"),
+    "drs_jobs": ("execution_record", "history"),
+    "job_log_items": ("drs_jobs",),
+}
+NOT_REACHED = "NotRead"
+
+
+class ExecutionUnreadable(DrsdoctorError):
+    """The execution itself could not be described: exit 3, one line in the operator's words, no verdict."""
+
+    def __init__(self, failure: AwsFailure, budget: float | None = None) -> None:
+        self.failure = failure
+        super().__init__(f"cannot read the execution: {in_words(failure, budget)}")
 
 
 class Memo:
@@ -70,6 +98,7 @@ class Gatherer:
         self._memo = Memo()
         self.shared = shared or self._memo
         self._lock = threading.Lock()
+        self._clock_read = False
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """A value every execution of the machine computes alike (a role's policies): computed once."""
@@ -81,20 +110,30 @@ class Gatherer:
         answer without asking AWS twice. Raises AwsFailure."""
         key = json.dumps([service, region or self.region, operation, params], sort_keys=True, default=str)
         memo = self._memo if operation in PER_EXECUTION else self.shared
-        return memo.once(key, lambda: self._ask(service, operation, resource, region, params))
+        try:
+            return memo.once(key, lambda: self._ask(service, operation, resource, region, params))
+        finally:
+            self._read_clock()
+
+    def _read_clock(self) -> None:
+        """A sandbox's simulated "now" at this gatherer's first answer becomes the checks' clock."""
+        if not self._clock_read and (stamped := self.session.endpoint_time.latest) is not None:
+            self._clock_read = True
+            self.snapshot.collected_at = stamped
 
     def _ask(self, service: str, operation: str, resource: str, region: str | None,
              params: dict[str, Any]) -> Any:
         client = self.session.client(service, region or self.region)
         try:
             if self.session.out_of_budget():
-                raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(), operation)
+                raise self.session.ran_out(client.meta.service_model.service_id.hyphenize(), operation)
             return getattr(client, operation)(**params)
         except MutatingCallRefused:
             raise
-        except BudgetExhausted:  # named again with the resource: the hook before sending does not know it
+        except BudgetExhausted as ran_out:  # named again with the resource: the hooks do not know it
             raise BudgetExhausted(client.meta.service_model.service_id.hyphenize(),
-                                  _operation_name(client, operation), resource) from None
+                                  _operation_name(client, operation), resource, ran_out.after,
+                                  ran_out.budget) from None
         except Exception as error:  # botocore raises many kinds; failure_from names them all
             model = client.meta.service_model
             raise failure_from(error, model.service_id.hyphenize(), _operation_name(client, operation),
@@ -112,6 +151,10 @@ class Gatherer:
             return None
 
     def record(self, fact: str, resource: str, failure: AwsFailure) -> None:
+        """Keep a failed call as the error of `fact` (or that resource's part of it). Raises
+        ExecutionUnreadable for an ESSENTIAL fact."""
+        if fact in ESSENTIAL:
+            raise ExecutionUnreadable(failure, self.session.budget)
         optional = optional_fact_actions().get(fact, {})
         if failure.kind == "denied" and failure.needed_permission in optional:
             # not granted by `drsdoctor permissions` on purpose: said, not counted as a missing fact
@@ -124,7 +167,9 @@ class Gatherer:
         with self._lock:
             self.snapshot.fact_errors.append(FactError(
                 fact=fact, call=api_call(failure.service, failure.operation), code=failure.code,
-                resource=resource, message=failure.message, permission=failure.needed_permission))
+                resource=resource, message=failure.message,
+                # only a denial is fixed by a grant: a throttle or a timeout names no permission
+                permission=failure.needed_permission if failure.kind == "denied" else None))
 
     def in_parallel(self, steps: Iterable[Callable[[], Any]]) -> list[Any]:
         """Run independent steps at once; answers in the order given. Steps record their own fact errors;
@@ -163,6 +208,30 @@ def mark_not_collected(snapshot: Snapshot) -> None:
         if not getattr(snapshot, fact) and not snapshot.errors_for(fact):
             snapshot.fact_errors.append(FactError(fact=fact, call=actions[0], code=BUDGET_CODE,
                                                   message=NOT_COLLECTED))
+
+
+def mark_unreached(snapshot: Snapshot) -> None:
+    """Every fact still empty, with no error of its own, that is found through a fact that could not be
+    read (FOUND_THROUGH) is named missing: never looked for is not the same as none."""
+    unread = {fact: errors[0] for fact in fact_actions()
+              if _absent(getattr(snapshot, fact)) and (errors := snapshot.errors_for(fact))}
+    changed = True
+    while changed:  # until no fact is found through one newly named missing
+        changed = False
+        for fact, sources in FOUND_THROUGH.items():
+            through = next((unread[source] for source in sources if source in unread), None)
+            if through is None or fact in unread or not _absent(getattr(snapshot, fact)):
+                continue
+            unread[fact] = FactError(
+                fact=fact, call=fact_actions()[fact][0],
+                code=BUDGET_CODE if through.code == BUDGET_CODE else NOT_REACHED,
+                message=f"not collected: found through {through.fact}, which could not be read")
+            snapshot.fact_errors.append(unread[fact])
+            changed = True
+
+
+def _absent(value: object) -> bool:
+    return value is None or (isinstance(value, (list, dict)) and not value)
 
 
 def budget_ran_out(snapshot: Snapshot) -> list[str]:

@@ -11,7 +11,7 @@ from typing import Any
 
 from drsdoctor.aws import AwsSession
 from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables
-from drsdoctor.collect.gather import Gatherer, Memo, Progress
+from drsdoctor.collect.gather import Gatherer, Memo, Progress, mark_unreached
 from drsdoctor.collect.target import parse_execution_arn
 from drsdoctor.snapshot import Rule, Snapshot, Table
 from drsdoctor.topology import definition, design
@@ -88,6 +88,7 @@ class Collection:
         snap.source_servers, snap.recovery_instances, snap.job_log_items = answers[0], answers[1], logs
 
     def finish(self) -> Snapshot:
+        mark_unreached(self.snap)  # a fact found through one that could not be read is missing, not empty
         self.gather.progress(f"done: {self.gather.session.call_log.summary()}")
         return self.snap
 

@@ -157,12 +157,11 @@ def _from_bundle(path: str, execution_arn: str | None) -> Snapshot:
 def collect_snapshot(execution_arn: str, session: AwsSession, history_limit: int = 1000,
                      progress: Callable[[str], None] | None = None,
                      orchestrator_map: OrchestratorMap | None = None) -> Snapshot:
-    """The facts, with "now" taken from the endpoint's clock when it is a sandbox (for `demo` too)."""
+    """The facts, with "now" taken from the endpoint's answers when it is a sandbox (for `demo` too)."""
     from drsdoctor.collect import collect
-    from drsdoctor.collect.clock import now_for
 
     return collect(execution_arn, session, history_limit=history_limit, progress=progress,
-                   now=now_for(session.settings.endpoint_url), orchestrator_map=orchestrator_map)
+                   orchestrator_map=orchestrator_map)
 
 
 def diagnose_execution(execution_arn: str, session: AwsSession, only: tuple[str, ...] = (),

@@ -58,7 +58,7 @@ def diagnose_machine(machine_arn: str, session: AwsSession, selection: Selection
                      progress: Callable[[str], None] | None = None,
                      orchestrator_map: OrchestratorMap | None = None) -> Fleet:
     """List the machine's selected executions and diagnose each; for callers inside the process too."""
-    from drsdoctor.collect.clock import now_for
+    from drsdoctor.collect.clock import now_of
     from drsdoctor.collect.fleet import Selection, collect_each, list_executions
     from drsdoctor.collect.gather import Memo
     from drsdoctor.collect.target import parse_state_machine_arn
@@ -69,9 +69,9 @@ def diagnose_machine(machine_arn: str, session: AwsSession, selection: Selection
     machine = parse_state_machine_arn(machine_arn)
     loaded = load_checks(checks_dirs)
     chosen = select(loaded.checks, only, skip)  # an unknown check id fails before any AWS call
-    now = now_for(session.settings.endpoint_url)
     shared = Memo()
     listing = list_executions(session, machine, selection, shared)
+    now = now_of(session)  # after the listing: a sandbox has stamped its simulated time on the answers
     fleet = Fleet(machine.arn, selection.words(), now, notes=list(loaded.problems), more=listing.more)
     if listing.more:
         fleet.notes.append(f"more executions are {selection.words()} than the {len(listing.executions)} "

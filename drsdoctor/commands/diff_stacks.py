@@ -9,7 +9,14 @@ from typing import TYPE_CHECKING
 import click
 
 from drsdoctor import exitcodes
-from drsdoctor.commands.options import aws_options, common_options, echo_call_log, emit, output_options
+from drsdoctor.commands.options import (
+    aws_options,
+    common_options,
+    echo_call_log,
+    emit,
+    output_options,
+    timeout_option,
+)
 
 if TYPE_CHECKING:
     from drsdoctor.aws import AwsSession
@@ -32,6 +39,7 @@ if TYPE_CHECKING:
 @click.option("--parameters-b", multiple=True, metavar="K=V", help="Parameter value for side B (repeatable).")
 @output_options("text", "json", "markdown", "sarif")
 @aws_options
+@timeout_option
 @common_options
 def diff_stacks(
     first: str,
@@ -45,6 +53,7 @@ def diff_stacks(
     region: str | None,
     profile: str | None,
     endpoint_url: str | None,
+    budget: float | None,
     verbose: int,
 ) -> None:
     """Compare A and B semantically; each is a stack name or ARN, a template file, or `reference`.
@@ -60,13 +69,13 @@ def diff_stacks(
     sessions: list[AwsSession] = []
 
     def stack_loader(argument: str, given: Mapping[str, str]) -> Source:
-        from drsdoctor.aws import AwsSession, AwsSettings
+        from drsdoctor.aws import AwsSettings
+        from drsdoctor.commands.diagnose import budgeted_session
         from drsdoctor.diff.deployed import load_stack
 
         if not sessions:  # one session (and its call log) for both sides
-            sessions.append(
-                AwsSession(AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url))
-            )
+            settings = AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url)
+            sessions.append(budgeted_session(settings, budget))
         return load_stack(sessions[0], argument, given)
 
     a, b = load_sources(first, second, given_a, given_b, stack_loader)

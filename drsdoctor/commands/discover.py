@@ -25,7 +25,6 @@ def discover(execution_arn: str, region: str | None, profile: str | None, endpoi
     lives, each with its evidence. Exit codes: 0 found, 2 bad input, 3 could not complete."""
     from drsdoctor.aws import AwsSession, AwsSettings
     from drsdoctor.collect import parse_execution_arn
-    from drsdoctor.collect.clock import now_for
     from drsdoctor.collect.run import begin
     from drsdoctor.topology.orchestrator_map import as_map
 
@@ -33,7 +32,7 @@ def discover(execution_arn: str, region: str | None, profile: str | None, endpoi
     settings = AwsSettings(region=target.region or region, profile=profile, endpoint_url=endpoint_url)
     session = AwsSession(settings)
     try:
-        snap = begin(target.arn, session, now=now_for(endpoint_url)).snap
+        snap = begin(target.arn, session).snap
     finally:
         if verbose:
             echo_call_log(session.call_log)

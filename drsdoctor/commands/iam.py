@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from drsdoctor import exitcodes
-from drsdoctor.commands.options import aws_options, common_options, emit, output_options
+from drsdoctor.commands.options import aws_options, common_options, emit, output_options, timeout_option
 from drsdoctor.errors import InputError
 
 ROLE_KINDS = ("orchestration", "finder", "poller", "statemachine")
@@ -79,6 +79,7 @@ def parse_parameters(pairs: tuple[str, ...]) -> dict[str, str]:
               help="Template parameter or pseudo parameter (AWS::AccountId=...) for --template.")
 @click.option("--principal-arn", help="Caller ARN matched against resource policies' Principal.")
 @aws_options
+@timeout_option
 @output_options("text", "json")
 @common_options
 def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, scp_files: tuple[str, ...],
@@ -88,13 +89,15 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
                      role_arn: str | None, template_file: str | None, role_logical_id: str | None,
                      parameter_pairs: tuple[str, ...], principal_arn: str | None,
                      region: str | None, profile: str | None, endpoint_url: str | None,
-                     output_format: str, output_path: str | None, verbose: int) -> None:
+                     budget: float | None, output_format: str, output_path: str | None,
+                     verbose: int) -> None:
     """Decide actions against policies as AWS would: allowed, explicitDeny or implicitDeny.
 
     With --template and --role, --role-kind and --code decide each action on the template's own resources
     (the tables and functions the role's function is configured with).
 
-    Exit 0 when every action is allowed, 1 when any is not, 2 on bad input.
+    Exit 0 when every action is allowed, 1 when any is not, 2 on bad input, 3 when --role-arn could
+    not be read (one line says why).
     """
     from drsdoctor.iam.evaluate import PolicySet
     from drsdoctor.iam.policy import load_policy_file
@@ -114,9 +117,11 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
 
     iam_client, session = None, None
     if role_arn:
-        from drsdoctor.aws.session import AwsSession, AwsSettings
+        from drsdoctor.aws.session import AwsSettings
+        from drsdoctor.commands.diagnose import budgeted_session
 
-        session = AwsSession(AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url))
+        session = budgeted_session(AwsSettings(region=region, profile=profile, endpoint_url=endpoint_url),
+                                   budget)
         iam_client = session.client("iam", region or "us-east-1")
         principal = load_role(iam_client, role_arn)
     elif template_file and role_logical_id:

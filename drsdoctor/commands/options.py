@@ -84,3 +84,11 @@ def echo_call_log(call_log: Any) -> None:
     for record in call_log.records:
         click.echo(f"  {record.line()}", err=True)
     click.echo(call_log.summary(), err=True)
+
+
+def timeout_option(function: F) -> F:
+    """--timeout: the whole run's budget (every AWS call, its retries and the reading of its answer)."""
+    return click.option(
+        "--timeout", "budget", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+        help="Give up on AWS after this many seconds in all: one line says what did not answer, exit 3.",
+    )(function)

@@ -8,46 +8,17 @@ was left out); `--include-optional` grants them too.
 
 from __future__ import annotations
 
-import importlib
 import json
 from collections import defaultdict
 from typing import Any
 
 import click
 
+# The one table: the read-only guard allows exactly these (and what needs no permission).
+from drsdoctor.aws.allowlist import DECLARING_MODULES, optional_actions, required_actions
 from drsdoctor.commands.options import common_options, emit
 
-# Modules that may declare extra read-only actions their commands call, as READ_ACTIONS.
-DECLARING_MODULES = ("drsdoctor.diff", "drsdoctor.iam", "drsdoctor.collect")
-
-
-def optional_actions() -> dict[str, str]:
-    """Each optional action -> what it adds (the facts' declarations; an action optional for one fact is
-    optional everywhere: the commands that list it, like `iam simulate --role-arn`, also do without it)."""
-    from drsdoctor.snapshot import optional_fact_actions
-
-    return {action: why for actions in optional_fact_actions().values() for action, why in actions.items()}
-
-
-def required_actions() -> dict[str, list[str]]:
-    """Each action drsdoctor cannot do without -> the facts or modules that need it."""
-    from drsdoctor.snapshot import fact_actions
-
-    optional = optional_actions()
-    needed: dict[str, list[str]] = defaultdict(list)
-    for fact, actions in fact_actions().items():
-        for action in actions:
-            if action not in optional:
-                needed[action].append(f"snapshot.{fact}")
-    for name in DECLARING_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ImportError:
-            continue
-        for action in getattr(module, "READ_ACTIONS", ()):
-            if action not in optional:
-                needed[action].append(name)
-    return dict(needed)
+__all__ = ["DECLARING_MODULES", "optional_actions", "policy", "policy_document", "required_actions"]
 
 
 def policy_document(needed: dict[str, Any]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from drsdoctor.errors import AwsCallError, InputError
+from drsdoctor.errors import InputError
 from drsdoctor.iam.evaluate import ContextValue, PolicySet
 from drsdoctor.iam.intrinsics import Resolver
 from drsdoctor.iam.policy import Policy, parse_policy
@@ -54,17 +54,13 @@ def _document(raw: Any) -> Any:
 
 
 def _call(client: Any, operation: str, resource: str, **kwargs: Any) -> Any:
-    from botocore.exceptions import BotoCoreError, ClientError
+    from drsdoctor.aws.failures import failure_from
 
     try:
         return getattr(client, operation)(**kwargs)
-    except ClientError as error:
-        info = error.response.get("Error", {})
-        action = "iam:" + "".join(part.title() for part in operation.split("_"))
-        raise AwsCallError("iam", action.split(":")[1], resource, info.get("Code", "Error"),
-                           info.get("Message", str(error)), permission=action) from None
-    except BotoCoreError as error:
-        raise AwsCallError("iam", operation, resource, type(error).__name__, str(error)) from None
+    except Exception as error:  # botocore raises many kinds; failure_from names them all (an AwsCallError)
+        name = "".join(part.title() for part in operation.split("_"))
+        raise failure_from(error, "iam", name, resource) from None
 
 
 def _pages(client: Any, operation: str, key: str, resource: str, **kwargs: Any) -> Iterator[Any]:

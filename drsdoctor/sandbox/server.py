@@ -4,7 +4,9 @@ DRS requests are told apart by the service in their SigV4 credential scope (`...
 `endpoint_url` (or `AWS_ENDPOINT_URL`) serves an unmodified boto3 or AWS CLI. `GET /_sandbox/clock` answers
 the world's simulated time ({"now": ISO 8601}); `POST /_sandbox/fault {"fault": NAME}` ("none" too) repairs
 the injected fault and injects NAME, so one served world can stand for every scenario in turn (`GET` answers
-the current fault). A Throttler (throttle.py) may answer a share of calls first.
+the current fault). A Throttler (throttle.py) may answer a share of calls first. Every answer carries the
+world's simulated time in a NOW_HEADER header, so a client learns the sandbox's "now" from the answers it
+already gets, with no request of its own.
 Connections are kept alive between requests, as AWS's are (werkzeug closes each one after its answer).
 """
 
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 CLOCK_PATH = "/_sandbox/clock"
+NOW_HEADER = "x-drsdoctor-sandbox-now"  # drsdoctor.aws.stamp reads it from every answer
 FAULT_PATH = "/_sandbox/fault"
 _SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 
@@ -59,6 +62,8 @@ class Dispatcher:
         self.switch_fault, self.current_fault = switch_fault, current_fault
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if self.now is not None:
+            start_response = _stamped(start_response, self.now)
         if environ.get("PATH_INFO") == CLOCK_PATH and self.now is not None:
             # The world's simulated "now", for tools that compare timestamps with the present.
             body = json.dumps({"now": self.now().isoformat()}).encode()
@@ -98,6 +103,15 @@ class Dispatcher:
         body = json.dumps(answer).encode()
         start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _stamped(start_response: Callable[..., Any], now: Callable[[], Any]) -> Callable[..., Any]:
+    """`start_response` that adds the world's simulated time to the answer's headers."""
+
+    def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        return start_response(status, [*headers, (NOW_HEADER, now().isoformat())], exc_info)
+
+    return start
 
 
 def _keep_alive_handler() -> type:

@@ -221,13 +221,13 @@ def test_moto_role_decides_like_the_files(tmp_path: Path) -> None:
     assert _decisions(principal) == _from_files(tmp_path)
 
 
-def test_missing_role_is_an_aws_call_error_naming_the_permission() -> None:
+def test_missing_role_is_an_aws_call_error_naming_the_call_and_no_permission() -> None:
     with mock_aws():
         iam = boto3.client("iam", region_name=REGION)
         with pytest.raises(AwsCallError) as raised:
             load_role(iam, "no-such-role")
-    assert raised.value.code == "NoSuchEntity"
-    assert raised.value.permission == "iam:GetRole"
+    assert raised.value.code == "NoSuchEntity" and "iam:GetRole on no-such-role" in str(raised.value)
+    assert raised.value.permission is None  # no grant brings a role back: only a denial names one
 
 
 def test_template_without_account_leaves_the_arn_symbolic() -> None:

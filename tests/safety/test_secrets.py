@@ -182,8 +182,8 @@ def test_the_call_log_never_holds_a_credential(monkeypatch: pytest.MonkeyPatch) 
         session = AwsSession(AwsSettings(region="us-east-1", max_attempts=1))
         table = session.client("dynamodb")
         with pytest.raises(Exception, match="ResourceNotFound"):
-            table.get_item(TableName="drs-execution-history-prod",
-                           Key={"executionId": {"S": PLANTED["DATABASE_URL"]}})
+            table.query(TableName="drs-execution-history-prod", KeyConditionExpression="executionId = :id",
+                        ExpressionAttributeValues={":id": {"S": PLANTED["DATABASE_URL"]}})
     [record] = session.call_log.records
     shown = "\n".join([record.line(), session.call_log.summary(), json.dumps(record.to_dict())])
     assert leaks(shown) == []
