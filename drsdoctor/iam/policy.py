@@ -105,13 +105,13 @@ class Statement:
 
     @cached_property
     def action_test(self) -> Callable[[str], bool]:
-        """Action/NotAction as one compiled, case-insensitive regex."""
+        """Action/NotAction as one compiled, case-insensitive matcher."""
         patterns = self.actions if self.actions is not None else self.not_actions or ()
         negate = self.actions is None
         if "*" in patterns:
             return lambda action: not negate
         regex = compile_any_glob(tuple(patterns), True)
-        return lambda action: (regex.match(action) is not None) != negate
+        return lambda action: regex.matches(action) != negate
 
     @cached_property
     def resource_test(self) -> Callable[[str, Mapping[str, list[str]]], bool]:
