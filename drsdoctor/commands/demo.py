@@ -30,6 +30,9 @@ def demo(fault: str, list_faults: bool, output_format: str, output_path: str | N
         return
     if fault != "none":
         faults.get(fault)  # a mistyped name is a usage error before anything starts
+    from drsdoctor.commands.sandbox import require_sandbox
+
+    require_sandbox()
     from drsdoctor.sandbox.demo import ProgressDisplay, run_demo
 
     display = ProgressDisplay()

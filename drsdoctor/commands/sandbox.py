@@ -21,6 +21,16 @@ from drsdoctor.commands.options import common_options
 SERVE_LEAD = datetime.timedelta(days=3)
 
 
+def require_sandbox() -> None:
+    """The sandbox runs on moto, an optional extra: without it, say how to install it (exit 2)."""
+    from drsdoctor.errors import InputError
+
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        raise InputError("the sandbox needs moto: pip install 'drsdoctor[sandbox]'") from None
+
+
 @click.group()
 def sandbox() -> None:
     """The local sandbox: moto plus a DRS simulator, with the reference orchestrator deployed."""
@@ -59,6 +69,7 @@ def serve(port: int, fault: str, speed: float | None, throttle: float, authorize
     from drsdoctor.errors import InputError
     from drsdoctor.sandbox import faults
 
+    require_sandbox()
     if fault != "none":
         faults.get(fault)
     from drsdoctor.sandbox.seed import PlanSize
