@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 @click.option("--check", "only", multiple=True, metavar="ID", help="Run only this check (repeatable).")
 @click.option("--skip", multiple=True, metavar="ID", help="Do not run this check (repeatable).")
 @click.option("--checks-dir", "checks_dirs", multiple=True, type=click.Path(file_okay=False),
-              help="Also load the checks in this folder (repeatable).")
+              help="Also load the checks in this folder (repeatable). This runs the folder's Python with "
+              "your credentials: only code you trust.")
 @click.option("--save-bundle", type=click.Path(dir_okay=False),
               help="Save the collected facts (secrets redacted) to re-check offline later.")
 @click.option("--from-bundle", type=click.Path(dir_okay=False),
