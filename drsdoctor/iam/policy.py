@@ -273,12 +273,9 @@ def _parse(document: Any, name: str, kind: str, source_type: str) -> Policy:
 
 def load_policy_file(path: str | Path, kind: str = "identity") -> Policy:
     """Read a JSON policy file; errors carry the file name and the line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"cannot read policy {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"cannot read policy {path}: not UTF-8 text") from None
+    from drsdoctor.inputfile import POLICY_LIMIT, read_bounded
+
+    text = read_bounded(path, "policy", POLICY_LIMIT)
     return parse_policy(text, name=str(path), kind=kind)
 
 
