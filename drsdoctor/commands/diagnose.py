@@ -11,6 +11,7 @@ import click
 
 from drsdoctor.commands.options import (
     FORMATS,
+    Seconds,
     aws_options,
     common_options,
     echo_call_log,
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
               help="Check a saved bundle instead of calling AWS (no AWS access at all).")
 @click.option("--history-limit", type=click.IntRange(min=10, max=25000), default=1000, show_default=True,
               help="Read at most this many of the execution's newest history events.")
-@click.option("--timeout", "budget", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", "budget", type=Seconds(), default=None,
               metavar="SECONDS",
               help="Stop collecting after this long: print the partial report, name the facts not collected, "
               "exit 3.")

@@ -71,7 +71,7 @@ def _config_value(ctx: click.Context, option: click.Option, where: str, item: An
             return option.flag_value if item else None
         return item
     items = item if option.multiple and isinstance(item, list) else [item]
-    if len(items) > 1 and not option.multiple or any(isinstance(one, (list, dict)) for one in items):
+    if any(isinstance(one, (list, dict)) for one in items):
         raise InputError(f"{where}: expected one {accepts}, got {item!r}")
     if any(one is None for one in items):
         raise InputError(f"{where}: expected a {accepts}, got nothing")
@@ -94,10 +94,45 @@ def common_options(function: F) -> F:
     )(function)
 
 
+class Seconds(click.ParamType):
+    """A duration in seconds: a finite number above zero (nan and inf are not a deadline)."""
+
+    name = "seconds"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> float:
+        import math
+
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number of seconds", param, ctx)
+        if not math.isfinite(seconds) or seconds <= 0:
+            self.fail(f"{value!r} is not a number of seconds above 0", param, ctx)
+        return seconds
+
+
+def _endpoint_url(_ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:
+    """An http(s) URL with a host, or nothing: anything else would be an AWS call to nowhere."""
+    from urllib.parse import urlsplit
+
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (a port that is not a number raises here)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise click.BadParameter(f"{value!r} is not an http(s) URL (like https://host:port)")
+    return value
+
+
 def aws_options(function: F) -> F:
     """--region, --profile, --endpoint-url: where and as whom to call AWS."""
     function = click.option(
-        "--endpoint-url", envvar="AWS_ENDPOINT_URL", help="Send every AWS call here (a sandbox, a proxy)."
+        "--endpoint-url", envvar="AWS_ENDPOINT_URL", callback=_endpoint_url,
+        help="Send every AWS call here (a sandbox, a proxy): an http(s) URL.",
     )(function)
     function = click.option("--profile", help="Named profile from the AWS config.")(function)
     return click.option("--region", help="AWS region (a region in the ARN wins).")(function)
@@ -120,15 +155,26 @@ def output_options(*formats: str) -> Callable[[F], F]:
 
 
 def emit(text: str, output_path: str | None) -> None:
-    """Write a result to --output, or to stdout."""
+    """Write a result to --output, or to stdout: only colour survives of the control codes (the last guard;
+    results are made safe where they are rendered, drsdoctor.textsafe)."""
+    from drsdoctor.textsafe import safe_output
+
+    text = safe_output(text)
     if output_path:
-        Path(output_path).write_text(text if text.endswith("\n") else text + "\n")
+        from drsdoctor.errors import InputError
+
+        try:
+            Path(output_path).write_text(text if text.endswith("\n") else text + "\n")
+        except OSError as error:  # a missing folder, a read-only file, a full device: the user's to fix
+            raise InputError(f"cannot write --output {output_path}: {error.strerror or error}") from None
     else:
         click.echo(text.rstrip("\n"))
 
 
 def echo_call_log(call_log: Any) -> None:
     """`-v`: every AWS call the run made (or made so far) and their summary, on stderr."""
+    from drsdoctor.textsafe import safe
+
     for record in call_log.records:
-        click.echo(f"  {record.line()}", err=True)
+        click.echo(f"  {safe(record.line())}", err=True)
     click.echo(call_log.summary(), err=True)

@@ -125,6 +125,9 @@ def _age(row: FleetRow, now: datetime) -> str:
 
 
 def render(fleet: Fleet, fmt: str = "text", color: bool | None = None) -> str:
+    from drsdoctor.textsafe import deep
+
+    fleet = deep(fleet)  # what AWS or a check said: no escape sequence reaches the reader
     if fmt == "json":
         return json.dumps(fleet_dict(fleet), indent=2)
     if fmt == "markdown":

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from drsdoctor.checkapi import ERROR, FAIL, PASS, SKIP, WARN
 from drsdoctor.engine import Report
 
@@ -9,11 +11,27 @@ MARK = {PASS: "✅ pass", WARN: "⚠️ warn", FAIL: "❌ fail", ERROR: "❓ err
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    """One table cell or list item: a pipe would end the cell, a line break the table."""
+    return " ".join(text.replace("|", "\\|").splitlines())
+
+
+def _code(text: str) -> str:
+    """Inline code that holds any text: fenced by more backticks than it contains (CommonMark)."""
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest or text.startswith(" ") or text.endswith(" ") else ""
+    return f"{fence}{pad}{_cell(text)}{pad}{fence}"
+
+
+def _block(text: str) -> list[str]:
+    """A fenced code block that no line of ``text`` can close early."""
+    longest = max((len(run) for run in re.findall("`{3,}", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return [fence, text, fence]
 
 
 def render(report: Report) -> str:
-    lines = [f"## drsdoctor: `{report.target}`", ""]
+    lines = [f"## drsdoctor: {_code(report.target)}", ""]
     if report.collected_at:
         lines += [f"Collected at {report.collected_at.isoformat()}.", ""]
     root = report.root_cause
@@ -22,17 +40,17 @@ def render(report: Report) -> str:
     else:
         cause = root.finding
         lines += ["### Root cause", "", f"**{cause.check}** ({cause.layer}, {cause.severity}) on "
-                  f"`{cause.resource}`: {cause.detail}", ""]
+                  f"{_code(cause.resource)}: {_cell(cause.detail)}", ""]
         if root.chain:
             lines += ["Which explains:", ""]
-            lines += [f"- **{f.check}** ({f.layer}): {f.detail}" for f in root.chain]
+            lines += [f"- **{f.check}** ({f.layer}): {_cell(f.detail)}" for f in root.chain]
             lines.append("")
         if cause.remediation:
-            lines += ["**Fix:**", "", "```", cause.remediation, "```", ""]
+            lines += ["**Fix:**", "", *_block(cause.remediation), ""]
         if cause.evidence:
-            lines += ["Evidence:", ""] + [f"- `{_cell(e)}`" for e in cause.evidence] + [""]
+            lines += ["Evidence:", ""] + [f"- {_code(e)}" for e in cause.evidence] + [""]
         if root.also:
-            lines += ["Also failing:", ""] + [f"- **{f.check}**: {f.detail}" for f in root.also] + [""]
+            lines += ["Also failing:", ""] + [f"- **{f.check}**: {_cell(f.detail)}" for f in root.also] + [""]
     if report.plan:
         lines += ["### The fix plan, step by step", "", "| # | Question | Answer |", "|---|---|---|"]
         lines += [f"| {n} | {_cell(a.question)} | {MARK[a.status]}: {_cell(a.answer)} |"
@@ -41,9 +59,9 @@ def render(report: Report) -> str:
     lines += ["### Findings", "", "| Status | Check | Resource | Detail |", "|---|---|---|---|"]
     order = {FAIL: 0, ERROR: 1, WARN: 2, PASS: 3, SKIP: 4}
     for finding in sorted(report.findings, key=lambda f: (order[f.status], f.check)):
-        lines.append(f"| {MARK[finding.status]} | {finding.check} | `{_cell(finding.resource)}` | "
+        lines.append(f"| {MARK[finding.status]} | {_cell(finding.check)} | {_code(finding.resource)} | "
                      f"{_cell(finding.detail)} |")
     lines += ["", f"**{report.summary_line()}**"]
     for note in report.notes:
-        lines.append(f"> {note}")
+        lines.append(f"> {_cell(note)}")
     return "\n".join(lines) + "\n"
