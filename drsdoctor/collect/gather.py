@@ -38,7 +38,6 @@ class Memo:
     def __init__(self) -> None:
         self._answers: dict[str, Future[Any]] = {}
         self._lock = threading.Lock()
-        self._last: Any = threading.local()  # this thread's last call: named when its answer cannot be read
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         with self._lock:
@@ -71,6 +70,7 @@ class Gatherer:
         self._memo = Memo()
         self.shared = shared or self._memo
         self._lock = threading.Lock()
+        self._last: Any = threading.local()  # this thread's last call: named when its answer cannot be read
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """A value every execution of the machine computes alike (a role's policies): computed once."""
