@@ -66,19 +66,19 @@ def _config_value(ctx: click.Context, option: click.Option, where: str, item: An
     accepts = accepts or option.type.name
     if option.is_flag and not option.count:
         if not isinstance(item, bool):
-            raise InputError(f"{where}: expected true or false, got {item!r}")
+            raise InputError(f"{where}: takes true or false, not {item!r}")
         if option.flag_value is not True and option.flag_value is not False:  # --running: a value flag
             return option.flag_value if item else None
         return item
     items = item if option.multiple and isinstance(item, list) else [item]
     if any(isinstance(one, (list, dict)) for one in items):
-        raise InputError(f"{where}: expected one {accepts}, got {item!r}")
+        raise InputError(f"{where}: takes one value ({accepts}), not {item!r}")
     if any(one is None for one in items):
-        raise InputError(f"{where}: expected a {accepts}, got nothing")
+        raise InputError(f"{where}: takes a value ({accepts}), not nothing")
     try:
         converted = [option.type.convert(one, option, ctx) for one in items]
     except click.BadParameter as error:
-        raise InputError(f"{where}: {error.message}; expected {accepts}") from None
+        raise InputError(f"{where}: {error.message} (takes {accepts})") from None
     return converted if option.multiple else converted[0]
 
 

@@ -265,7 +265,7 @@ def test_config_keys_are_the_option_names(capsys: pytest.CaptureFixture[str], bu
 
 @pytest.mark.parametrize(("body", "says"), [
     ("colour: red\n", "unknown key 'colour'"),
-    ("timeout: [1, 2]\n", "timeout: expected one seconds"),
+    ("timeout: [1, 2]\n", "timeout: takes one value (seconds)"),
     ("timeout: nan\n", "timeout"),
     ("history-limit: lots\n", "history-limit"),
     ("format: yaml\n", "format"),
