@@ -36,7 +36,7 @@ def report(detail: str, resource: str, evidence: str) -> Report:
     return Report(target=resource, findings=[cause, *others], root_cause=RootCause(cause, []), notes=[detail])
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(HOSTILE, HOSTILE, HOSTILE)
 def test_no_format_writes_hostile_text_raw(detail: str, resource: str, evidence: str) -> None:
     hostile = report(detail, resource, evidence)

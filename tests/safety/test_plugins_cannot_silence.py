@@ -50,15 +50,28 @@ def diagnose(bundle: Path, plugins: Path, *args: str) -> subprocess.CompletedPro
                            "--checks-dir", str(plugins), *args], capture_output=True, text=True, timeout=120)
 
 
-@pytest.mark.parametrize("body", ["import sys\nsys.exit(0)\n", "raise GeneratorExit('bye')\n",
-                                  "class Stop(BaseException):\n    pass\n\nraise Stop()\n"],
-                         ids=["sys.exit(0)", "GeneratorExit", "own BaseException"])
-def test_a_module_that_exits_on_import_is_one_line_naming_it(bundle: Path, tmp_path: Path, body: str) -> None:
-    (tmp_path / "quitter.py").write_text(body)
+def test_a_module_that_exits_on_import_is_one_line_naming_it(bundle: Path, tmp_path: Path) -> None:
+    (tmp_path / "quitter.py").write_text("import sys\nsys.exit(0)\n")
     done = diagnose(bundle, tmp_path)
     assert done.returncode == 2 and done.stdout == ""
     [line] = done.stderr.strip().splitlines()
     assert line.startswith("drsdoctor: check module ") and "quitter.py" in line
+
+
+@pytest.mark.parametrize("body", ["raise GeneratorExit('bye')\n",
+                                  "class Stop(BaseException):\n    pass\n\nraise Stop()\n"],
+                         ids=["GeneratorExit", "own BaseException"])
+def test_any_base_exception_on_import_is_one_line(bundle: Path, tmp_path: Path, body: str,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    from drsdoctor.cli import main
+
+    (tmp_path / "stopper.py").write_text(body)
+    with pytest.raises(SystemExit) as done:
+        main(["diagnose", "--from-bundle", str(bundle), "--checks-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert done.value.code == 2
+    [line] = err.strip().splitlines()
+    assert line.startswith("drsdoctor: check module ") and "stopper.py" in line
 
 
 def test_a_check_that_exits_is_an_error_and_the_diagnosis_still_fails(bundle: Path, tmp_path: Path) -> None:
