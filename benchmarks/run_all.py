@@ -117,7 +117,7 @@ def iam(_repeat: int) -> list[Row]:
         r"^hostile wildcard: .*: median ([\d.]+) ms, worst ([\d.]+) ms$", done.stdout, re.M)]
     wildcards = [Row("iam: hostile wildcards (20 stars, 100 chars), slowest median",
                      f"{max(m for m, _ in hostile):.3f} ms",
-                     f"limit 10 ms; worst single run {max(w for _, w in hostile):.3f} ms",
+                     f"limit 10 ms; worst (cold) {max(w for _, w in hostile):.3f} ms",
                      f"{len(hostile)} patterns", mb(done.peak_mb))] if hostile else []
     if heavy is None or plain is None:
         return [Row("iam: role check", "see bench_iam.py output", "", "", mb(done.peak_mb)), *wildcards]
