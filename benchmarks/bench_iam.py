@@ -148,6 +148,35 @@ def main() -> None:
     ratios = ", ".join(f"{rows[i][0].split(': ')[1]} {rows[i][1][0] / rows[i + 1][1][0]:.1f}x"
                        for i in range(0, len(rows), 2))
     print(f"heavy/plain ratio: {ratios}")
+    hostile_wildcards()
+
+
+# patterns that made a regex per `*` backtrack for seconds; each must decide in well under 10 ms
+HOSTILE = [
+    ("drs:*a*a*a*a*a*a*a*a*b vs 100-char action", "drs:*a*a*a*a*a*a*a*a*b", "drs:" + "a" * 96, "action"),
+    ("20 stars vs 100-char action", "drs:" + "*a" * 20 + "*b", "drs:" + "a" * 96, "action"),
+    ("20 stars vs 100-char ARN", "arn:aws:states:*:*:execution:" + "*x" * 20 + "*y",
+     "arn:aws:states:us-east-1:111122223333:execution:" + "x" * 52, "arn"),
+]
+
+
+def hostile_wildcards() -> None:
+    """CPU time of one uncached decision per hostile pattern (of 20, the first compiling every part afresh):
+    the matcher never backtracks. CPU time, as above: on a shared machine wall time measures waiting."""
+    from drsdoctor.iam.matching import action_match, arn_match, compile_glob
+
+    for name, pattern, value, kind in HOSTILE:
+        times = []
+        for _ in range(20):
+            compile_glob.cache_clear()
+            arn_match.cache_clear()
+            start = time.process_time()
+            matched = action_match(pattern, value) if kind == "action" else arn_match(pattern, value)
+            times.append(time.process_time() - start)
+        assert not matched
+        times.sort()
+        # the worst is the first, cold decision (its parts compiled); the median a decision's own cost
+        print(f"hostile wildcard: {name}: median {times[10] * 1e3:.3f} ms, worst {times[-1] * 1e3:.3f} ms")
 
 
 if __name__ == "__main__":

@@ -113,10 +113,16 @@ def iam(_repeat: int) -> list[Row]:
             rows[match.group(1).strip()] = float(match.group(4))
     heavy = rows.get("10x20+conditions: role check, new context")
     plain = rows.get("1 plain: role check, new context")
+    hostile = [(float(median), float(worst)) for median, worst in re.findall(
+        r"^hostile wildcard: .*: median ([\d.]+) ms, worst ([\d.]+) ms$", done.stdout, re.M)]
+    wildcards = [Row("iam: hostile wildcards (20 stars, 100 chars), slowest median",
+                     f"{max(m for m, _ in hostile):.3f} ms",
+                     f"limit 10 ms; worst (cold) {max(w for _, w in hostile):.3f} ms",
+                     f"{len(hostile)} patterns", mb(done.peak_mb))] if hostile else []
     if heavy is None or plain is None:
-        return [Row("iam: role check", "see bench_iam.py output", "", "", mb(done.peak_mb))]
+        return [Row("iam: role check", "see bench_iam.py output", "", "", mb(done.peak_mb)), *wildcards]
     return [Row("iam: role check, heavy role (10 policies x 20 stmts)", f"{heavy:.2f} ms",
-                f"plain role: {plain:.3f} ms", f"{heavy / plain:.1f}x", mb(done.peak_mb))]
+                f"plain role: {plain:.3f} ms", f"{heavy / plain:.1f}x", mb(done.peak_mb)), *wildcards]
 
 
 def diff(repeat: int) -> list[Row]:

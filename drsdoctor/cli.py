@@ -84,6 +84,11 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(returned if isinstance(returned, int) else exitcodes.OK)
     except click.exceptions.Exit as done:
         sys.exit(done.exit_code)
+    except click.UsageError as bad_usage:  # one line, and where to look
+        where = bad_usage.ctx.command_path if bad_usage.ctx else "drsdoctor"
+        message = " ".join(bad_usage.format_message().split())
+        click.echo(f"drsdoctor: {_shown(message)} (see '{where} --help')", err=True)
+        sys.exit(exitcodes.USAGE)
     except click.ClickException as bad_usage:
         bad_usage.show()
         sys.exit(exitcodes.USAGE if bad_usage.exit_code == 2 else bad_usage.exit_code)
@@ -108,4 +113,11 @@ def _scrubbed(error: BaseException) -> str:
     """An error's message with credential-shaped text removed: AWS and parsers quote what they were given."""
     from drsdoctor.secrets import Scrubber
 
-    return Scrubber().text(str(error))
+    return _shown(Scrubber().text(str(error)))
+
+
+def _shown(message: str) -> str:
+    """A message as the terminal may show it: escape sequences written out, never obeyed."""
+    from drsdoctor.textsafe import safe
+
+    return safe(message)

@@ -69,7 +69,9 @@ def load_checks(checks_dirs: Iterable[str | Path] = (), entry_points: bool = Tru
         for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
             try:
                 loaded = entry.load()
-            except Exception as bad:  # a broken plugin must not stop the diagnosis
+            except KeyboardInterrupt:
+                raise
+            except BaseException as bad:  # a broken plugin (even one calling sys.exit) must not stop it
                 problems.append(f"entry point {entry.name} ({entry.value}) did not load: "
                                 f"{type(bad).__name__}: {bad}")
                 continue
@@ -95,7 +97,9 @@ def _import_folder(folder: Path) -> set[str]:
         sys.modules[name] = module
         try:
             spec.loader.exec_module(module)
-        except Exception as bad:  # the user's check file is input: one line, exit 2
+        except KeyboardInterrupt:
+            raise
+        except BaseException as bad:  # the user's check file is input (sys.exit too): one line, exit 2
             del sys.modules[name]
             where = f" (line {bad.lineno})" if isinstance(bad, SyntaxError) else ""
             message = f"check module {path}{where}: {type(bad).__name__}: {bad}"
@@ -133,7 +137,9 @@ def run_check(spec: CheckSpec, snap: Snapshot) -> list[Finding]:
             evidence=[problem.message for problem in missing if problem.message]))]
     try:
         findings = [spec.complete(finding) for finding in iter_findings(spec.run(snap))]
-    except Exception as bug:
+    except KeyboardInterrupt:
+        raise
+    except BaseException as bug:  # sys.exit in a check must not end the diagnosis with its code
         last = traceback.extract_tb(bug.__traceback__)[-1]
         return [spec.complete(Finding(
             check="", status=ERROR, resource=snap.target,

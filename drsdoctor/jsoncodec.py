@@ -64,6 +64,9 @@ def _decoder(hint: Any) -> Decoder:
         item = _decoder(typing.get_args(hint)[1])
         return lambda value: None if value is None else {
             key: item(x) for key, x in _expect(value, dict, hint).items()}
+    if hint in _SCALARS:  # a bundle is input: a number where text belongs is refused here, not in a check
+        accepted = _SCALARS[hint]
+        return lambda value: value if value is None or type(value) in accepted else _expect(value, hint, hint)
     if hint is datetime:
         return lambda value: None if value is None else datetime.fromisoformat(_expect(value, str, hint))
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
@@ -77,6 +80,9 @@ def _decoder(hint: Any) -> Decoder:
 
         return build
     return _identity
+
+
+_SCALARS: dict[Any, tuple[type, ...]] = {str: (str,), bool: (bool,), int: (int,), float: (float, int)}
 
 
 def _identity(value: Any) -> Any:

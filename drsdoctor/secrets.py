@@ -34,18 +34,40 @@ SECRET_NAME = re.compile(
 # and operators need table names; the value rules below still apply to it
 POINTER_NAME = re.compile(r"(table|table[_-]?name|arn|index|index[_-]?name|region)$", re.IGNORECASE)
 
-# credential-shaped text, wherever it stands; "label" keeps what precedes "=" so the reader knows what went
+# the names a credential goes by in free text (JSON, YAML, key=value, key: value), and in a URL's query
+_WORDS = r"(?i:password|passwd|passphrase|pwd|pw|secret|token|api[_-]?key|sig|signature)"
+_QUERY_WORDS = (r"(?i:sig|signature|token|key|api[_-]?key|access[_-]?token|code|password|secret"
+                r"|x-amz-signature|x-amz-security-token|x-amz-credential)")
+_VALUE = r"""(?:\\"[^"\\\n]+\\"|"[^"\n]+"|'[^'\n]+'|[^\s,;&"'<>}\]\\)]+)"""
+# credential-shaped text, wherever it stands; "label", "pair", "query" and "hook" keep what names the
+# credential (password=, "token": , ?sig=, hooks.slack.com/services/) so the reader knows what went
 _SHAPES = {
     "key_id": r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b",  # an AWS access key id
     "pem": r"-----BEGIN [A-Z ]*PRIVATE KEY-----(?s:.*?-----END [A-Z ]*PRIVATE KEY-----)?",
     "url": r"(?<=://)[^/\s:@]+:[^/\s@]+(?=@)",  # user:password inside a URL
-    "label": r"(?i:(?<![a-z])(?:password|passwd|pwd|secret|token|api_?key|sig|signature)=)[^;&\s\"']+",
+    # webhook URLs carry their token in the path: Slack, Microsoft Teams / Office 365, Discord
+    "hook": r"(?P<hook_kept>(?i:hooks\.slack(?:-gov)?\.com/(?:services|workflows|triggers)/"
+            r"|(?<![a-z0-9-])[a-z0-9-]+\.webhook\.office\.com/webhookb2/|outlook\.office(?:365)?\.com/webhook/"
+            r"|(?:ptb\.|canary\.)?discord(?:app)?\.com/api/(?:v\d+/)?webhooks/))[^\s\"'<>]+",
+    # a signed or keyed URL: ?sig=..., &X-Amz-Signature=..., ?key=...
+    "query": rf"(?P<query_kept>[?&]{_QUERY_WORDS}=)[^&;\s#\"'<>]+",
+    # "password": "...", 'db_pwd': '...', \"apiToken\": \"...\" (JSON, also escaped in a JSON string)
+    "pair": rf"(?<![:/]){_WORDS}\\?[\"'][ \t]*:[ \t]*{_VALUE}",
+    # password: ..., db_pw: ... (YAML, log text): a whole word, so "ExpiredToken: ..." is no credential
+    "colon": rf"(?:(?<=[_.-])|(?<![A-Za-z0-9:/])){_WORDS}[ \t]*:[ \t]+{_VALUE}",
+    # password=..., apiToken=..., Pwd=... (key=value, connection strings)
+    "label": rf"(?<![:/]){_WORDS}[ \t]*=[ \t]*{_VALUE}",
     "jwt": r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*",
     "vendor": r"\b(?:gh[pousr]_[A-Za-z0-9]{30,}|xox[abprs]-[A-Za-z0-9-]{10,}|sk_live_[A-Za-z0-9]{10,})",
     # the shape of an AWS secret access key; it must mix cases and digits (a sha1 is lowercase hex)
     "key_shape": r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])",
 }
 SECRET_TEXT = re.compile("|".join(f"(?P<{name}>{shape})" for name, shape in _SHAPES.items()))
+# the shapes found by a name (a word, a webhook's host) cost most to look for: only where a name stands
+_NAMED = ("hook", "pair", "colon", "label")
+_UNNAMED_TEXT = re.compile("|".join(f"(?P<{name}>{shape})" for name, shape in _SHAPES.items()
+                                    if name not in _NAMED))
+_NAME_HINTS = ("pass", "pw", "secret", "token", "key", "sig", "hook", "discord")
 IDENTIFIER = re.compile(r"^(arn:aws[a-z-]*:|https?://[^@\s]*$)")  # ARNs and plain URLs: long, never keys
 
 
@@ -122,7 +144,9 @@ class Scrubber:
             for secret in self.secrets:
                 done = done.replace(secret, REDACTED)
             if len(done) >= 40 or _HINTS.search(done):  # no shape fits otherwise: skip the costly regex
-                done = SECRET_TEXT.sub(_replacement, done)
+                lowered = done.lower()
+                named = any(hint in lowered for hint in _NAME_HINTS)
+                done = (SECRET_TEXT if named else _UNNAMED_TEXT).sub(_replacement, done)
             self._done[text] = done
         return done
 
@@ -162,7 +186,7 @@ def _scrubber_of(variables: tuple[tuple[str, str], ...]) -> Scrubber:
 _ATOMS = frozenset({int, float, bool, type(None), datetime.datetime, datetime.date, datetime.timedelta})
 
 # every shape contains one of these, or is 40 characters long
-_HINTS = re.compile(r"AKIA|ASIA|-----|://|=|eyJ|_|xox")
+_HINTS = re.compile(r"AKIA|ASIA|-----|://|=|eyJ|_|xox|(?i:pass|pw|secret|token|sig|hook|key)")
 
 
 @functools.cache
@@ -174,9 +198,19 @@ def _replacement(match: re.Match[str]) -> str:
     text = match.group(0)
     if match.lastgroup == "key_shape" and not _mixed(text):
         return text
-    if match.lastgroup == "label":  # "password=hunter2" keeps its label
-        return text.split("=", 1)[0] + "=" + REDACTED
+    kind = match.lastgroup
+    if kind in ("hook", "query"):  # hooks.slack.com/services/<redacted>, ?sig=<redacted>
+        return match.group(f"{kind}_kept") + REDACTED
+    if kind in ("label", "pair", "colon"):  # "password=hunter2" keeps its label, and the value its quotes
+        separator = _SEPARATOR.search(text)
+        assert separator is not None
+        label, value = text[: separator.end()], text[separator.end():]
+        quote = next((q for q in ('\\"', '"', "'") if value.startswith(q)), "")
+        return label + quote + REDACTED + quote
     return REDACTED
+
+
+_SEPARATOR = re.compile(r"\\?[\"']?[ \t]*[:=][ \t]*")
 
 
 def _mixed(text: str) -> bool:

@@ -427,6 +427,8 @@ class Snapshot:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Snapshot:
+        if not isinstance(data, dict):
+            raise ValueError(f"not a drsdoctor bundle (a JSON {type(data).__name__}, not an object)")
         schema = data.get("schema")
         if schema != BUNDLE_SCHEMA:
             raise ValueError(f"not a drsdoctor bundle (schema {schema!r}, expected {BUNDLE_SCHEMA!r})")
@@ -447,14 +449,14 @@ class Snapshot:
     def load(cls, path: str | Path) -> Snapshot:
         """Load a bundle; a missing, unreadable or malformed file is the user's input error (exit 2)."""
         from drsdoctor.errors import InputError
+        from drsdoctor.inputfile import BUNDLE_LIMIT, read_bounded
 
-        try:
-            text = Path(path).read_text()
-        except OSError as error:
-            raise InputError(f"cannot read bundle {path}: {error.strerror}") from None
+        text = read_bounded(path, "bundle", BUNDLE_LIMIT)
         try:
             return cls.from_json(text)
-        except (ValueError, TypeError, KeyError) as error:
+        except RecursionError:
+            raise InputError(f"bundle {path} is not valid: nested too deeply") from None
+        except (ValueError, TypeError, KeyError, AttributeError) as error:
             raise InputError(f"bundle {path} is not valid: {error}".splitlines()[0]) from None
 
 

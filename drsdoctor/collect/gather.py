@@ -99,6 +99,7 @@ class Gatherer:
         self.shared = shared or self._memo
         self._lock = threading.Lock()
         self._clock_read = False
+        self._last: Any = threading.local()  # this thread's last call: named when its answer cannot be read
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """A value every execution of the machine computes alike (a role's policies): computed once."""
@@ -109,6 +110,7 @@ class Gatherer:
         """One AWS call (boto3 service and snake_case method name); the same call again returns the same
         answer without asking AWS twice. Raises AwsFailure."""
         key = json.dumps([service, region or self.region, operation, params], sort_keys=True, default=str)
+        self._last.call = (service, operation, region)
         memo = self._memo if operation in PER_EXECUTION else self.shared
         try:
             return memo.once(key, lambda: self._ask(service, operation, resource, region, params))
@@ -149,6 +151,22 @@ class Gatherer:
                 raise
             self.record(fact, resource, failure)
             return None
+        except (KeyError, IndexError, TypeError, ValueError, AttributeError) as malformed:
+            # an answer missing a field or of the wrong shape (a truncated or hostile endpoint): that fact
+            # is missing, named by the call that answered it, never a crash of the whole run
+            self.record(fact, resource, self._malformed(resource, malformed))
+            return None
+
+    def _malformed(self, resource: str, error: Exception) -> AwsFailure:
+        detail = f"{type(error).__name__}: {error}".splitlines()[0][:200]
+        message = f"the answer could not be read ({detail})"
+        last = getattr(self._last, "call", None)
+        if last is None:
+            return AwsFailure("aws", "?", resource, "MalformedResponse", message)
+        service, operation, region = last
+        client = self.session.client(service, region or self.region)
+        return AwsFailure(client.meta.service_model.service_id.hyphenize(),
+                          _operation_name(client, operation), resource, "MalformedResponse", message)
 
     def record(self, fact: str, resource: str, failure: AwsFailure) -> None:
         """Keep a failed call as the error of `fact` (or that resource's part of it). Raises

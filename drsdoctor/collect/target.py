@@ -48,7 +48,9 @@ def _shown(text: str, limit: int = 120) -> str:
 def _states_arn(arn: str, noun: str, expected: str) -> tuple[re.Match[str], str, str, str]:
     """A Step Functions ARN's parts (the match, its resource kind, the rest, the ARN as shown), or
     InputError when it is not an ARN, or another service's."""
-    arn = arn.strip()
+    arn = arn.strip()  # pasted with a space or a newline around it: the ARN is what is inside
+    if any(ord(char) < 32 or 127 <= ord(char) < 160 for char in arn):
+        raise InputError(f"'{_shown(arn)}' holds control characters: not an ARN (expected {expected})")
     match = _ARN.match(arn)
     if not match:
         raise InputError(f"not an ARN: '{_shown(arn)}' (expected {expected})")
@@ -83,4 +85,5 @@ def parse_execution_arn(arn: str) -> ExecutionTarget:
     machine, _, name = rest.partition(":")
     if not match["region"] or not match["account"] or not _NAME.match(machine) or not _NAME.match(name):
         raise InputError(f"malformed execution ARN: {shown} (expected {EXPECTED})")
-    return ExecutionTarget(arn, match["partition"], match["region"], match["account"], machine, name)
+    return ExecutionTarget(match.group(0), match["partition"], match["region"], match["account"], machine,
+                           name)

@@ -12,7 +12,8 @@ from drsdoctor.commands.options import common_options, emit, output_options
 
 @click.command("checks")
 @click.option("--checks-dir", "checks_dirs", multiple=True, type=click.Path(file_okay=False),
-              help="Also load the checks in this folder (repeatable).")
+              help="Also load the checks in this folder (repeatable). This runs the folder's Python with "
+              "your credentials: only code you trust.")
 @common_options
 @output_options("text", "json")
 def checks(checks_dirs: tuple[str, ...], output_format: str, output_path: str | None, verbose: int) -> None:

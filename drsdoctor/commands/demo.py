@@ -42,7 +42,10 @@ def demo(fault: str, list_faults: bool, orchestrator: str, list_orchestrators: b
             click.echo(line)
         return
     if fault != "none":
-        deployed.fault(fault)
+        deployed.fault(fault)  # a mistyped name is a usage error before anything starts
+    from drsdoctor.commands.sandbox import require_sandbox
+
+    require_sandbox()
     from drsdoctor.sandbox.demo import ProgressDisplay, run_demo
 
     display = ProgressDisplay()

@@ -11,6 +11,7 @@ import click
 
 from drsdoctor.commands.options import (
     FORMATS,
+    Seconds,
     aws_options,
     common_options,
     echo_call_log,
@@ -34,14 +35,15 @@ if TYPE_CHECKING:
 @click.option("--check", "only", multiple=True, metavar="ID", help="Run only this check (repeatable).")
 @click.option("--skip", multiple=True, metavar="ID", help="Do not run this check (repeatable).")
 @click.option("--checks-dir", "checks_dirs", multiple=True, type=click.Path(file_okay=False),
-              help="Also load the checks in this folder (repeatable).")
+              help="Also load the checks in this folder (repeatable). This runs the folder's Python with "
+              "your credentials: only code you trust.")
 @click.option("--save-bundle", type=click.Path(dir_okay=False),
               help="Save the collected facts (secrets redacted) to re-check offline later.")
 @click.option("--from-bundle", type=click.Path(dir_okay=False),
               help="Check a saved bundle instead of calling AWS (no AWS access at all).")
 @click.option("--history-limit", type=click.IntRange(min=10, max=25000), default=1000, show_default=True,
               help="Read at most this many of the execution's newest history events.")
-@click.option("--timeout", "budget", type=click.FloatRange(min=0, min_open=True), default=None,
+@click.option("--timeout", "budget", type=Seconds(), default=None,
               metavar="SECONDS",
               help="Stop collecting after this long: print the partial report, name the facts not collected, "
               "exit 3.")

@@ -79,7 +79,9 @@ def diff_stacks(
         return load_stack(sessions[0], argument, given)
 
     a, b = load_sources(first, second, given_a, given_b, stack_loader)
-    result = diff_sources(a, b)
+    from drsdoctor.textsafe import deep
+
+    result = deep(diff_sources(a, b))  # template and stack text: no escape sequence reaches the reader
     emit(render(result, output_format, long_, output_path), output_path)
     if output_format in ("json", "sarif"):  # text and markdown say it in their body
         from drsdoctor.diff.render import unread_notes

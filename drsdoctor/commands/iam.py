@@ -148,8 +148,10 @@ def simulate_command(policy_files: tuple[str, ...], boundary_file: str | None, s
     decisions = _decide(principal, asks, context, None if files_given else iam_client, simulate)
     needs = [ask.need for ask in asks]
     if verbose and session is not None:
+        from drsdoctor.textsafe import safe
+
         for record in session.call_log.records:
-            click.echo(record.line(), err=True)
+            click.echo(safe(record.line()), err=True)  # an error code is AWS's text: never obeyed
 
     if output_format == "json":
         emit(json.dumps(_json(principal, decisions, needs), indent=2), output_path)

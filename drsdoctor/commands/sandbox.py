@@ -21,6 +21,16 @@ from drsdoctor.commands.options import common_options
 SERVE_LEAD = datetime.timedelta(days=3)
 
 
+def require_sandbox() -> None:
+    """The sandbox runs on moto, an optional extra: without it, say how to install it (exit 2)."""
+    from drsdoctor.errors import InputError
+
+    try:
+        import moto  # noqa: F401
+    except ImportError:
+        raise InputError("the sandbox needs moto: pip install 'drsdoctor[sandbox]'") from None
+
+
 @click.group()
 def sandbox() -> None:
     """The local sandbox: moto plus a DRS simulator, with an orchestrator (the reference) deployed."""
@@ -62,6 +72,7 @@ def serve(port: int, orchestrator: str, fault: str, speed: float | None, throttl
     from drsdoctor.errors import InputError
     from drsdoctor.sandbox import orchestrators
 
+    require_sandbox()
     deployed = orchestrators.get(orchestrator)
     if fault != "none":
         deployed.fault(fault)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from drsdoctor.errors import InputError
+from drsdoctor.inputfile import TEMPLATE_LIMIT, read_bounded
 
 KNOWN_FUNCTIONS = frozenset(
     {
@@ -51,10 +52,7 @@ def load_template_file(path: str | Path) -> dict[str, Any]:
         raise TemplateError(f"{path}: no such file")
     if path.is_dir():
         raise TemplateError(f"{path}: is a directory, not a template")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise TemplateError(f"{path}: cannot read: {error}") from None
+    text = read_bounded(path, "template", TEMPLATE_LIMIT)  # a regular file of at most 1 MB, as CloudFormation
     return load_template_text(text, str(path))
 
 

@@ -96,7 +96,7 @@ def _string_like(values: tuple[str, ...]) -> Matcher:
     if not any(is_glob(value) for value in values):
         return frozenset(values).__contains__
     regex = compile_any_glob(values)
-    return lambda context_value: regex.match(context_value) is not None
+    return regex.matches
 
 
 def _arn_like(values: tuple[str, ...]) -> Matcher:

@@ -105,13 +105,13 @@ class Statement:
 
     @cached_property
     def action_test(self) -> Callable[[str], bool]:
-        """Action/NotAction as one compiled, case-insensitive regex."""
+        """Action/NotAction as one compiled, case-insensitive matcher."""
         patterns = self.actions if self.actions is not None else self.not_actions or ()
         negate = self.actions is None
         if "*" in patterns:
             return lambda action: not negate
         regex = compile_any_glob(tuple(patterns), True)
-        return lambda action: (regex.match(action) is not None) != negate
+        return lambda action: regex.matches(action) != negate
 
     @cached_property
     def resource_test(self) -> Callable[[str, Mapping[str, list[str]]], bool]:
@@ -273,12 +273,9 @@ def _parse(document: Any, name: str, kind: str, source_type: str) -> Policy:
 
 def load_policy_file(path: str | Path, kind: str = "identity") -> Policy:
     """Read a JSON policy file; errors carry the file name and the line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InputError(f"cannot read policy {path}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise InputError(f"cannot read policy {path}: not UTF-8 text") from None
+    from drsdoctor.inputfile import POLICY_LIMIT, read_bounded
+
+    text = read_bounded(path, "policy", POLICY_LIMIT)
     return parse_policy(text, name=str(path), kind=kind)
 
 

@@ -21,6 +21,9 @@ def render(report: Report, fmt: str = "text", color: bool | None = None) -> str:
         from drsdoctor.errors import InputError
 
         raise InputError(f"unknown report format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    from drsdoctor.textsafe import deep
+
+    report = deep(report)  # what AWS, a bundle or a check said: no escape sequence reaches the reader
     module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
     if fmt == "text":
         return str(module.render(report, color=color))

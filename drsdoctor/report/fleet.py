@@ -125,6 +125,9 @@ def _age(row: FleetRow, now: datetime) -> str:
 
 
 def render(fleet: Fleet, fmt: str = "text", color: bool | None = None) -> str:
+    from drsdoctor.textsafe import deep
+
+    fleet = deep(fleet)  # what AWS or a check said: no escape sequence reaches the reader
     if fmt == "json":
         return json.dumps(fleet_dict(fleet), indent=2)
     if fmt == "markdown":
@@ -197,18 +200,17 @@ def fleet_dict(fleet: Fleet) -> dict[str, Any]:
 
 
 def markdown(fleet: Fleet) -> str:
-    def cell(value: str) -> str:
-        return value.replace("|", "\\|").replace("\n", " ")
+    from drsdoctor.report.markdown import cell, code
 
-    lines = [f"## drsdoctor: {fleet.selection} executions of `{fleet.machine}`", "",
+    lines = [f"## drsdoctor: {fleet.selection} executions of {code(fleet.machine)}", "",
              f"Collected at {fleet.collected_at.isoformat()}.", ""]
     if fleet.rows:
         lines += ["| Execution | Started | Status | State | Wave | Exit | Root cause |",
                   "|---|---|---|---|---|---|---|"]
-        lines += [f"| `{cell(row.name)}` | {row.started.isoformat() if row.started else ''} | "
+        lines += [f"| {code(row.name)} | {row.started.isoformat() if row.started else ''} | "
                   f"{row.status} {_age(row, fleet.collected_at)} | {cell(row.state or '')} | "
                   f"{cell(row.wave or '')} | {row.exit_code} | {cell(row.cause)} |" for row in fleet.rows]
         lines.append("")
     lines.append(f"**{fleet.summary_line()}**")
-    lines += [f"> {note}" for note in fleet.notes]
+    lines += [f"> {cell(note)}" for note in fleet.notes]
     return "\n".join(lines) + "\n"
