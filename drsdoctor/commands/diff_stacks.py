@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -30,6 +31,12 @@ if TYPE_CHECKING:
 )
 @click.option("--parameters-a", multiple=True, metavar="K=V", help="Parameter value for side A (repeatable).")
 @click.option("--parameters-b", multiple=True, metavar="K=V", help="Parameter value for side B (repeatable).")
+@click.option(
+    "--template-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where a template file's nested stack templates are also looked for (by their TemplateURL's key).",
+)
 @output_options("text", "json", "markdown", "sarif")
 @aws_options
 @common_options
@@ -40,6 +47,7 @@ def diff_stacks(
     fail_on: str,
     parameters_a: tuple[str, ...],
     parameters_b: tuple[str, ...],
+    template_root: Path | None,
     output_format: str,
     output_path: str | None,
     region: str | None,
@@ -69,7 +77,7 @@ def diff_stacks(
             )
         return load_stack(sessions[0], argument, given)
 
-    a, b = load_sources(first, second, given_a, given_b, stack_loader)
+    a, b = load_sources(first, second, given_a, given_b, stack_loader, template_root)
     result = diff_sources(a, b)
     emit(render(result, output_format, long_, output_path), output_path)
     if output_format in ("json", "sarif"):  # text and markdown say it in their body

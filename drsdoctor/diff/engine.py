@@ -258,8 +258,10 @@ def role_policies(resources: Mapping[str, Resource], effective: bool) -> dict[st
     for logical_id, resource in resources.items():
         properties = resource.effective() if effective else resource.properties
         if resource.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            # a nested stack's policy names its role relative to its own template: <Role> is Child/Role
+            folder = logical_id.rpartition("/")[0]
             for role in properties.get("Roles") or []:
-                target = str(role).strip("<>")
+                target = (folder + "/" if folder else "") + str(role).strip("<>")
                 if target in resources:
                     found.setdefault(target, []).append((logical_id, properties.get("PolicyDocument")))
     return found
