@@ -13,7 +13,7 @@ from typing import Any
 
 from drsdoctor.aws import AwsSession, failure_from
 from drsdoctor.aws.failures import AwsFailure
-from drsdoctor.diff.loader import load_template_text
+from drsdoctor.diff.loader import load_deployed_template
 from drsdoctor.diff.model import DELETED
 from drsdoctor.diff.sides import STATEMENTS, Deployment, Source, source_from_template
 from drsdoctor.errors import InputError
@@ -58,7 +58,7 @@ def read_stack(
     body = _call(
         cloudformation, "cloudformation", "GetTemplate", stack, StackName=stack_id, TemplateStage="Processed"
     )["TemplateBody"]
-    template = load_template_text(body, f"stack {described['StackName']}")
+    template = load_deployed_template(body, f"stack {described['StackName']}")
     parameters = {
         p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", ""))
         for p in described.get("Parameters", [])
