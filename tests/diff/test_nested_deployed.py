@@ -1,4 +1,4 @@
-"""Deployed nested stacks (moto): each child's own template and live resources, and a checkout against them."""
+"""Deployed nested stacks (moto): each child's template and live resources, and a checkout against them."""
 
 from __future__ import annotations
 
