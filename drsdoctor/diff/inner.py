@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-WORD = re.compile(r"\w+|[^\w\s]+|\s+")
+WORD = re.compile(r"\S+\s*|\s+")  # a word with the space after it
 CONTEXT = 3  # words kept either side of a change
 
 
@@ -69,22 +69,25 @@ def _list_changes(before: list[Any], after: list[Any], path: str) -> Iterator[tu
 
 
 def words_changed(before: str, after: str, limit: int = 160) -> str:
-    """The words that differ between two texts, with a little context: `...a [-b-] {+c+} d...`."""
+    """The words that differ between two texts, with a little context: `...a [-b-]{+c+} d...`."""
     old, new = WORD.findall(before), WORD.findall(after)
-    hunks = []
-    opcodes = difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes()
-    for index, (tag, i1, i2, j1, j2) in enumerate(opcodes):
+    runs: list[list[int]] = []  # [i1, i2, j1, j2] of each change; changes one word apart read as one
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
         if tag == "equal":
             continue
-        lead = "".join(old[max(i1 - CONTEXT, 0) : i1])
-        trail = "".join(old[i2 : i2 + CONTEXT])
-        if index > 0 and opcodes[index - 1][0] == "equal" and i1 - CONTEXT > opcodes[index - 1][1]:
-            lead = "..." + lead
-        if i2 + CONTEXT < len(old):
-            trail += "..."
-        removed = f"[-{''.join(old[i1:i2])}-]" if i2 > i1 else ""
-        added = f"{{+{''.join(new[j1:j2])}+}}" if j2 > j1 else ""
-        hunks.append(f"{lead}{removed}{added}{trail}")
+        if runs and i1 - runs[-1][1] <= 1:
+            runs[-1][1], runs[-1][3] = i2, j2
+        else:
+            runs.append([i1, i2, j1, j2])
+    hunks = []
+    for i1, i2, j1, j2 in runs:
+        lead = ("..." if i1 > CONTEXT else "") + "".join(old[max(i1 - CONTEXT, 0) : i1])
+        trail = "".join(old[i2 : i2 + CONTEXT]) + ("..." if i2 + CONTEXT < len(old) else "")
+        removed = f"[-{''.join(old[i1:i2]).rstrip()}-]" if i2 > i1 else ""
+        added = f"{{+{''.join(new[j1:j2]).rstrip()}+}}" if j2 > j1 else ""
+        gap = " " if (i2 > i1 and old[i2 - 1] != old[i2 - 1].rstrip()) or (
+            j2 > j1 and new[j2 - 1] != new[j2 - 1].rstrip()) else ""
+        hunks.append(f"{lead}{removed}{added}{gap}{trail}".strip())
     text = " ".join(hunks)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -111,8 +111,10 @@ def render_text(result: DiffResult, long: bool = False, color: bool = False, wid
                 if item.after is not None:
                     console.print(f"      [green]+ {escape(_value(item.after, long))}[/green]")
             elif _long_pair(item):
-                # the smallest inner differences, not the first characters of each side
-                for line in inner_lines(item.before, item.after):
+                # the smallest inner differences, not the first characters of each side; one of them
+                # is already the summary
+                found = inner_lines(item.before, item.after)
+                for line in found if len(found) > 1 else []:
                     console.print(f"      {escape(line)}")
     if long:
         changed = {c.resource for c in result.changes}
