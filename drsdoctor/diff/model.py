@@ -2,7 +2,7 @@
 
 JSON (drsdoctor.diff/1): {"schema", "a": side, "b": side, "changes": [change], "summary"}, where a side is
 {label, kind: file|stack|reference, stack, parameters, unread: [why a resource's live configuration was
-not read, naming the denied call]}; a change is {resource, type, kind:
+not read, naming the denied call, or why a nested stack was not followed]}; a change is {resource, type, kind:
 added|removed|modified, category: iam|statemachine|env|rule|table|function|parameter|output|other, path,
 before, after, risk: high|medium|low, summary, drift: null|a|b|both}; and summary is {high, medium, low,
 total, identical}. Changes come highest risk first. Values are normalised: `<Logical>` / `<Logical.Arn>`
