@@ -225,20 +225,34 @@ def _similarity(x: Resource, y: Resource) -> float:
 
 
 def _renamed(resources: Mapping[str, Resource], renames: Mapping[str, str]) -> dict[str, Resource]:
-    """Side b's references to a renamed resource (`<New>`, `<New.Arn>`) rewritten to the old id."""
-    pattern = re.compile(r"<(" + "|".join(re.escape(n) for n in renames) + r")([.>])")
+    """Side b's references to a renamed resource (`<New>`, `<New.Arn>`) rewritten to the old id; inside a
+    nested stack a reference names a resource of the same stack, so each stack has its own renames."""
+    local: dict[str, dict[str, str]] = {}
+    for new_id, old_id in renames.items():
+        folder, _, new_name = new_id.rpartition("/")
+        old_folder, _, old_name = old_id.rpartition("/")
+        if folder == old_folder:
+            local.setdefault(folder, {})[new_name] = old_name
+    patterns = {
+        folder: (re.compile(r"<(" + "|".join(re.escape(n) for n in names) + r")([.>])"), names)
+        for folder, names in local.items()
+    }
 
-    def rewrite(value: Any) -> Any:
-        return json.loads(pattern.sub(lambda m: f"<{renames[m.group(1)]}{m.group(2)}", json.dumps(value)))
+    def rewrite(value: Any, folder: str) -> Any:
+        if folder not in patterns:
+            return value
+        pattern, names = patterns[folder]
+        return json.loads(pattern.sub(lambda m: f"<{names[m.group(1)]}{m.group(2)}", json.dumps(value)))
 
     out = {}
     for logical_id, resource in resources.items():
         key = renames.get(logical_id, logical_id)
+        folder = logical_id.rpartition("/")[0]
         out[key] = Resource(
             key,
             resource.type,
-            rewrite(resource.properties),
-            rewrite(resource.live) if resource.live else None,
+            rewrite(resource.properties, folder),
+            rewrite(resource.live, folder) if resource.live else None,
             resource.physical_id,
         )
     return out

@@ -99,3 +99,13 @@ def test_the_cli_follows_children_under_template_root_and_exits_1(tmp_path: Path
         capture_output=True, text=True, timeout=120,
     )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_a_resource_renamed_inside_a_child_is_one_rename_and_its_references_follow(tmp_path: Path) -> None:
+    shutil.copytree(TREE, tmp_path, dirs_exist_ok=True)
+    child = tmp_path / "cfn" / "step-functions-stack.yaml"
+    child.write_text(child.read_text().replace("StateMachineRole", "RecoveryStateMachineRole"))
+    changes = diff(ARCHIVE, tmp_path / "cfn" / "master-template.yaml").changes
+    assert [(c.resource, c.path, c.risk) for c in changes] == [
+        ("StepFunctionsStack/RecoveryStateMachineRole", "LogicalId", "low")
+    ]
