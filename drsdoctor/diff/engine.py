@@ -42,8 +42,9 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
     changes += _parameters(a, b)
     changes += _outputs(a, b)
     # a resource deleted behind CloudFormation's back is absent from that side, as drift
-    a_live = {k: r for k, r in a.resources.items() if not r.deleted}
-    b_live = {k: r for k, r in b.resources.items() if not r.deleted}
+    unfollowed = a.unfollowed | b.unfollowed
+    a_live = _followed({k: r for k, r in a.resources.items() if not r.deleted}, unfollowed)
+    b_live = _followed({k: r for k, r in b.resources.items() if not r.deleted}, unfollowed)
     changes += _deleted(a, b_live, "a") + _deleted(b, a_live, "b")
     pairs, renames = match_resources(a_live, b_live)
     b_resources = _renamed(b_live, renames) if renames else b_live
@@ -86,6 +87,21 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
     # a secret parameter travels into properties (!Ref, !Sub): its value is scrubbed from every change
     scrubber = Scrubber(_secret_values(a) + _secret_values(b))
     return DiffResult(a, b, scrubber.deep(sorted(changes, key=Change.sort_key)))
+
+
+def _followed(resources: dict[str, Resource], unfollowed: set[str]) -> dict[str, Resource]:
+    """What both sides can compare: a nested stack one side could not follow is compared as a resource
+    alone on both (its children on the other side would all read as added); a stack followed on both
+    compares by its children, so where its template was stored (TemplateURL) is no change."""
+    out = {}
+    for logical_id, resource in resources.items():
+        if any(logical_id.startswith(path + "/") for path in unfollowed):
+            continue
+        if resource.type == "AWS::CloudFormation::Stack" and logical_id not in unfollowed:
+            properties = {k: v for k, v in resource.properties.items() if k != "TemplateURL"}
+            resource = Resource(logical_id, resource.type, properties, resource.live, resource.physical_id)
+        out[logical_id] = resource
+    return out
 
 
 def _secret_values(side: Side) -> list[str]:

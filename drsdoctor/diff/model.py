@@ -63,6 +63,7 @@ class Side:
     stack_name: str | None = None
     secret_parameters: set[str] = field(default_factory=set)  # NoEcho: CloudFormation itself hides them
     unread: list[str] = field(default_factory=list)  # live configuration not read, and why (a denied call)
+    unfollowed: set[str] = field(default_factory=set)  # nested stacks (paths) whose template was not read
 
     def shown_parameter(self, key: str, value: Any) -> Any:
         return REDACTED if value is not None and key in self.secret_parameters else shown(key, value)

@@ -14,6 +14,8 @@ from drsdoctor.diff.nested import NotFollowed, template_file
 from drsdoctor.diff.resolve import REF_IS_ARN, Resolver, identity_parameters, parameter_values
 from drsdoctor.diff.tokens import NAME_PROPERTIES, Tokeniser, side_concrete_values, traced
 
+Notes = tuple[list[str], set[str]]  # what a side could not follow: the notes, and the nested stacks' paths
+
 
 @dataclass
 class Deployment:
@@ -64,14 +66,15 @@ def source_from_template(
 def build_side(source: Source, identity: set[str]) -> Side:
     resources: dict[str, Resource] = {}
     notes: list[str] = []
-    outputs = _collect(source, identity, "", resources, notes, ())
+    unfollowed: set[str] = set()
+    outputs = _collect(source, identity, "", resources, (notes, unfollowed), ())
     stack_name = source.deployment.stack_name if source.deployment else None
     declared = source.template.get("Parameters") or {}
     no_echo = {str(key) for key, spec in declared.items()
                if isinstance(spec, Mapping) and str(spec.get("NoEcho", "")).lower() == "true"}
     unread = sorted((list(source.deployment.unread) if source.deployment else []) + notes)
     return Side(source.label, source.kind, dict(source.parameters), identity, resources, outputs, stack_name,
-                no_echo, unread)
+                no_echo, unread, unfollowed)
 
 
 def _collect(
@@ -79,7 +82,7 @@ def _collect(
     identity: set[str],
     prefix: str,
     into: dict[str, Resource],
-    notes: list[str],
+    notes: Notes,
     chain: tuple[str, ...],
 ) -> dict[str, Any]:
     """Resolve one (possibly nested) template into `into`; returns its outputs.
@@ -129,13 +132,10 @@ def _collect(
                     live_words,
                 )
         physical = deployment.physical_ids.get(logical_id) if deployment else None
-        resource = Resource(prefix + logical_id, resource_type, normal, live, physical)
-        into[prefix + logical_id] = resource
+        into[prefix + logical_id] = Resource(prefix + logical_id, resource_type, normal, live, physical)
         if resource_type == "AWS::CloudFormation::Stack":
             given = plain.resolve(properties_of(resolver.resources[logical_id]).get("Parameters") or {})
-            if _nested(source, identity, prefix + logical_id, given, properties, into, notes, chain):
-                # the child's own resources are compared: where its template was stored is not a change
-                normal.pop("TemplateURL", None)
+            _nested(source, identity, prefix + logical_id, given, properties, into, notes, chain)
     outputs = {}
     for key, output in (source.template.get("Outputs") or {}).items():
         if not isinstance(output, Mapping):
@@ -214,14 +214,14 @@ def _nested(
     given: Mapping[str, Any],
     properties: Mapping[str, Any],
     into: dict[str, Resource],
-    notes: list[str],
+    notes: Notes,
     chain: tuple[str, ...],
-) -> bool:
+) -> None:
     """Follow a nested stack: a deployed one through its own deployment, a file's through its TemplateURL.
 
     `given` are the values the parent passes down (resolved with real values, so the child's conditions
     and names see what CloudFormation would give it). A child that cannot be followed is named in
-    `notes` with the reason; the stack then compares as a resource alone.
+    `notes` with the reason and its path kept: the stack then compares as a resource alone.
     """
     deployment = source.deployment
     own_id = logical_id.rsplit("/", 1)[-1]
@@ -229,8 +229,8 @@ def _nested(
         nested = deployment.nested.get(own_id)
         if nested is None:
             reason = deployment.unfollowed.get(own_id, "the stack lists no deployed nested stack for it")
-            notes.append(_not_followed(logical_id, reason))
-            return False
+            _not_followed(notes, logical_id, reason)
+            return
         template, parameters, child = nested
         child_source = Source(f"{source.label}/{own_id}", source.kind, template, parameters, child)
     else:
@@ -241,23 +241,23 @@ def _nested(
                 raise NotFollowed(f"{path} nests itself (a cycle of nested templates)")
             template = load_template_file(path)
         except (NotFollowed, TemplateError) as error:
-            notes.append(_not_followed(logical_id, str(error)))
-            return False
+            _not_followed(notes, logical_id, str(error))
+            return
         chain = (*chain, str(path.resolve()))
         declared = template.get("Parameters") or {}
         passed = {k: str(v) if isinstance(v, (int, float)) else v for k, v in given.items() if k in declared}
         ignored = sorted(set(given) - set(declared))
         if ignored:
-            notes.append(f"{logical_id}: passes parameters its template {path} does not declare: "
+            notes[0].append(f"{logical_id}: passes parameters its template {path} does not declare: "
                          f"{', '.join(ignored)} (CloudFormation would refuse it)")
         parameters = parameter_values(template, passed, str(path))
         child_source = Source(str(path), source.kind, template, parameters, None, path.parent,
                               source.borrowed, source.template_root)
     child_identity = identity | identity_parameters(child_source.parameters)
     _collect(child_source, child_identity, f"{logical_id}/", into, notes, chain)
-    return True
 
 
-def _not_followed(logical_id: str, reason: str) -> str:
-    return (f"{logical_id}: nested stack not followed: {reason}; compared by its own Parameters and "
-            "TemplateURL alone")
+def _not_followed(notes: Notes, logical_id: str, reason: str) -> None:
+    notes[0].append(f"{logical_id}: nested stack not followed: {reason}; compared by its own Parameters "
+                    "and TemplateURL alone, on both sides")
+    notes[1].add(logical_id)

@@ -116,4 +116,5 @@ def test_a_child_that_cannot_be_read_is_named_with_the_reason(account: Any) -> N
     [note] = [n for n in result.b.unread if n.startswith("LambdaStack:")]
     assert "nested stack not followed" in note and child in note
     assert "LambdaStack/OrchestrationRole" not in result.b.resources
+    assert not [c for c in result.changes if c.resource.startswith("LambdaStack/")]
     assert json.dumps(result.to_json())  # the note travels in the JSON side too

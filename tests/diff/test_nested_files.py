@@ -67,6 +67,8 @@ def test_a_child_without_a_local_file_is_named_with_the_reason(tmp_path: Path) -
     assert len(notes) == 1 and "nested stack not followed" in notes[0]
     assert "https://s3.amazonaws.com/drs-orch-templates/cfn/lambda-stack.yaml" in notes[0]
     assert "--template-root" in notes[0]
+    # the other side's children are not all "added": both compare that stack as a resource alone
+    assert result.changes == []
     # the same root with the checkout given as the template root: followed, nothing left unread
     followed = diff(lone, ARCHIVE, template_root=TREE)
     assert followed.changes == [] and followed.a.unread == []
