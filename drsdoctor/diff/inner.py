@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-WORD = re.compile(r"\S+\s*|\s+")  # a word with the space after it
+WORD = re.compile(r"\s*\S+|\s+")  # a word with the space before it
 CONTEXT = 3  # words kept either side of a change
 
 
@@ -81,13 +81,11 @@ def words_changed(before: str, after: str, limit: int = 160) -> str:
             runs.append([i1, i2, j1, j2])
     hunks = []
     for i1, i2, j1, j2 in runs:
-        lead = ("..." if i1 > CONTEXT else "") + "".join(old[max(i1 - CONTEXT, 0) : i1])
-        trail = "".join(old[i2 : i2 + CONTEXT]) + ("..." if i2 + CONTEXT < len(old) else "")
-        removed = f"[-{''.join(old[i1:i2]).rstrip()}-]" if i2 > i1 else ""
-        added = f"{{+{''.join(new[j1:j2]).rstrip()}+}}" if j2 > j1 else ""
-        gap = " " if (i2 > i1 and old[i2 - 1] != old[i2 - 1].rstrip()) or (
-            j2 > j1 and new[j2 - 1] != new[j2 - 1].rstrip()) else ""
-        hunks.append(f"{lead}{removed}{added}{gap}{trail}".strip())
+        lead = ("..." if i1 > CONTEXT else "") + "".join(old[max(i1 - CONTEXT, 0) : i1]).strip()
+        trail = "".join(old[i2 : i2 + CONTEXT]).strip() + ("..." if i2 + CONTEXT < len(old) else "")
+        removed = f"[-{''.join(old[i1:i2]).strip()}-]" if i2 > i1 else ""
+        added = f"{{+{''.join(new[j1:j2]).strip()}+}}" if j2 > j1 else ""
+        hunks.append(" ".join(part for part in (lead, removed + added, trail) if part))
     text = " ".join(hunks)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
