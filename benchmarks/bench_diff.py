@@ -1,9 +1,13 @@
 """diff-stacks on two 500-resource templates: the diff's cost next to the cost of only loading both.
 
     .venv/bin/python benchmarks/bench_diff.py [--resources 500] [--repeat 3]
+    .venv/bin/python benchmarks/bench_diff.py --nested 6 --resources 100 [--repeat 3]
 
 Prints, side by side from one run: load (decode both files with short-form tags), diff (resolve,
 normalise, match and compare, IAM effective permissions included) and the total of diff-stacks.
+With --nested N each side is a root template of N nested stacks (found from their S3 TemplateURL)
+of --resources resources each; "load both" decodes both whole trees, and the diff is the total of
+diff-stacks (which finds and decodes the children itself) less that.
 The aim: the diff costs no more than the loading.
 """
 
@@ -18,6 +22,7 @@ from pathlib import Path
 from drsdoctor.diff.engine import diff_sources
 from drsdoctor.diff.loader import load_template_file
 from drsdoctor.diff.sides import source_from_template
+from drsdoctor.diff.sources import load_sources
 
 KINDS = ("table", "role", "function", "rule", "machine")
 
@@ -103,11 +108,79 @@ def template(count: int, environment: str, variant: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def root(children: int, environment: str) -> str:
+    """A root template whose children are nested stacks, each named by an S3 URL built with !Sub."""
+    lines = [
+        "AWSTemplateFormatVersion: '2010-09-09'",
+        "Parameters:",
+        f"  EnvironmentName: {{Type: String, Default: {environment}}}",
+        "  TemplateBucket: {Type: String, Default: drs-templates}",
+        "Resources:",
+    ]
+    for index in range(children):
+        lines += [
+            f"  Child{index}:",
+            "    Type: AWS::CloudFormation::Stack",
+            "    Properties:",
+            f"      TemplateURL: !Sub https://s3.amazonaws.com/${{TemplateBucket}}/cfn/child{index}.yaml",
+            "      Parameters: {EnvironmentName: !Ref EnvironmentName}",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_trees(folder: str, children: int, resources: int) -> tuple[Path, Path, list[Path]]:
+    files: list[Path] = []
+    roots = []
+    for side, variant in (("archive", 0), ("current", 1)):
+        cfn = Path(folder, side, "cfn")
+        cfn.mkdir(parents=True)
+        top = cfn / "master-template.yaml"
+        top.write_text(root(children, side))
+        files.append(top)
+        for index in range(children):
+            child = cfn / f"child{index}.yaml"
+            child.write_text(template(resources, side, variant))
+            files.append(child)
+        roots.append(top)
+    return roots[0], roots[1], files
+
+
+def nested(children: int, resources: int, repeat: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        archive, current, files = write_trees(folder, children, resources)
+        load_template_file(archive)  # import cfn-lint once, outside the timings
+        loads, totals = [], []
+        changes = 0
+        for _ in range(repeat):
+            started = time.perf_counter()
+            for path in files:
+                load_template_file(path)
+            loaded = time.perf_counter()
+            result = diff_sources(*load_sources(str(archive), str(current), {}, {}, None))
+            done = time.perf_counter()
+            loads.append(loaded - started)
+            totals.append(done - loaded)
+            changes = len(result.changes)
+            if result.a.unread or result.b.unread:
+                raise SystemExit(f"nested stacks not followed: {result.a.unread + result.b.unread}")
+    load, total = statistics.median(loads), statistics.median(totals)
+    diff = max(total - load, 0.0)
+    print(f"resources per template: {resources}; nested stacks per root: {children}; "
+          f"changes found: {changes}; runs: {repeat} (median)")
+    print(f"load both : {load * 1000:8.0f} ms  (both trees: {len(files)} files)")
+    print(f"diff      : {diff * 1000:8.0f} ms  ({diff / load:.2f} x load)")
+    print(f"total     : {total * 1000:8.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--nested", type=int, default=0, help="nested stacks per root (0: one flat template)")
     args = parser.parse_args()
+    if args.nested:
+        nested(args.nested, args.resources, args.repeat)
+        return
     with tempfile.TemporaryDirectory() as folder:
         archive, current = Path(folder, "archive.yaml"), Path(folder, "current.yaml")
         archive.write_text(template(args.resources, "archive", 0))

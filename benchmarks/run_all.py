@@ -132,9 +132,20 @@ def diff(repeat: int) -> list[Row]:
     size = re.search(r"resources per template: (\d+)", done.stdout)
     if "total" not in found:
         return [Row("diff-stacks", "see bench_diff.py output", "", "", mb(done.peak_mb))]
-    return [Row(f"diff-stacks: two {size.group(1) if size else '?'}-resource templates",
+    rows = [Row(f"diff-stacks: two {size.group(1) if size else '?'}-resource templates",
                 f"{found['total']} ms", f"loading both: {found['load both']} ms",
                 f"diff {int(found['diff']) / max(1, int(found['load both'])):.2f}x load", mb(done.peak_mb))]
+    # a root of 6 nested stacks of 100 resources each, both trees followed from their S3 TemplateURLs
+    done = run([PYTHON, "benchmarks/bench_diff.py", "--nested", "6", "--resources", "100",
+                "--repeat", str(repeat)])
+    _check(done, "bench_diff.py --nested")
+    found = dict(re.findall(r"^(load both|diff|total)\s*:\s*(\d+) ms", done.stdout, re.M))
+    if "total" in found:
+        rows.append(Row("diff-stacks: root + 6 nested x 100 resources", f"diff {found['diff']} ms",
+                        f"loading both trees: {found['load both']} ms",
+                        f"diff {int(found['diff']) / max(1, int(found['load both'])):.2f}x load",
+                        mb(done.peak_mb)))
+    return rows
 
 
 def diagnose(repeat: int) -> list[Row]:

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from drsdoctor.asl import AslChange, Definition, State, _transitions_of, as_list
+from drsdoctor.diff.inner import describe
 
 # field of a state -> risk of a change to it; transitions and Choice rules are handled apart
 _FIELD_RISK = {
@@ -31,8 +32,16 @@ _FIELD_RISK = {
     "Cause": "medium",
     "MaxConcurrency": "medium",
     "ItemsPath": "medium",
+    # JSONata (QueryLanguage: JSONata): what a state passes on and keeps, in its own fields
+    "Output": "medium",
+    "Assign": "medium",
+    "Items": "medium",
+    "ItemSelector": "medium",
+    "QueryLanguage": "high",
 }
-_HANDLED = {"Next", "End", "Default", "Choices", "Catch", "Branches", "Iterator", "ItemProcessor"}
+_HANDLED = {"Next", "End", "Default", "Choices", "Catch", "Retry", "Branches", "Iterator", "ItemProcessor"}
+# what a Choice rule does besides testing: where it goes and what it keeps
+_RULE_EFFECTS = ("Next", "Comment", "Assign", "Output")
 
 
 def diff_definitions(before: Definition, after: Definition, prefix: str = "") -> list[AslChange]:
@@ -112,11 +121,12 @@ def _diff_state(old: State, new: State, path: str) -> list[AslChange]:
             )
         )
     changes.extend(_diff_catchers(old, new, path))
+    changes.extend(_diff_retriers(old, new, path))
     for key in sorted((old.body.keys() | new.body.keys()) - _HANDLED):
         if old.body.get(key) == new.body.get(key):
             continue
         risk = _FIELD_RISK.get(key, "medium")
-        if key == "Parameters" and _function_name(old.body) != _function_name(new.body):
+        if key in ("Parameters", "Arguments") and _function_name(old.body) != _function_name(new.body):
             risk = "high"  # the Task now invokes another function
         changes.append(
             _modified(f"{path}.{key}", old.body.get(key), new.body.get(key), risk, f"{old.name} {key}")
@@ -138,26 +148,49 @@ def _diff_state(old: State, new: State, path: str) -> list[AslChange]:
 
 
 def _diff_choices(old: State, new: State, path: str) -> list[AslChange]:
+    """Rules matched by what they test, not by position: one rule inserted is one rule added.
+
+    The first rule that matches wins, so a change of order among the same rules is a change too.
+    """
     changes: list[AslChange] = []
     before_rules = as_list(old.body.get("Choices"))
     after_rules = as_list(new.body.get("Choices"))
-    # rules are matched by position: the first rule that matches wins, so order is meaning
-    for index in range(max(len(before_rules), len(after_rules))):
-        a = before_rules[index] if index < len(before_rules) else None
-        b = after_rules[index] if index < len(after_rules) else None
-        if a == b:
-            continue
-        kind = "added" if a is None else "removed" if b is None else "modified"
-        text_a = describe_rule(a) if a is not None else "nothing"
-        text_b = describe_rule(b) if b is not None else "nothing"
+    pairs, removed, added = match_rules(before_rules, after_rules)
+    for i, j in pairs:
+        a, b = before_rules[i], after_rules[j]
+        if a != b:
+            changes.append(
+                AslChange(
+                    f"{path}.Choices[{j}]",
+                    "modified",
+                    a,
+                    b,
+                    "high",
+                    f"Choice {old.name} rule {j + 1} was [{describe_rule(a)}], now [{describe_rule(b)}]",
+                )
+            )
+    for i in removed:
+        rule = before_rules[i]
+        changes.append(
+            AslChange(f"{path}.Choices[{i}]", "removed", rule, None, "high",
+                      f"Choice {old.name} rule {i + 1} [{describe_rule(rule)}] removed")
+        )
+    for j in added:
+        rule = after_rules[j]
+        changes.append(
+            AslChange(f"{path}.Choices[{j}]", "added", None, rule, "high",
+                      f"Choice {old.name} rule {j + 1} [{describe_rule(rule)}] added")
+        )
+    order = [j for _, j in sorted(pairs)]
+    if order != sorted(order):
         changes.append(
             AslChange(
-                f"{path}.Choices[{index}]",
-                kind,
-                a,
-                b,
+                f"{path}.Choices",
+                "modified",
+                [_test_of(before_rules[i]) for i, _ in sorted(pairs)],
+                [_test_of(after_rules[j]) for j in sorted(order)],
                 "high",
-                f"Choice {old.name} rule {index + 1} was [{text_a}], now [{text_b}]",
+                f"Choice {old.name} tests the same rules in another order (the first that matches wins)",
             )
         )
     if old.body.get("Default") != new.body.get("Default"):
@@ -174,15 +207,62 @@ def _diff_choices(old: State, new: State, path: str) -> list[AslChange]:
     return changes
 
 
-def _diff_catchers(old: State, new: State, path: str) -> list[AslChange]:
-    def by_errors(state: State) -> dict[str, Any]:
-        return {
-            ",".join(map(str, as_list(c.get("ErrorEquals")))): c
-            for c in as_list(state.body.get("Catch"))
-            if isinstance(c, Mapping)
-        }
+def match_rules(before: list[Any], after: list[Any]) -> tuple[list[tuple[int, int]], list[int], list[int]]:
+    """(pairs of indexes, removed indexes, added indexes): equal rules first, then rules testing the same
+    thing (variable or condition, comparison and value), then the same variable and comparison, then
+    what is left in order (a rule rewritten in place)."""
+    pairs: list[tuple[int, int]] = []
+    left_a, left_b = list(range(len(before))), list(range(len(after)))
+    for key in (_whole, _test_of, _subject_of):
+        for i in list(left_a):
+            for j in left_b:
+                if key(before[i]) == key(after[j]):
+                    pairs.append((i, j))
+                    left_a.remove(i)
+                    left_b.remove(j)
+                    break
+    if left_a and left_b and len(left_a) == len(left_b):
+        pairs += list(zip(left_a, left_b, strict=True))
+        left_a, left_b = [], []
+    return sorted(pairs), left_a, left_b
 
-    a, b = by_errors(old), by_errors(new)
+
+def _whole(rule: Any) -> str:
+    return json.dumps(rule, sort_keys=True, default=str)
+
+
+def _test_of(rule: Any) -> str:
+    """What a rule tests, without where it goes: `$.status StringEquals 'COMPLETED'`."""
+    if not isinstance(rule, Mapping):
+        return _short(rule)
+    return describe_rule({k: v for k, v in rule.items() if k not in _RULE_EFFECTS})
+
+
+def _subject_of(rule: Any) -> str:
+    """What a rule looks at and how, without the value it compares with: `$.status StringEquals`."""
+    if not isinstance(rule, Mapping):
+        return _short(rule)
+    for combinator in ("And", "Or"):
+        if isinstance(rule.get(combinator), list):
+            return f"{combinator}(" + ", ".join(sorted(_subject_of(r) for r in rule[combinator])) + ")"
+    if isinstance(rule.get("Not"), Mapping):
+        return "not " + _subject_of(rule["Not"])
+    if "Condition" in rule:  # JSONata: the expression is the whole test
+        return f"Condition {rule['Condition']}"
+    operators = sorted(k for k in rule if k not in (*_RULE_EFFECTS, "Variable"))
+    return f"{rule.get('Variable', '?')} {' '.join(operators)}"
+
+
+def _by_errors(state: State, field: str) -> dict[str, Any]:
+    return {
+        ",".join(map(str, as_list(c.get("ErrorEquals")))): c
+        for c in as_list(state.body.get(field))
+        if isinstance(c, Mapping)
+    }
+
+
+def _diff_catchers(old: State, new: State, path: str) -> list[AslChange]:
+    a, b = _by_errors(old, "Catch"), _by_errors(new, "Catch")
     changes = []
     for errors in sorted(a.keys() | b.keys()):
         if a.get(errors) == b.get(errors):
@@ -190,30 +270,53 @@ def _diff_catchers(old: State, new: State, path: str) -> list[AslChange]:
         kind = "added" if errors not in a else "removed" if errors not in b else "modified"
         target_a = (a.get(errors) or {}).get("Next")
         target_b = (b.get(errors) or {}).get("Next")
+        if kind == "modified" and target_a == target_b:
+            summary = f"{old.name} on {errors} (still to {target_a}): {describe(a[errors], b[errors])}"
+        else:
+            summary = (f"{old.name} on {errors} goes to {target_b or 'nothing (not caught)'} "
+                       f"instead of {target_a or 'nothing (not caught)'}")
         changes.append(
-            AslChange(
-                f"{path}.Catch[{errors}]",
-                kind,
-                a.get(errors),
-                b.get(errors),
-                "high",
-                f"{old.name} on {errors} goes to {target_b or 'nothing (not caught)'} "
-                f"instead of {target_a or 'nothing (not caught)'}",
-            )
+            AslChange(f"{path}.Catch[{errors}]", kind, a.get(errors), b.get(errors), "high", summary)
         )
     return changes
 
 
+def _diff_retriers(old: State, new: State, path: str) -> list[AslChange]:
+    """Retry entries matched by the errors they retry: one policy changed is one change."""
+    a, b = _by_errors(old, "Retry"), _by_errors(new, "Retry")
+    changes = []
+    for errors in sorted(a.keys() | b.keys()):
+        if a.get(errors) == b.get(errors):
+            continue
+        if errors not in a:
+            summary = f"{old.name} now retries {errors}: {_short(b[errors])}"
+        elif errors not in b:
+            summary = f"{old.name} no longer retries {errors} (was {_short(a[errors])})"
+        else:
+            summary = f"{old.name} retries {errors} differently: {describe(a[errors], b[errors])}"
+        changes.append(_change(f"{path}.Retry[{errors}]", a.get(errors), b.get(errors), "medium", summary))
+    if not changes and list(a) != list(b):
+        changes.append(_change(f"{path}.Retry", list(a), list(b), "medium",
+                               f"{old.name} tries its Retry policies in another order"))
+    return changes
+
+
+def _change(path: str, before: Any, after: Any, risk: str, summary: str) -> AslChange:
+    kind = "added" if before is None else "removed" if after is None else "modified"
+    return AslChange(path, kind, before, after, risk, summary)
+
+
 def _function_name(body: Mapping[str, Any]) -> Any:
-    parameters = body.get("Parameters")
-    if isinstance(parameters, Mapping):
-        return parameters.get("FunctionName") or parameters.get("FunctionName.$")
+    for field in ("Parameters", "Arguments"):  # JSONPath and JSONata spell a Task's input differently
+        parameters = body.get(field)
+        if isinstance(parameters, Mapping):
+            return parameters.get("FunctionName") or parameters.get("FunctionName.$")
     return None
 
 
 def _modified(path: str, before: Any, after: Any, risk: str, what: str) -> AslChange:
     kind = "added" if before is None else "removed" if after is None else "modified"
-    return AslChange(path, kind, before, after, risk, f"{what}: {_short(before)} -> {_short(after)}")
+    return AslChange(path, kind, before, after, risk, f"{what}: {describe(before, after)}")
 
 
 def describe_rule(rule: Any) -> str:

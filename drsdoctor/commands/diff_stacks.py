@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
@@ -37,6 +38,12 @@ if TYPE_CHECKING:
 )
 @click.option("--parameters-a", multiple=True, metavar="K=V", help="Parameter value for side A (repeatable).")
 @click.option("--parameters-b", multiple=True, metavar="K=V", help="Parameter value for side B (repeatable).")
+@click.option(
+    "--template-root",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where a template file's nested stack templates are also looked for (by their TemplateURL's key).",
+)
 @output_options("text", "json", "markdown", "sarif")
 @aws_options
 @timeout_option
@@ -48,6 +55,7 @@ def diff_stacks(
     fail_on: str,
     parameters_a: tuple[str, ...],
     parameters_b: tuple[str, ...],
+    template_root: Path | None,
     output_format: str,
     output_path: str | None,
     region: str | None,
@@ -78,7 +86,7 @@ def diff_stacks(
             sessions.append(budgeted_session(settings, budget))
         return load_stack(sessions[0], argument, given)
 
-    a, b = load_sources(first, second, given_a, given_b, stack_loader)
+    a, b = load_sources(first, second, given_a, given_b, stack_loader, template_root)
     from drsdoctor.textsafe import deep
 
     result = deep(diff_sources(a, b))  # template and stack text: no escape sequence reaches the reader

@@ -13,7 +13,7 @@ from typing import Any
 
 from drsdoctor.aws import AwsSession, failure_from
 from drsdoctor.aws.failures import AwsFailure
-from drsdoctor.diff.loader import load_template_text
+from drsdoctor.diff.loader import load_deployed_template
 from drsdoctor.diff.model import DELETED
 from drsdoctor.diff.sides import STATEMENTS, Deployment, Source, source_from_template
 from drsdoctor.errors import InputError
@@ -58,7 +58,7 @@ def read_stack(
     body = _call(
         cloudformation, "cloudformation", "GetTemplate", stack, StackName=stack_id, TemplateStage="Processed"
     )["TemplateBody"]
-    template = load_template_text(body, f"stack {described['StackName']}")
+    template = load_deployed_template(body, f"stack {described['StackName']}")
     parameters = {
         p["ParameterKey"]: p.get("ResolvedValue", p.get("ParameterValue", ""))
         for p in described.get("Parameters", [])
@@ -89,10 +89,28 @@ def read_stack(
         if arn:
             deployment.arns[logical_id] = arn
         if resource_type == "AWS::CloudFormation::Stack" and physical:
-            deployment.nested[logical_id] = nested = read_stack(session, physical, stack_region)
-            deployment.unread += nested[2].unread
+            _read_nested(session, stack_region, logical_id, physical, deployment)
     deployment.unread.sort()
     return template, parameters, deployment
+
+
+def _read_nested(
+    session: AwsSession, region: str, logical_id: str, physical: str, parent: Deployment
+) -> None:
+    """A nested stack's own template, parameters and live resources; what fails is named, never skipped."""
+    try:
+        parent.nested[logical_id] = nested = read_stack(session, physical, region)
+    except AwsFailure as failure:
+        if failure.fatal:
+            raise
+        need = f", needs {failure.needed_permission}" if failure.needed_permission else ""
+        parent.unfollowed[logical_id] = (f"{failure.service}:{failure.operation} {physical}: "
+                                         f"{failure.code}{need}")
+        return
+    except InputError as error:  # gone since it was listed, or a template that cannot be decoded
+        parent.unfollowed[logical_id] = str(error)
+        return
+    parent.unread += [f"{logical_id}/{note}" for note in nested[2].unread]
 
 
 def _read_live(

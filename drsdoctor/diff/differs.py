@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from drsdoctor.diff.iam_diff import statements_of
+from drsdoctor.diff.inner import describe
 from drsdoctor.diff.model import Change
 from drsdoctor.diff.secrets import REDACTED, looks_secret
 
@@ -86,7 +87,7 @@ def change(
             "" if isinstance(before, (dict, list)) else f" (was {short(before)})"
         )
     else:
-        summary = f"{resource} {what}: {short(before)} -> {short(after)}"
+        summary = f"{resource} {what}: {describe(before, after)}"
     return Change(resource, rtype, kind_of(before, after), category, path, before, after, risk, summary)
 
 

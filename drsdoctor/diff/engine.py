@@ -42,8 +42,9 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
     changes += _parameters(a, b)
     changes += _outputs(a, b)
     # a resource deleted behind CloudFormation's back is absent from that side, as drift
-    a_live = {k: r for k, r in a.resources.items() if not r.deleted}
-    b_live = {k: r for k, r in b.resources.items() if not r.deleted}
+    unfollowed = a.unfollowed | b.unfollowed
+    a_live = _followed({k: r for k, r in a.resources.items() if not r.deleted}, unfollowed)
+    b_live = _followed({k: r for k, r in b.resources.items() if not r.deleted}, unfollowed)
     changes += _deleted(a, b_live, "a") + _deleted(b, a_live, "b")
     pairs, renames = match_resources(a_live, b_live)
     b_resources = _renamed(b_live, renames) if renames else b_live
@@ -86,6 +87,21 @@ def diff_sides(a: Side, b: Side) -> DiffResult:
     # a secret parameter travels into properties (!Ref, !Sub): its value is scrubbed from every change
     scrubber = Scrubber(_secret_values(a) + _secret_values(b))
     return DiffResult(a, b, scrubber.deep(sorted(changes, key=Change.sort_key)))
+
+
+def _followed(resources: dict[str, Resource], unfollowed: set[str]) -> dict[str, Resource]:
+    """What both sides can compare: a nested stack one side could not follow is compared as a resource
+    alone on both (its children on the other side would all read as added); a stack followed on both
+    compares by its children, so where its template was stored (TemplateURL) is no change."""
+    out = {}
+    for logical_id, resource in resources.items():
+        if any(logical_id.startswith(path + "/") for path in unfollowed):
+            continue
+        if resource.type == "AWS::CloudFormation::Stack" and logical_id not in unfollowed:
+            properties = {k: v for k, v in resource.properties.items() if k != "TemplateURL"}
+            resource = Resource(logical_id, resource.type, properties, resource.live, resource.physical_id)
+        out[logical_id] = resource
+    return out
 
 
 def _secret_values(side: Side) -> list[str]:
@@ -225,20 +241,34 @@ def _similarity(x: Resource, y: Resource) -> float:
 
 
 def _renamed(resources: Mapping[str, Resource], renames: Mapping[str, str]) -> dict[str, Resource]:
-    """Side b's references to a renamed resource (`<New>`, `<New.Arn>`) rewritten to the old id."""
-    pattern = re.compile(r"<(" + "|".join(re.escape(n) for n in renames) + r")([.>])")
+    """Side b's references to a renamed resource (`<New>`, `<New.Arn>`) rewritten to the old id; inside a
+    nested stack a reference names a resource of the same stack, so each stack has its own renames."""
+    local: dict[str, dict[str, str]] = {}
+    for new_id, old_id in renames.items():
+        folder, _, new_name = new_id.rpartition("/")
+        old_folder, _, old_name = old_id.rpartition("/")
+        if folder == old_folder:
+            local.setdefault(folder, {})[new_name] = old_name
+    patterns = {
+        folder: (re.compile(r"<(" + "|".join(re.escape(n) for n in names) + r")([.>])"), names)
+        for folder, names in local.items()
+    }
 
-    def rewrite(value: Any) -> Any:
-        return json.loads(pattern.sub(lambda m: f"<{renames[m.group(1)]}{m.group(2)}", json.dumps(value)))
+    def rewrite(value: Any, folder: str) -> Any:
+        if folder not in patterns:
+            return value
+        pattern, names = patterns[folder]
+        return json.loads(pattern.sub(lambda m: f"<{names[m.group(1)]}{m.group(2)}", json.dumps(value)))
 
     out = {}
     for logical_id, resource in resources.items():
         key = renames.get(logical_id, logical_id)
+        folder = logical_id.rpartition("/")[0]
         out[key] = Resource(
             key,
             resource.type,
-            rewrite(resource.properties),
-            rewrite(resource.live) if resource.live else None,
+            rewrite(resource.properties, folder),
+            rewrite(resource.live, folder) if resource.live else None,
             resource.physical_id,
         )
     return out
@@ -258,8 +288,10 @@ def role_policies(resources: Mapping[str, Resource], effective: bool) -> dict[st
     for logical_id, resource in resources.items():
         properties = resource.effective() if effective else resource.properties
         if resource.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            # a nested stack's policy names its role relative to its own template: <Role> is Child/Role
+            folder = logical_id.rpartition("/")[0]
             for role in properties.get("Roles") or []:
-                target = str(role).strip("<>")
+                target = (folder + "/" if folder else "") + str(role).strip("<>")
                 if target in resources:
                     found.setdefault(target, []).append((logical_id, properties.get("PolicyDocument")))
     return found

@@ -2,7 +2,7 @@
 
 JSON (drsdoctor.diff/1): {"schema", "a": side, "b": side, "changes": [change], "summary"}, where a side is
 {label, kind: file|stack|reference, stack, parameters, unread: [why a resource's live configuration was
-not read, naming the denied call]}; a change is {resource, type, kind:
+not read, naming the denied call, or why a nested stack was not followed]}; a change is {resource, type, kind:
 added|removed|modified, category: iam|statemachine|env|rule|table|function|parameter|output|other, path,
 before, after, risk: high|medium|low, summary, drift: null|a|b|both}; and summary is {high, medium, low,
 total, identical}. Changes come highest risk first. Values are normalised: `<Logical>` / `<Logical.Arn>`
@@ -63,6 +63,7 @@ class Side:
     stack_name: str | None = None
     secret_parameters: set[str] = field(default_factory=set)  # NoEcho: CloudFormation itself hides them
     unread: list[str] = field(default_factory=list)  # live configuration not read, and why (a denied call)
+    unfollowed: set[str] = field(default_factory=set)  # nested stacks (paths) whose template was not read
 
     def shown_parameter(self, key: str, value: Any) -> Any:
         return REDACTED if value is not None and key in self.secret_parameters else shown(key, value)

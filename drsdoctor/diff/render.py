@@ -8,6 +8,8 @@ import shutil
 from collections.abc import Iterable
 from typing import Any
 
+from drsdoctor.diff.inner import lines as inner_lines
+from drsdoctor.diff.inner import text_of
 from drsdoctor.diff.model import Change, DiffResult
 
 MARKERS = {"added": "+", "removed": "-", "modified": "~"}
@@ -22,6 +24,12 @@ def to_json(result: DiffResult) -> str:
 def _value(value: Any, long: bool, limit: int = 100) -> str:
     text = value if isinstance(value, str) else json.dumps(value, sort_keys=True, default=str)
     return text if long or len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _long_pair(item: Change, limit: int = 70) -> bool:
+    if item.kind != "modified" or item.before is None or item.after is None:
+        return False
+    return len(text_of(item.before)) > limit or len(text_of(item.after)) > limit
 
 
 def _by_resource(changes: Iterable[Change]) -> list[tuple[str, list[Change]]]:
@@ -97,11 +105,17 @@ def render_text(result: DiffResult, long: bool = False, color: bool = False, wid
                 f"[{RISK_STYLES[item.risk]}]{item.risk:<6}[/{RISK_STYLES[item.risk]}] "
                 f"{escape(item.summary)}{drift}"
             )
-            if long or (item.kind == "modified" and "..." in item.summary):
+            if long:
                 if item.before is not None:
                     console.print(f"      [red]- {escape(_value(item.before, long))}[/red]")
                 if item.after is not None:
                     console.print(f"      [green]+ {escape(_value(item.after, long))}[/green]")
+            elif _long_pair(item):
+                # the smallest inner differences, not the first characters of each side; one of them
+                # is already the summary
+                found = inner_lines(item.before, item.after)
+                for line in found if len(found) > 1 else []:
+                    console.print(f"      {escape(line)}")
     if long:
         changed = {c.resource for c in result.changes}
         same = sorted(set(a.resources) & set(b.resources) - changed)

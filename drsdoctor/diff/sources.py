@@ -44,10 +44,12 @@ def kind_of_argument(argument: str) -> str:
     raise InputError(f"{argument!r} is neither a template file, 'reference', nor a stack name or ARN")
 
 
-def file_source(argument: str, given: Mapping[str, str]) -> Source:
+def file_source(argument: str, given: Mapping[str, str], template_root: Path | None = None) -> Source:
     path = Path(argument)
     template = load_template_file(path)
-    return source_from_template(template, argument, "file", given, base_dir=path.parent)
+    source = source_from_template(template, argument, "file", given, base_dir=path.parent)
+    source.template_root = template_root
+    return source
 
 
 def reference_source(given: Mapping[str, Any], other: Source | None) -> Source:
@@ -73,13 +75,18 @@ def load_sources(
     given_a: Mapping[str, str],
     given_b: Mapping[str, str],
     stack_loader: Callable[[str, Mapping[str, str]], Source] | None,
+    template_root: Path | None = None,
 ) -> tuple[Source, Source]:
-    """Both sides; `reference` takes its values from the other side, so it is built last."""
+    """Both sides; `reference` takes its values from the other side, so it is built last.
+
+    `template_root` is where a template file's nested templates are also looked for."""
+    if template_root is not None and not template_root.is_dir():
+        raise InputError(f"--template-root {template_root}: not a directory")
     kinds = (kind_of_argument(first), kind_of_argument(second))
     built: list[Source | None] = [None, None]
     for index, (argument, given) in enumerate(((first, given_a), (second, given_b))):
         if kinds[index] == "file":
-            built[index] = file_source(argument, given)
+            built[index] = file_source(argument, given, template_root)
         elif kinds[index] == "stack":
             if stack_loader is None:
                 raise InputError(f"{argument}: reading a deployed stack needs AWS access")

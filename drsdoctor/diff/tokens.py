@@ -79,9 +79,13 @@ class Tokeniser:
         self.symbolic: dict[str, str] = {}
         self._symbolic: re.Pattern[str] | None = None
 
-    def add_names(self, names: Mapping[str, tuple[str, Any]]) -> None:
-        """Resource names (logical id -> (type, resolved name)) and their ARNs become `<LogicalId>` tokens."""
+    def add_names(self, names: Mapping[str, tuple[str, Any]], real: Mapping[str, Any] | None = None) -> None:
+        """Resource names (logical id -> (type, resolved name)) and their ARNs become `<LogicalId>` tokens;
+        `real` gives each name as resolved with the real parameter values: that text is the resource too."""
         symbolic: dict[str, str] = {}
+        for logical_id, name in (real or {}).items():
+            if isinstance(name, str) and len(name) >= 3:
+                symbolic[name] = f"<{logical_id}>"
         for logical_id, (_type, name) in names.items():
             if not isinstance(name, str):
                 continue
@@ -127,11 +131,19 @@ def side_concrete_values(
     account: str | None = None,
     region: str | None = None,
 ) -> dict[str, str]:
-    """The values that name this deployment, each mapped to its token."""
+    """The values that name this deployment, each mapped to its token.
+
+    A value two parameters share is nobody's: `drs` as both ProjectName and SourceBucket cannot be told
+    apart by looking at it, so it stays as it is rather than become the wrong placeholder.
+    """
+    owners: dict[str, set[str]] = {}
+    for key, value in parameters.items():
+        if isinstance(value, str):
+            owners.setdefault(value, set()).add(str(key))
     concrete: dict[str, str] = {}
     for key in sorted(identity):
         value = parameters.get(key)
-        if isinstance(value, str):
+        if isinstance(value, str) and len(owners.get(value, ())) == 1:
             concrete[value] = f"${{{key}}}"
     if region:
         concrete[region] = "${AWS::Region}"
@@ -140,3 +152,26 @@ def side_concrete_values(
     if stack_name:
         concrete[stack_name] = "${AWS::StackName}"
     return concrete
+
+
+def traced(live: Any, plain: Any, normal: Any, fallback: Tokeniser) -> Any:
+    """A live value normalised by where it came from: where it still equals its template's value
+    (resolved with the real parameter values, `plain`), it takes that value's normal form (`normal`,
+    in which each parameter's token stands exactly where the template used it); only what drifted from
+    the template is normalised by looking at it (`fallback`)."""
+    if live == plain:
+        return normal
+    if isinstance(live, Mapping) and isinstance(plain, Mapping) and isinstance(normal, Mapping):
+        return {
+            fallback.text(str(k)): traced(v, plain[k], normal.get(k), fallback)
+            if k in plain and k in normal
+            else fallback.value(v)
+            for k, v in live.items()
+        }
+    if isinstance(live, list) and isinstance(plain, list) and isinstance(normal, list):
+        if len(live) == len(plain) == len(normal):
+            return [traced(x, y, z, fallback) for x, y, z in zip(live, plain, normal, strict=True)]
+        # items added or removed live: each unchanged item is found by equality
+        return [normal[plain.index(item)] if item in plain and len(plain) == len(normal)
+                else fallback.value(item) for item in live]
+    return fallback.value(live)

@@ -155,7 +155,7 @@ CASES = [
     (
         "retry",
         lambda s: s["StartWave"]["Retry"][0].update(MaxAttempts=0),
-        "States.StartWave.Retry",
+        "States.StartWave.Retry[States.TaskFailed]",
         "modified",
         "medium",
     ),
@@ -309,3 +309,87 @@ def test_malformed_states_never_crash_the_graph_or_the_differ(first: Any, second
     a.find_cycles()
     for change in diff_definitions(a, b):
         assert change.risk in ("high", "medium", "low") and change.summary
+
+
+def changes_of(edit: Any, base: dict[str, Any] | None = None) -> list[Any]:
+    body = copy.deepcopy(base or POLLING)
+    edit(body["States"])
+    return diff_definitions(parse_definition(base or POLLING), parse_definition(body))
+
+
+def test_a_choice_rule_inserted_at_the_top_is_one_added_rule() -> None:
+    rule = {"Variable": "$.status", "StringEquals": "CANCELLED", "Next": "Failed"}
+    [change] = changes_of(lambda s: s["IsWaveDone"]["Choices"].insert(0, rule))
+    assert (change.path, change.kind, change.after) == ("States.IsWaveDone.Choices[0]", "added", rule)
+    assert "$.status StringEquals 'CANCELLED' -> Failed" in change.summary
+
+
+def test_the_same_choice_rules_in_another_order_is_one_change() -> None:
+    [change] = changes_of(lambda s: s["IsWaveDone"]["Choices"].reverse())
+    assert (change.path, change.kind, change.risk) == ("States.IsWaveDone.Choices", "modified", "high")
+
+
+def test_a_retry_entry_added_before_another_is_matched_by_its_errors() -> None:
+    retry = {"ErrorEquals": ["Drs.ThrottlingException"], "MaxAttempts": 6, "BackoffRate": 2}
+    [change] = changes_of(lambda s: s["StartWave"]["Retry"].insert(0, retry))
+    assert (change.path, change.kind) == ("States.StartWave.Retry[Drs.ThrottlingException]", "added")
+    assert "now retries Drs.ThrottlingException" in change.summary
+
+
+JSONATA: dict[str, Any] = {
+    "QueryLanguage": "JSONata",
+    "StartAt": "StartWave",
+    "States": {
+        "StartWave": {
+            "Type": "Task",
+            "Resource": "arn:aws:states:::lambda:invoke",
+            "Arguments": {"FunctionName": "orchestrator", "Payload": "{% $states.input %}"},
+            "Assign": {"waveId": "{% $states.result.Payload.waveId %}"},
+            "Output": "{% $states.result.Payload %}",
+            "Catch": [
+                {"ErrorEquals": ["States.ALL"], "Output": "{% $states.errorOutput %}", "Next": "Failed"}
+            ],
+            "Next": "IsWaveDone",
+        },
+        "IsWaveDone": {
+            "Type": "Choice",
+            "Choices": [
+                {"Condition": "{% $states.input.status = 'COMPLETED' %}", "Next": "Done"},
+                {"Condition": "{% $states.input.status = 'FAILED' %}", "Next": "Failed"},
+            ],
+            "Default": "StartWave",
+        },
+        "Done": {"Type": "Succeed"},
+        "Failed": {"Type": "Fail"},
+    },
+}
+
+
+@pytest.mark.parametrize(
+    ("edit", "path", "risk", "phrase"),
+    [
+        (lambda s: s["IsWaveDone"]["Choices"][0].update(Condition="{% $states.input.status = 'Completed' %}"),
+         "States.IsWaveDone.Choices[0]", "high", "'Completed'"),
+        (lambda s: s["StartWave"]["Arguments"].update(FunctionName="other"),
+         "States.StartWave.Arguments", "high", "\"FunctionName\": \"other\""),
+        (lambda s: s["StartWave"]["Assign"].update(planId="{% $states.input.planId %}"),
+         "States.StartWave.Assign", "medium", "planId added"),
+        (lambda s: s["StartWave"].update(Output="{% $states.result %}"),
+         "States.StartWave.Output", "medium", "$states.result"),
+        (lambda s: s["StartWave"]["Catch"][0].update(Output="{% $states.input %}"),
+         "States.StartWave.Catch[States.ALL]", "high", "still to Failed"),
+    ],
+    ids=["condition", "arguments", "assign", "output", "catch-output"],
+)
+def test_jsonata_fields_are_compared_like_jsonpath_ones(edit: Any, path: str, risk: str, phrase: str) -> None:
+    [change] = changes_of(edit, JSONATA)
+    assert (change.path, change.risk) == (path, risk)
+    assert phrase in change.summary
+
+
+def test_a_key_added_inside_a_long_payload_is_what_the_summary_shows() -> None:
+    payload = {f"field{n}": f"$.wave.details.field{n}" for n in range(12)}
+    base = copy.deepcopy(POLLING)
+    base["States"]["CheckWave"]["Parameters"] = {"FunctionName": "orchestrator", "Payload": payload}
+    [change] = changes_of(lambda s: s["CheckWave"]["Parameters"]["Payload"].update(waveId="$.wave.id"), base)
+    assert "Payload.waveId added: $.wave.id" in change.summary

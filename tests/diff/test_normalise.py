@@ -170,3 +170,54 @@ def test_a_removed_function_does_not_show_its_secrets() -> None:
     assert (
         "hunter2" not in repr(change.to_json()) and change.before["Environment"]["Variables"]["TABLE"] == "t"
     )
+
+
+SHARED_DEFAULT = """
+Parameters:
+  ProjectName: {Type: String, Default: drs-orch}
+  SourceBucket: {Type: String, Default: drs-orch}
+Resources:
+  CodeReaderRole:
+    Type: AWS::IAM::Role
+    Properties:
+      RoleName: !Sub ${ProjectName}-code-reader
+      Policies:
+        - PolicyName: code
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: s3:GetObject, Resource: !Sub 'arn:aws:s3:::${SourceBucket}/*'}
+"""
+
+
+def test_a_value_becomes_a_placeholder_only_where_its_own_parameter_put_it() -> None:
+    from drsdoctor.diff.engine import diff_sources
+    from drsdoctor.diff.loader import load_template_text
+    from drsdoctor.diff.sides import source_from_template
+
+    template = load_template_text(SHARED_DEFAULT, "shared.yaml")
+    result = diff_sources(
+        source_from_template(template, "a.yaml", "file", {}),
+        source_from_template(template, "b.yaml", "file", {"SourceBucket": "drs-orch-code"}),
+    )
+    shown = repr([c.to_json() for c in result.changes])
+    assert "arn:aws:s3:::drs-orch/*" in shown and "arn:aws:s3:::drs-orch-code/*" in shown
+    assert "${ProjectName}/*" not in shown  # the bucket's value is not the project's name
+
+
+def test_a_value_two_parameters_share_is_no_ones_placeholder() -> None:
+    concrete = side_concrete_values({"ProjectName": "drs", "SourceBucket": "drs", "Stage": "prod"},
+                                    {"ProjectName", "Stage"})
+    assert concrete == {"prod": "${Stage}"}
+
+
+def test_a_live_value_takes_its_templates_normal_form_where_it_did_not_drift() -> None:
+    from drsdoctor.diff.tokens import traced
+
+    made = tokeniser("archive")
+    live = {"Bucket": "archive", "Name": "drs-orchestrator-archive-history", "Drifted": "x-archive"}
+    plain = {"Bucket": "archive", "Name": "drs-orchestrator-archive-history", "Drifted": "x-old"}
+    normal = {"Bucket": "archive", "Name": "<Table>", "Drifted": "x-old"}
+    # the bucket parameter's value equals the environment name: it stays a value, as the template wrote it
+    assert traced(live, plain, normal, made) == {
+        "Bucket": "archive", "Name": "<Table>", "Drifted": "x-${EnvironmentName}"
+    }
