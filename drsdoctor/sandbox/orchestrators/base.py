@@ -4,6 +4,9 @@ The world (drsdoctor.sandbox.world) knows no orchestrator's names: it uploads `a
 `template()` as the stack `stack_name`, asks `names(world)` for the name map, `seed(world, size)` for the
 plans, and runs recoveries with `start_input(world, plan_id)`; `progress` and `record` say how a run is
 going. Faults (drsdoctor.sandbox.faults) find what they break through the name map, never by literal names.
+Nested stacks: put each child template in `artifacts()` and point TemplateURL at
+`https://BUCKET.s3.amazonaws.com/KEY` (world.template_url(KEY)); the sandbox's CloudFormation reads it from
+its S3 and resolves `!GetAtt Child.Outputs.X` (drsdoctor.sandbox.cfnpatch).
 
 The name map's keys are the reference's vocabulary; an orchestrator maps those it has to its own names
 (a fault that needs a key the map lacks does not apply to it):

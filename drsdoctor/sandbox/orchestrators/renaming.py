@@ -5,9 +5,9 @@ tables, the rule, the state machine, the code bucket and key, the archive enviro
 environment's name, every logical id (resources, parameters, conditions, outputs), policy names and Sids,
 the index, the rule's target id, environment variable names (in the template and in the code that reads
 them), the definition's state names (and the Fail states' errors named after them), the code's module
-names, the function names its log lines carry and its job-tag prefix. Descriptions and
-comments that name the reference's parts are left out. What is not a name stays: record attributes, status
-values, error names the code raises, AWS's own names.
+names, the function names its log lines carry and its job-tag prefix. Descriptions and comments that name
+the reference's parts are left out of the template. What is not a name stays: record attributes, status
+values, error names the code raises, AWS's own names, the code's prose.
 """
 
 from __future__ import annotations
@@ -33,8 +33,7 @@ from drsdoctor.sandbox.orchestrators.reference import (
 PREFIX = "drs-orchestrator"
 PHYSICAL = re.compile(r"drs-orchestrator-\$\{EnvironmentName\}-([a-z-]+)")
 SUB_REFERENCE = re.compile(r"\$\{([A-Za-z0-9]+)((?:\.[A-Za-z0-9]+)*)\}")
-MODULES = {"orchestration": "orchestration", "execution_finder": "execution-finder",
-           "execution_poller": "execution-poller", "drs_calls": "drs-calls"}
+MODULES = ("orchestration", "execution_finder", "execution_poller", "drs_calls")  # the code zip's modules
 TABLES = ("protection-groups", "recovery-plans", "execution-history")
 CONSONANTS, VOWELS = "bdfgklmnprstvz", "aeiou"
 _ZIP_TIMESTAMP = (2024, 1, 1, 0, 0, 0)
