@@ -43,6 +43,10 @@ def run_with(world: Sandbox, fault: str | None) -> tuple[Outcome, list[dict[str,
         arn = world.start_recovery()
         loops = fault is not None and world.orchestrator.fault(fault).symptom == "STUCK"
         outcome = world.run_until_settled(arn, stuck_after=STUCK_AFTER if loops else UNTIL_IT_ENDS)
+        for _ in range(3):  # a starved engine can look stuck before DRS has launched the wave it loops on
+            if outcome.status != "STUCK" or "LAUNCHED" in outcome.wave_statuses:
+                break
+            outcome = world.run_until_settled(arn, stuck_after=STUCK_AFTER)
         sfn = world.client("stepfunctions")
         events = sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"]
         if outcome.status == "STUCK":
