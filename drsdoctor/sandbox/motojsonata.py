@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 Replace = Callable[[Any, str, Any], None]
@@ -27,24 +26,18 @@ def install(replace: Replace) -> None:
 
 def evaluate(expression: str) -> Any:
     """The expression's value as JSON (None for null or nothing); an error as moto's JSONataException."""
+    from jsonata import Jsonata
     from moto.stepfunctions.parser.asl.jsonata.jsonata import JSONataException
 
     try:
-        # bindings (even none): a frame of its own for each evaluation, so threads share no state
-        value = _compiled(expression).evaluate(None, {})
+        # A new Jsonata each time: an evaluation rebinds the instance's environment, so one shared between
+        # evaluations (or threads: executions run at once) would carry one's frames into the next.
+        value = Jsonata(expression).evaluate(None)
     except Exception as error:  # the library raises its own errors and Python's alike
         raise JSONataException("States.QueryEvaluationError", f"{expression}: {error}") from error
     # A round trip through JSON, as moto's JVM bridge does: the library's sequences and null marker become
     # plain lists and None, and nothing of the library's own types reaches the engine or the history.
     return json.loads(json.dumps(value, default=_plain))
-
-
-@lru_cache(maxsize=256)
-def _compiled(expression: str) -> Any:
-    # A Choice loop evaluates the same text (same variable values) on every turn: parse it once.
-    from jsonata import Jsonata
-
-    return Jsonata(expression)
 
 
 def _plain(value: Any) -> Any:

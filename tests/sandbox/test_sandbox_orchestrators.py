@@ -42,7 +42,7 @@ def test_an_unknown_orchestrator_is_a_usage_error_in_one_line(command: tuple[str
     done = drsdoctor(*command, "--orchestrator", "ours")
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
-    assert "no orchestrator named 'ours'" in done.stderr and "reference, renamed:1" in done.stderr
+    assert "no orchestrator named 'ours'" in done.stderr and ", ".join(listing()) in done.stderr
 
 
 @pytest.mark.parametrize("name", ["renamed:x", "renamed:", "renamed"])
