@@ -123,7 +123,7 @@ def test_an_assumed_role_that_cannot_be_read_is_an_error_not_a_failure(
     with assuming(world, launcher_exists=False) as launcher:
         findings = findings_of(world, recovered, operator, monkeypatch, "IAM001")
     by_role = {f.resource: f for f in findings}
-    assert by_role[launcher].status == "error" and "could not be" in by_role[launcher].detail
+    assert by_role[launcher].status == "error" and "NoSuchEntity" in by_role[launcher].detail
     assert not [f for f in findings if f.status == "fail"], [f.detail for f in findings]
 
 

@@ -219,8 +219,10 @@ def test_the_call_log_never_holds_a_shaped_secret(monkeypatch: pytest.MonkeyPatc
     with mock_aws():
         session = AwsSession(AwsSettings(region="us-east-1", max_attempts=1))
         with pytest.raises(Exception, match="ResourceNotFound"):
-            session.client("dynamodb").get_item(TableName="drs-execution-history-prod", Key={
-                "executionId": {"S": HOOK}, "note": {"S": LOG_LINES[0]}, "other": {"S": ENVIRONMENT["BLOB"]}})
+            session.client("dynamodb").query(
+                TableName="drs-execution-history-prod", KeyConditionExpression="executionId = :id",
+                ExpressionAttributeValues={":id": {"S": HOOK}, ":note": {"S": LOG_LINES[0]},
+                                           ":other": {"S": ENVIRONMENT["BLOB"]}})
     [record] = session.call_log.records
     shown = "\n".join([record.line(), json.dumps(record.to_dict())])
     assert [needle for needle in NEEDLES if needle in shown] == []
