@@ -43,7 +43,9 @@ def log_errors(snap: Snapshot) -> Iterator[Finding]:
         kinds = [word for word, found in (("permission denied", _any(lines, _DENIED)),
                                           ("resource not found", _any(lines, _MISSING))) if found]
         what = f" ({', '.join(kinds)})" if kinds else ""
-        detail = f"{function_label(function)} logged {len(lines)} error line(s){what}: {lines[0][:200]}"
+        # Lambda joins a traceback to its error line with \r: the error line alone says what went wrong.
+        first = lines[0].split("\r", 1)[0][:200]
+        detail = f"{function_label(function)} logged {len(lines)} error line(s){what}: {first}"
         fix = {"function": function.name}
         shows = SHOWS.get(function.kind)
         if shows is None:

@@ -83,6 +83,15 @@ def test_lmb004_errors_in_the_pollers_logs_are_a_failing_mechanism() -> None:
     assert statuses("LMB004", healthy()) == {"pass"}
 
 
+def test_lmb004_names_the_error_line_of_a_traceback_lambda_logged_as_one_event() -> None:
+    snap = healthy()
+    snap.functions[2].recent_errors = [
+        "[ERROR] Runtime.ImportModuleError: Unable to import module 'poller': No module named 'poller'"
+        "\rTraceback (most recent call last):\r  File \"/var/runtime/bootstrap.py\", line 1"]
+    (failing,) = [f for f in findings("LMB004", snap) if f.status == "fail"]
+    assert failing.detail.endswith("No module named 'poller'") and "\r" not in failing.detail
+
+
 @pytest.mark.parametrize(("name", "build", "expected"), [
     ("record present", healthy, {"pass"}),
     ("record missing", lambda: healthy(execution_record=None), {"fail"}),
