@@ -13,6 +13,7 @@ from rich.text import Text
 
 from drsdoctor.checkapi import ERROR, FAIL, PASS, SKIP, WARN, Finding
 from drsdoctor.engine import Report
+from drsdoctor.report.timeline import text_lines as timeline_lines
 
 MARK = {PASS: ("✔", "green"), WARN: ("!", "yellow"), FAIL: ("✖", "bold red"), ERROR: ("?", "magenta"),
         SKIP: ("-", "dim")}
@@ -31,6 +32,10 @@ def render(report: Report, color: bool | None = None, verbose: bool = False) -> 
     console.print(Text(f"drsdoctor diagnosis of {report.target}", style="bold"))
     console.print()
     _root_cause(console, report)
+    for line in timeline_lines(report.timeline):  # a few lines, under the root cause (report/timeline.py)
+        console.print(Text(line, style="bold" if line.startswith("TIMELINE") else ""))
+    if report.timeline is not None:
+        console.print()
     _plan(console, report)
     _findings(console, report, verbose)
     for note in report.notes:
