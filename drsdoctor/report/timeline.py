@@ -155,7 +155,7 @@ def _wave_lane(snap: Snapshot, number: int, wave: WaveRecord | None, job: DrsJob
     name = f" {wave.name}" if wave and wave.name else ""
     status = wave.status if wave else (job.status if job else "")
     lane = Lane("wave", f"wave {wave.number if wave else number}{name}", status)
-    head = Row("DRS job")
+    head = Row(job.job_id if job else "no DRS job")
     if job is not None and job.creation_time is not None:
         head.events.append(Event(job.creation_time, f"{job.job_id} {job.status}", "job",
                                  job.end_time or now, "ok" if job.end_time else "running"))
@@ -165,8 +165,8 @@ def _wave_lane(snap: Snapshot, number: int, wave: WaveRecord | None, job: DrsJob
     items = snap.job_log_items.get(job.job_id, []) if job else []
     ends = job.end_time if job else None
     for server in servers[:MAX_SERVERS]:
-        row = _server_row(snap, server, items, ends or now, running=job is not None and not ends)
         outcome = next((s for s in job.servers if s.source_server_id == server), None) if job else None
+        row = _server_row(snap, server, items, ends or now, outcome.launch_status if outcome else "")
         if not row.events and outcome is not None and job is not None and job.creation_time:
             # the job's log items were not read (only the current wave's are): its answer per server
             row.events.append(Event(job.creation_time, f"launch {outcome.launch_status}", "phase",
@@ -183,11 +183,13 @@ def _wave_lane(snap: Snapshot, number: int, wave: WaveRecord | None, job: DrsJob
     return lane
 
 
-def _server_row(snap: Snapshot, server: str, items: list[JobLogItem], ends: datetime, running: bool) -> Row:
+def _server_row(snap: Snapshot, server: str, items: list[JobLogItem], ends: datetime, launch: str) -> Row:
+    """A server's phases from the job's log items; a phase the log does not close ends with the job, in
+    the state DRS gives the server (LAUNCHED, FAILED, still IN_PROGRESS)."""
     known = next((s for s in snap.source_servers if s.source_server_id == server), None)
     row = Row(known.hostname if known and known.hostname else server)
     mine = sorted((item for item in items if item.time and item.details.get("sourceServerID") == server),
-                  key=lambda item: item.time)
+                  key=lambda item: item.time or ends)
     for phase, opens, closes in PHASES:
         start = next((item for item in mine if item.event == opens), None)
         if start is None or start.time is None:
@@ -195,7 +197,7 @@ def _server_row(snap: Snapshot, server: str, items: list[JobLogItem], ends: date
         end = next((item for item in mine if item.event in closes and item.time and item.time >= start.time),
                    None)
         failed = end is not None and end.event in FAILED_EVENTS
-        state = "failed" if failed else ("ok" if end else ("running" if running else "failed"))
+        state = "failed" if failed else ("ok" if end else _status_word(launch))
         row.events.append(Event(start.time, phase, "phase", end.time if end and end.time else ends, state))
     for item in mine:
         if item.event in FAILED_EVENTS and item.time:
@@ -219,8 +221,8 @@ def _function_lanes(snap: Snapshot, events: list[HistoryEvent]) -> list[Lane]:
 
 
 def _function_lane(function: Function, invoked: list[Event]) -> Lane:
-    title = f"{ROLE_TITLES.get(function.kind, 'function')} {function.name}"
-    row = Row("invocations", list(invoked))
+    title = ROLE_TITLES.get(function.kind, "function")
+    row = Row(function.name, list(invoked))
     if function.last_invocation is not None:
         row.events.append(Event(function.last_invocation, "last log event (last ran)", "invoke", status="ok"))
     notes = [f"{len(invoked)} invocations by the state machine"] if invoked else []
@@ -338,11 +340,16 @@ def text_lines(timeline: Timeline | None) -> list[str]:
         lines.append("  " + " | ".join(f"{lane.title} {lane.status or '?'} ({lane.note})" for lane in waves))
     functions = [lane for lane in timeline.lanes if lane.kind == "function"]
     if functions:
-        lines.append("  " + " | ".join(f"{lane.title.split(' ', 1)[0]}: {_function_words(lane)}"
+        shared = {title for title, count in Counter(lane.title for lane in functions).items() if count > 1}
+        lines.append("  " + " | ".join(f"{_function_name(lane, shared)}: {_function_words(lane)}"
                                        for lane in functions))
     if timeline.stop_label:
         lines.append(f"  {timeline.stop_label}")
     return lines[:5]
+
+
+def _function_name(lane: Lane, shared: set[str]) -> str:
+    return f"{lane.title} {lane.rows[0].label}" if lane.title in shared and lane.rows else lane.title
 
 
 def _function_words(lane: Lane) -> str:
