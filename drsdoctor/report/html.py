@@ -16,6 +16,7 @@ from drsdoctor.report.timeline import Event, Lane, Timeline, clock
 
 if TYPE_CHECKING:
     from drsdoctor.engine import Report
+    from drsdoctor.report.fleet import Fleet
 
 MARK = {PASS: "✔ pass", WARN: "! warn", FAIL: "✖ fail", ERROR: "? error", SKIP: "- skip"}
 ORDER = {FAIL: 0, ERROR: 1, WARN: 2, PASS: 3, SKIP: 4}
@@ -52,6 +53,37 @@ def render(report: Report) -> str:
              verdict(report), timeline_section(report.timeline), plan(report), findings(report.findings)]
     parts += [f"<p class=\"meta\">note: {escape(note)}</p>" for note in report.notes]
     return page(title, parts)
+
+
+def fleet_page(fleet: Fleet) -> str:
+    """`diagnose --state-machine ARN --running`: the table of executions, then each one's verdict, timeline
+    and the findings to act on."""
+    parts = [f"<h1>drsdoctor: the {escape(fleet.selection)} executions</h1><p class=\"meta\">"
+             f"<code>{escape(fleet.machine)}</code> · collected {escape(fleet.collected_at.isoformat())}</p>",
+             f"<p><strong>{escape(fleet.summary_line())}</strong></p>"]
+    if fleet.rows:
+        cells = [[f"<a href=\"#run-{number}\">{escape(row.name)}</a>",
+                  escape(row.started.isoformat() if row.started else ""), escape(row.status),
+                  escape(row.state or ""), escape(row.wave or ""), str(row.exit_code), escape(row.cause)]
+                 for number, row in enumerate(fleet.rows, 1)]
+        parts.append(table(["Execution", "Started", "Status", "State", "Wave", "Exit", "Root cause"], cells))
+    for number, row in enumerate(fleet.rows, 1):
+        parts.append(f"<h2 id=\"run-{number}\">{escape(row.name)} <span class=\"meta\">{escape(row.status)}"
+                     "</span></h2>")
+        if row.report is None:
+            parts.append(f"<p class=\"error\">{escape(row.cause)}</p>")
+            continue
+        acting = [f for f in row.report.findings if f.status in (FAIL, ERROR, WARN)]
+        parts += [verdict(row.report), timeline_section(row.report.timeline), findings(acting)]
+    parts += [f"<p class=\"meta\">note: {escape(note)}</p>" for note in fleet.notes]
+    return page(f"drsdoctor: {fleet.machine}", parts)
+
+
+def table(headers: list[str], rows: list[list[str]]) -> str:
+    """A table of cells that are already HTML (each text in them escaped)."""
+    head = "".join(f"<th>{escape(header)}</th>" for header in headers)
+    body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>" for row in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
 
 
 def page(title: str, parts: Iterable[str]) -> str:
