@@ -38,11 +38,16 @@ svg .span-{fill:#90a4ae}svg .execution{fill:#bbdefb}svg .execution.span-failed{f
 svg .round{stroke:#1e88e5}svg .invoke{fill:#3949ab}svg .invoke.failed{fill:#e53935}
 svg .error{fill:#e53935}svg .stop{stroke:#c62828;stroke-dasharray:5 3;stroke-width:2}
 svg .now{stroke:#57606a;stroke-dasharray:2 3}svg .stoplabel{fill:#c62828;font-weight:600}
+svg.timeline{max-width:100%;height:auto}
 """
 LABEL = 230  # the lanes' names
 LEFT, WIDTH = 240, 900  # where time is drawn
 ROW, HEAD = 16, 30  # a row's height, a lane title's height
 TICKS = 6
+LEGEND = ("Bars: the execution, each DRS job and each server's snapshot, conversion and launch (green done, "
+          "yellow running, red failed); blue ticks: the state machine's polling rounds; dots: invocations "
+          "(a function's last log event included); diamonds: errors; red dashes: where progress stopped; "
+          "grey dots: now. Hover for times and details.")
 
 
 def render(report: Report) -> str:
@@ -168,7 +173,7 @@ def timeline_section(timeline: Timeline | None) -> str:
         return "<h2>Timeline</h2><p class=\"meta\">No time was read about this execution.</p>"
     stop = f"<p class=\"fail\">{escape(timeline.stop_label)}</p>" if timeline.stop_label else ""
     return (f"<h2>Timeline ({escape(clock(timeline.start))} to {escape(clock(timeline.now))} UTC, now)</h2>"
-            f"{stop}{svg(timeline)}")
+            f"{stop}{svg(timeline)}<p class=\"meta\">{LEGEND}</p>")
 
 
 def svg(timeline: Timeline) -> str:
@@ -205,7 +210,7 @@ def svg(timeline: Timeline) -> str:
 def _lane(out: list[str], lane: Lane, y: int, x: Callable[[datetime], float]) -> int:
     height = HEAD + ROW * len(lane.rows) + 4
     title, status = escape(_cut(lane.title, 30)), escape(lane.status)
-    out.append(f"<g class=\"lane lane-{escape(lane.kind)}\" data-kind=\"{escape(lane.kind)}\">"
+    out.append(f"<g class=\"lane lane-{escape(lane.kind)}\" data-title=\"{escape(lane.title)}\">"
                f"<rect class=\"lanebg\" x=\"0\" y=\"{y}\" width=\"{LEFT + WIDTH + 20}\" "
                f"height=\"{height - 4}\"/><text class=\"title\" x=\"6\" y=\"{y + 13}\">{title} "
                f"<tspan class=\"small\">{status}</tspan><title>{escape(lane.title)}</title></text>"
