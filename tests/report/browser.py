@@ -126,8 +126,8 @@ class Browser:
         self.events.clear()
         self.call("Page.navigate", url=path.resolve().as_uri())
         self._wait_for("Page.loadEventFired")
-        answers = [self.call("Runtime.evaluate", expression=question, returnByValue=True)["result"].get("value")
-                   for question in questions]
+        answers = [self.call("Runtime.evaluate", expression=question, returnByValue=True)["result"]
+                   .get("value") for question in questions]
         if screenshot is not None:
             size = self.call("Page.getLayoutMetrics")["cssContentSize"]
             shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
@@ -155,8 +155,9 @@ def _problems(events: list[dict[str, Any]]) -> list[str]:
             found.append("exception: " + str(params["exceptionDetails"].get("exception", {}).get(
                 "description") or params["exceptionDetails"].get("text")))
         elif method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "warning", "assert"):
-            found.append(f"console.{params['type']}: " + " ".join(str(arg.get("value")) for arg in params["args"]))
+            said = " ".join(str(arg.get("value")) for arg in params["args"])
+            found.append(f"console.{params['type']}: {said}")
         elif method == "Log.entryAdded" and params["entry"].get("level") in ("error", "warning"):
             entry = params["entry"]
-            found.append(f"{entry.get('source')} {entry['level']}: {entry.get('text')} {entry.get('url', '')}")
+            found.append(f"{entry.get('source')} {entry['level']}: {entry.get('text')} {entry.get('url')}")
     return found
