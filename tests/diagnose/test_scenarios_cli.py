@@ -14,6 +14,7 @@ import pytest
 
 from drsdoctor import exitcodes
 from drsdoctor.aws import is_read_operation
+from drsdoctor.sandbox.seed import plan_layout
 from tests.diagnose.conftest import EXPECTED, Served, calls_in_verbose_output, create_operator, run_cli, serve
 
 pytestmark = pytest.mark.slow
@@ -47,6 +48,8 @@ def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, S
     assert "Traceback" not in done.stderr
     report = json.loads(done.stdout)
     assert report["schema"] == "drsdoctor.report/1"
+    waves = [lane["title"] for lane in report["timeline"]["lanes"] if lane["kind"] == "wave"]  # a lane a wave
+    assert waves == [f"wave {n} {name}" for n, (name, _, _) in enumerate(plan_layout(None)[2], 1)]
     calls = calls_in_verbose_output(done.stderr)
     assert calls and all(is_read_operation(service, operation) for service, operation in calls), calls
     if fault == "none":
