@@ -120,9 +120,10 @@ class Browser:
         while not any(event.get("method") == method for event in self.events):
             self.events.append(json.loads(self.socket.receive()))
 
-    def open(self, path: Path, questions: tuple[str, ...] = (), screenshot: Path | None = None) -> Page:
+    def open(self, path: Path, questions: tuple[str, ...] = (), screenshot: Path | None = None,
+             height: int | None = None) -> Page:
         """Load ``path``, ask each JavaScript expression of the rendered DOM, save a screenshot of the
-        whole page; the page's own logging is in ``problems``."""
+        whole page (its top ``height`` pixels); the page's own logging is in ``problems``."""
         self.events.clear()
         self.call("Page.navigate", url=path.resolve().as_uri())
         self._wait_for("Page.loadEventFired")
@@ -131,7 +132,8 @@ class Browser:
         if screenshot is not None:
             size = self.call("Page.getLayoutMetrics")["cssContentSize"]
             shot = self.call("Page.captureScreenshot", format="png", captureBeyondViewport=True,
-                             clip={"x": 0, "y": 0, "width": size["width"], "height": size["height"],
+                             clip={"x": 0, "y": 0, "width": size["width"],
+                                   "height": min(size["height"], height or size["height"]),
                                    "scale": 1})
             screenshot.write_bytes(base64.b64decode(shot["data"]))
         self.call("Runtime.evaluate", expression="1")  # the events the page logged have all arrived
