@@ -225,6 +225,9 @@ def _function_lane(function: Function, invoked: list[Event]) -> Lane:
     row = Row(function.name, list(invoked))
     if function.last_invocation is not None:
         row.events.append(Event(function.last_invocation, "last log event (last ran)", "invoke", status="ok"))
+    if len(function.error_times) == len(function.recent_errors):  # each error line when it was logged
+        row.events += [Event(at, f"logged: {_one_line(line)[:300]}", "error", status="failed")
+                       for at, line in zip(function.error_times, function.recent_errors, strict=True)]
     notes = [f"{len(invoked)} invocations by the state machine"] if invoked else []
     notes.append(f"last ran {clock(function.last_invocation)}" if function.last_invocation
                  else "no log event: never ran in the logs' retention")

@@ -43,6 +43,7 @@ def incident() -> Snapshot:
     assert poller is not None
     poller.environment["DB_PASSWORD"] = SECRET
     poller.recent_errors = [f"ERROR {HOSTILE} connecting with {SECRET}"]
+    poller.error_times = [NOW - timedelta(minutes=38)]
     started = NOW - timedelta(minutes=44)
     record = snap.execution_record
     assert record is not None
@@ -121,6 +122,8 @@ def test_the_timeline_has_one_lane_per_wave_of_the_plan_and_marks_where_progress
     assert "last progress" in page and "progress stopped" in page
     failed = [rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == "span-failed"]
     assert len(failed) == 1  # the one server whose launch failed
+    [poller] = [g for g in root.iter(f"{SVG}g") if g.get("data-title") == "poller"]
+    assert [path.get("class") for path in poller.iter(f"{SVG}path")] == ["error"]  # its error line, when logged
 
 
 def test_text_from_aws_is_escaped_and_secrets_are_masked(page: str) -> None:
