@@ -123,7 +123,7 @@ def test_the_timeline_has_one_lane_per_wave_of_the_plan_and_marks_where_progress
     failed = [rect for rect in root.iter(f"{SVG}rect") if rect.get("class") == "span-failed"]
     assert len(failed) == 1  # the one server whose launch failed
     [poller] = [g for g in root.iter(f"{SVG}g") if g.get("data-title") == "poller"]
-    assert [path.get("class") for path in poller.iter(f"{SVG}path")] == ["error"]  # its error line, when logged
+    assert [path.get("class") for path in poller.iter(f"{SVG}path")] == ["error"]  # its logged error
 
 
 def test_text_from_aws_is_escaped_and_secrets_are_masked(page: str) -> None:
