@@ -186,7 +186,7 @@ def test_a_real_browser_renders_the_page_with_no_error_and_a_lane_per_wave(page:
              "{const box = g.getBoundingClientRect(); return [g.dataset.title, box.top, box.height]})")
     browser = Browser()
     try:
-        rendered = browser.open(html, (lanes,), screenshot=tmp_path / "incident.png")
+        rendered = browser.open(html, (lanes,), screenshot=tmp_path / "incident.png", height=1300)
         complaints = browser.open(broken).problems
     finally:
         browser.close()
