@@ -157,3 +157,58 @@ def state_function(snap: Snapshot, state: str) -> Function | None:
 
 def with_file(remedy_: Remedy, item: FixFile) -> Remedy:
     return Remedy(remedy_.commands, (*remedy_.files, item), remedy_.note)
+
+
+# ---- DRS launches ----------------------------------------------------------------------------------------
+
+_ACTION = re.compile(r"\b((?:drs|ec2|iam|kms|ssm):[A-Za-z0-9]+)\b")
+_DENIED = ("not authorized", "accessdenied", "unauthorizedoperation", "access denied")
+_QUOTA = ("limitexceeded", "limit exceeded", "quota", "insufficientinstancecapacity")
+_CONFIG = ("launch template", "launchtemplate", "invalidparameter", "subnet", "security group",
+           "instance type", "instancetype", "invalidami", "launch configuration")
+_REPLICATION = ("STALLED", "DISCONNECTED", "STOPPED", "PAUSED")
+VCPU_QUOTA = "L-1216C47A"  # EC2's Running On-Demand Standard instances (vCPUs), what a recovery launch uses
+
+
+def launch_failure_fix(snap: Snapshot, server_id: str, reason: str, job_id: str) -> Remedy:
+    """The command for the cause a server's launch failure shows: the launch's permissions, its replication,
+    a quota, or its launch configuration; never one about another cause. The reason's words first, then
+    the replication state DRS reports for the server."""
+    text = reason.lower()
+    source = next((s for s in snap.source_servers if s.source_server_id == server_id), None)
+    state = (source.replication_state if source else "").upper()
+    said = next((word for word in _REPLICATION if word.lower() in text), "")
+    if any(word in text for word in _DENIED):
+        actions = sorted(set(_ACTION.findall(reason)))
+        role = snap.role("orchestration")
+        function = snap.function_of_kind("orchestration")
+        role_arn = role.role_arn if role else (function.role_arn if function else "")
+        if actions and role_arn:
+            return put_role_policy(role_arn, "orchestration",
+                                   [Decision(action=a, decision="implicitDeny") for a in actions])
+    elif said or "replication" in text:
+        return _replication_fix(server_id, said or state)
+    elif any(word in text for word in _QUOTA):
+        return remedy(command("aws", "service-quotas", "get-service-quota", "--service-code", "ec2",
+                              "--quota-code", VCPU_QUOTA),
+                      note="the launch hit an EC2 quota: request an increase (service-quotas "
+                           "request-service-quota-increase) to cover the wave's instances")
+    elif any(word in text for word in _CONFIG):
+        return remedy(command("aws", "drs", "get-launch-configuration", "--source-server-id", server_id),
+                      note=f"the launch of {server_id} was refused on its launch settings: correct them with "
+                           "aws drs update-launch-configuration, or its EC2 launch template")
+    elif state in _REPLICATION:
+        return _replication_fix(server_id, state)
+    return remedy(command("aws", "drs", "describe-job-log-items", "--job-id", job_id),
+                  note="the job's log names why the launch failed")
+
+
+def _replication_fix(server_id: str, state: str) -> Remedy:
+    if state == "STOPPED":
+        return remedy(command("aws", "drs", "start-replication", "--source-server-id", server_id),
+                      note=f"{server_id}'s replication is stopped; once it is CONTINUOUS, run the wave again")
+    return remedy(command("aws", "drs", "retry-data-replication", "--source-server-id", server_id),
+                  note=f"{server_id}'s replication is {state or 'not healthy'}: this restarts it (DRS marks "
+                       "the call deprecated; it is still the one that does this); if it stalls again, the "
+                       "agent cannot reach its replication server (TCP 1500). Once it is CONTINUOUS, run the "
+                       "wave again")

@@ -35,8 +35,6 @@ def known_good_definition(snap: Snapshot, template: Mapping[str, Any], logical_i
     machine, stack = snap.state_machine, snap.stack
     if machine is None or stack is None:
         raise NoDefinition("no state machine or stack to take it from")
-    from drsdoctor.diff.resolve import Resolver
-
     resources = template.get("Resources") or {}
     found = [(name, body) for name, body in resources.items() if isinstance(body, Mapping)
              and body.get("Type") == "AWS::StepFunctions::StateMachine"
@@ -47,7 +45,7 @@ def known_good_definition(snap: Snapshot, template: Mapping[str, Any], logical_i
     parameters = {name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()
                   if isinstance(spec, Mapping)}
     parameters.update(stack.parameters)
-    resolver = Resolver(template, parameters, set(), f"stack {stack.name}")
+    resolver = _resolver(template, parameters, f"stack {stack.name}")
     try:
         if "Definition" in properties:
             text = json.dumps(resolver.resolve(properties["Definition"]))
@@ -66,8 +64,8 @@ def known_good_definition(snap: Snapshot, template: Mapping[str, Any], logical_i
     except ValueError as bad:
         raise NoDefinition(f"a definition is not JSON: {bad}") from None
     values = _stack_values(snap, stack, resources)
-    _learn(baseline, deployed, values, resources)
-    filled = _filled(baseline, values, resources)
+    _learn(baseline, deployed, values, resolver.emitted)
+    filled = _filled(baseline, values, resolver.emitted)
     return json.dumps(filled, indent=2) + "\n"
 
 
@@ -94,22 +92,49 @@ def _stack_values(snap: Snapshot, stack: Stack, resources: Mapping[str, Any]) ->
     return {key: value for key, value in values.items() if value}
 
 
-def _tokens(text: str, resources: Mapping[str, Any]) -> list[re.Match[str]]:
-    return [m for m in _TOKEN.finditer(text) if m.group(3) or m.group(1) in resources]
+def _resolver(template: Mapping[str, Any], parameters: dict[str, Any], name: str) -> Any:
+    """diff-stacks' resolver, where a reference to something the template does not declare (a resource of a
+    sibling stack, a transform's output) is a token to fill like the others, not an error."""
+    from drsdoctor.diff.resolve import Resolver
+
+    class Tolerant(Resolver):
+        emitted: set[str]
+
+        def ref(self, target: str, node: Any) -> Any:
+            if target in self.parameters or target in self.resources or target.startswith("AWS::"):
+                value = super().ref(target, node)
+            else:
+                value = f"<{target}>"
+            if isinstance(value, str) and value.startswith("<"):
+                self.emitted.add(value.strip("<>").split(".")[0])
+            return value
+
+        def get_att(self, target: str, attribute: str, node: Any) -> str:
+            self.emitted.add(target)
+            return super().get_att(target, attribute, node) if target in self.resources else (
+                f"<{target}.{attribute}>")
+
+    resolver = Tolerant(template, parameters, set(), name)
+    resolver.emitted = set()
+    return resolver
 
 
-def _learn(baseline: Any, deployed: Any, values: dict[str, str], resources: Mapping[str, Any]) -> None:
+def _tokens(text: str, emitted: set[str]) -> list[re.Match[str]]:
+    return [m for m in _TOKEN.finditer(text) if m.group(3) or m.group(1) in emitted]
+
+
+def _learn(baseline: Any, deployed: Any, values: dict[str, str], emitted: set[str]) -> None:
     """Where the deployed definition has the template's shape, a reference takes the value deployed there:
     what CloudFormation really resolved it to."""
     if isinstance(baseline, Mapping) and isinstance(deployed, Mapping):
         for key, item in baseline.items():
             if key in deployed:
-                _learn(item, deployed[key], values, resources)
+                _learn(item, deployed[key], values, emitted)
     elif isinstance(baseline, list) and isinstance(deployed, list) and len(baseline) == len(deployed):
         for before, after in zip(baseline, deployed, strict=True):
-            _learn(before, after, values, resources)
+            _learn(before, after, values, emitted)
     elif isinstance(baseline, str) and isinstance(deployed, str):
-        found = _tokens(baseline, resources)
+        found = _tokens(baseline, emitted)
         if not found:
             return
         pattern, last = "", 0
@@ -122,13 +147,13 @@ def _learn(baseline: Any, deployed: Any, values: dict[str, str], resources: Mapp
                 values[match.group(0)] = value
 
 
-def _filled(value: Any, values: dict[str, str], resources: Mapping[str, Any]) -> Any:
+def _filled(value: Any, values: dict[str, str], emitted: set[str]) -> Any:
     if isinstance(value, Mapping):
-        return {key: _filled(item, values, resources) for key, item in value.items()}
+        return {key: _filled(item, values, emitted) for key, item in value.items()}
     if isinstance(value, list):
-        return [_filled(item, values, resources) for item in value]
+        return [_filled(item, values, emitted) for item in value]
     if isinstance(value, str):
-        for match in reversed(_tokens(value, resources)):
+        for match in reversed(_tokens(value, emitted)):
             token = match.group(0)
             if token not in values:
                 raise NoDefinition(f"nothing in the deployment says what {token} is")
