@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from drsdoctor.checks._fixes import put_role_policy
 from drsdoctor.checks.drs_job_status import failed_launch_fix, named
 
 from drsdoctor.checkapi import (
@@ -25,7 +24,6 @@ from drsdoctor.checkapi import (
     passed,
     skip,
 )
-from drsdoctor.fixes import Remedy
 from drsdoctor.snapshot import Snapshot
 
 
@@ -51,13 +49,4 @@ def completed_not_launched(snap: Snapshot) -> Iterator[Finding]:
                                "launched: DRS could not do the launch with the caller's credentials",
                    evidence=[statuses], shows=SERVERS_NOT_LAUNCHED,
                    explains=(EXECUTION_FAILED, EXECUTION_STUCK, WAVE_STATUS_STALE),
-                   fix=_fix(snap, job.job_id))
-
-
-def _fix(snap: Snapshot, job_id: str) -> Remedy:
-    """The follow-on actions the orchestration role is denied, granted; else what the job's log shows."""
-    role = snap.role("orchestration")
-    denied = [d for d in role.denied() if d.follow_on and d.decision != "explicitDeny"] if role else []
-    if role is not None and denied:
-        return put_role_policy(role.role_arn, "orchestration", denied)
-    return failed_launch_fix(snap, job_id)
+                   fix=failed_launch_fix(snap, job.job_id))

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from drsdoctor.checks._common import ago
-from drsdoctor.checks._fixes import launch_failure_fix, read_errors
+from drsdoctor.checks._fixes import launch_failure_fix, put_role_policy, read_errors
 
 from drsdoctor.checkapi import (
     HIGH,
@@ -35,12 +35,17 @@ def named(server_ids: list[str], limit: int = NAMED) -> str:
 
 
 def failed_launch_fix(snap: Snapshot, job_id: str) -> Remedy:
-    """The fix for the first failure the job's log reports, else the command that reads the log."""
+    """The fix for the first failure the job's log reports; else, the follow-on actions the orchestration
+    role is denied (DRS launches with its credentials) granted; else the command that reads the log."""
     for item in snap.job_log_items.get(job_id, []):
         if item.event.endswith(("_FAIL", "_FAILED")):
             server = str(item.details.get("sourceServerID") or "")
             if server:
                 return launch_failure_fix(snap, server, str(item.details.get("rawError") or ""), job_id)
+    role = snap.role("orchestration")
+    denied = [d for d in role.denied() if d.follow_on and d.decision != "explicitDeny"] if role else []
+    if role is not None and denied:
+        return put_role_policy(role.role_arn, "orchestration", denied)
     return remedy(command("aws", "drs", "describe-job-log-items", "--job-id", job_id),
                   note="the job's log names why its servers did not launch")
 

@@ -47,6 +47,7 @@ class Remedy:
     files: tuple[FixFile, ...] = ()
     note: str = ""
     folder: str = field(default=FIXES_DIR)
+    written: bool = False  # `diagnose --write-fixes` wrote the files where the commands read them
 
     @property
     def line(self) -> str:
@@ -55,6 +56,15 @@ class Remedy:
 
     def paths(self) -> list[str]:
         return [f"{self.folder}/{item.name}" for item in self.files]
+
+    def files_note(self) -> str:
+        """Where the files the commands read are, or how to get them."""
+        paths = ", ".join(self.paths())
+        if not paths:
+            return ""
+        if self.written:
+            return f"written: {paths}"
+        return f"run this diagnose again with --write-fixes {self.folder} to write {paths}"
 
     def placed(self, folder: str) -> Remedy:
         """The same fix with its files in ``folder``: every ``file://`` argument follows."""
@@ -68,11 +78,23 @@ class Remedy:
 
         return replace(self, commands=tuple(moved(c) for c in self.commands), folder=folder)
 
+    def write(self, folder: str) -> Remedy:
+        """Write the files into ``folder`` (created); the fix whose commands read them there."""
+        from pathlib import Path
+
+        placed = self.placed(folder)
+        if not self.files:
+            return placed
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        for item in self.files:
+            (Path(folder) / item.name).write_text(item.content, encoding="utf-8")
+        return replace(placed, written=True)
+
     def to_dict(self) -> dict[str, Any]:
         return {"commands": [{"argv": list(c.argv), "line": c.line} for c in self.commands],
                 "files": [{"path": path, "content": item.content}
                           for path, item in zip(self.paths(), self.files, strict=True)],
-                "note": self.note}
+                "note": self.note, "files_note": self.files_note()}
 
 
 def command(*argv: str, shell: str = "") -> Command:
