@@ -140,7 +140,7 @@ def write_fixes(report: Report, folder: str) -> None:
         try:
             finding.remedy = finding.remedy.write(folder)
         except OSError as bad:
-            raise InputError(f"--write-fixes {folder}: cannot write {finding.remedy.paths()[0]}: "
+            raise InputError(f"--write-fixes {folder}: cannot write the fix files there: "
                              f"{bad.strerror or bad}") from None
         finding.remediation = finding.remedy.line
 

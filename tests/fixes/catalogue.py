@@ -19,9 +19,16 @@ RESOURCE_OPTIONS = ("--name", "--rule", "--function-name", "--role-name", "--tab
                     "--log-group-name", "--job-id")
 
 
-def deployment_names(world: Any) -> set[str]:
-    """Every name the deployment has (its name map), and the DRS source servers and jobs of its world."""
-    names = set(world.orchestrator.names(world).values()) if hasattr(world, "orchestrator") else set()
+def deployment_names(world: Any, stack: str) -> set[str]:
+    """Every resource the deployment's stacks hold (nested ones too), and its world's DRS servers and jobs."""
+    cloudformation, names, stacks = world.client("cloudformation"), set(), [stack]
+    while stacks:
+        pages = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stacks.pop())
+        for item in (item for page in pages for item in page["StackResourceSummaries"]):
+            physical = item.get("PhysicalResourceId", "")
+            names.add(named(physical))
+            if item["ResourceType"] == "AWS::CloudFormation::Stack" and physical:
+                stacks.append(physical)
     drs = world.client("drs")
     servers = drs.get_paginator("describe_source_servers").paginate(filters={})
     names |= {s["sourceServerID"] for page in servers for s in page["items"]}
