@@ -191,6 +191,9 @@ def test_a_self_polling_run_is_healthy_whatever_its_mirror_schedule(fault: str, 
     warned = [f for f in report.findings if f.check == "EVT001" and f.status == "warn"]
     assert bool(warned) == (fault != "none")
     assert all(names["function:mirror"] in f.detail and "does not drive" in f.detail for f in warned)
+    # the warning's fix enables the mirror's own rule
+    enable = f"aws events enable-rule --name {names['rule:mirror']}"
+    assert [f.remediation for f in warned] == [enable] * len(warned)
 
 
 # Each selfpoll fault's root cause ends in a command the AWS CLI accepts, on selfpoll's own resources. By
