@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from drsdoctor.fixes import Remedy
-from drsdoctor.snapshot import JobLogItem, JobServer, SourceServer, Stack, StackResource
+from drsdoctor.snapshot import JobLogItem, JobServer, SourceServer, Stack, StackResource, StateMachine
 from tests.checks.builders import (
     ACCOUNT,
     DEFINITION,
@@ -21,6 +21,7 @@ from tests.checks.builders import (
     SM_ARN,
     findings,
     fn_arn,
+    healthy,
     stuck,
 )
 from tests.fixes.cli_parse import InvalidCommand, Parsed, parse
@@ -215,3 +216,21 @@ def test_a_command_the_cli_would_refuse_is_refused() -> None:
                   '{"Variable": {}}']):
         with pytest.raises(InvalidCommand):
             parse(argv)
+
+
+def test_a_definition_that_differs_only_from_the_reference_is_never_fixed_with_the_references() -> None:
+    from drsdoctor.checks.sfn_definition_drift import _reference_definition
+
+    reference = _reference_definition()
+    drifted = copy.deepcopy(reference)
+    drifted["States"].popitem()
+    # its own template holds the same definition: the deployment is as its template says
+    template = {"Resources": {"Machine": {"Type": "AWS::StepFunctions::StateMachine",
+                                          "Properties": {"DefinitionString": json.dumps(drifted)}}}}
+    snap = healthy(state_machine=StateMachine(SM_ARN, definition=json.dumps(drifted)),
+                   stack=Stack(name="drs-prod", template=json.dumps(template)))
+    (failed,) = [f for f in findings("SFN005", snap) if f.status == "fail"]
+    assert "reference" in failed.detail and failed.remedy is not None
+    assert failed.remedy.files == ()  # no definition file: the reference's is not this deployment's
+    assert failed.remediation == "drsdoctor diff-stacks reference drs-prod"
+    assert "drs-prod's own template" in failed.remedy.note
