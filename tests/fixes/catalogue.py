@@ -70,9 +70,9 @@ def check_fixes(findings: list[dict[str, Any]], folder: Path, names: set[str] | 
                 continue
             if line == shlex.join(argv):  # a plain command: the line is the argv, quoted
                 assert shlex.split(line) == argv
-                parse(argv, cwd=str(folder))
             else:  # a pipeline: its AWS call is a command of its own (it writes what the next one reads)
                 assert line.startswith("mkdir -p ") and shlex.join(argv) in line, line
+            if line not in checked:  # findings repeat a command (a cause and its mechanism): parsed once
                 parse(argv, cwd=str(folder))
             for option, value in itertools.pairwise(argv):
                 if option in RESOURCE_OPTIONS and names is not None:

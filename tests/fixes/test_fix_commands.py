@@ -80,9 +80,10 @@ LAUNCH_CAUSES = [
 def test_a_launch_failure_gets_the_command_for_the_cause_it_shows(reason: str, replication: str, service: str,
                                                                   operation: str, tmp_path: Path) -> None:
     snap = failed_launch(reason, replication)
-    for check_id in ("DRS002", "DRS001"):  # the failure event and the job's failed server: one fix
-        (call,) = parsed(remedy_of(check_id, snap), tmp_path)
-        assert (call.service, call.operation) == (service, operation), check_id
+    remedy = remedy_of("DRS002", snap)
+    assert remedy_of("DRS001", snap) == remedy  # the failure event and the job's failed server: one fix
+    (call,) = parsed(remedy, tmp_path)
+    assert (call.service, call.operation) == (service, operation)
     if service == "drs" and operation != "GetLaunchConfiguration":
         assert call.params == {"sourceServerID": DOWN}  # the server that failed, not another
     if service == "iam":
