@@ -13,7 +13,7 @@ from collections.abc import Iterable
 
 from drsdoctor.checks._common import role_name
 
-from drsdoctor.fixes import FIXES_DIR, Command, FixFile, Remedy, command, file_arg, remedy, safe_file_name
+from drsdoctor.fixes import FIXES_DIR, Command, Remedy, command, file_arg, remedy, safe_file_name
 from drsdoctor.secrets import looks_secret
 from drsdoctor.snapshot import Decision, Function, Rule, Snapshot
 
@@ -154,9 +154,6 @@ def state_function(snap: Snapshot, state: str) -> Function | None:
             return snap.function(edge.target)
     return None
 
-
-def with_file(remedy_: Remedy, item: FixFile) -> Remedy:
-    return Remedy(remedy_.commands, (*remedy_.files, item), remedy_.note)
 
 
 # ---- DRS launches ----------------------------------------------------------------------------------------
