@@ -27,6 +27,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "resource": root.finding.resource,
             "summary": root.summary,
             "remediation": root.finding.remediation,
+            "fix": root.finding.remedy.to_dict() if root.finding.remedy else None,
             "evidence": list(root.finding.evidence),
             "chain": [{"check": f.check, "layer": f.layer, "resource": f.resource, "detail": f.detail}
                       for f in root.chain],

@@ -65,6 +65,10 @@ def _root_cause(console: Console, report: Report) -> None:
     if cause.remediation:
         console.print(Text("  FIX:", style="bold green"))
         console.print(Text(f"    {cause.remediation}"))
+        remedy = cause.remedy
+        for note in (remedy.note, remedy.files_note()) if remedy else ():
+            if note:
+                console.print(Text(f"    ({note})", style="dim"))
     for other in root.also:
         console.print(Text.assemble(("  also failing: ", "yellow"), (f"[{other.check}] ", "bold"),
                                     (other.detail, "")))

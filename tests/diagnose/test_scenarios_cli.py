@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +17,7 @@ from drsdoctor import exitcodes
 from drsdoctor.aws import is_read_operation
 from drsdoctor.sandbox.seed import plan_layout
 from tests.diagnose.conftest import EXPECTED, Served, calls_in_verbose_output, create_operator, run_cli, serve
+from tests.fixes.catalogue import check_fixes, check_root_cause_fix, deployment_names
 
 pytestmark = pytest.mark.slow
 
@@ -40,7 +42,8 @@ def served(request: pytest.FixtureRequest, world: Served) -> Iterator[tuple[str,
 
 
 def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, Served],
-                                                            credentials: dict[str, str]) -> None:
+                                                            credentials: dict[str, str],
+                                                            tmp_path: Path) -> None:
     fault, world = served
     arn = world.run_recovery()
     done = run_cli("diagnose", arn, "--format", "json", "-v", credentials=credentials,
@@ -62,3 +65,6 @@ def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, S
     cause = report["root_cause"]
     assert cause is not None and cause["check"] in checks, cause
     assert word in json.dumps(cause)
+    # every fix a command the AWS CLI accepts, on this deployment's resources; the root cause's among them
+    check_root_cause_fix(report)
+    assert check_fixes(report["findings"], tmp_path, deployment_names(world, world.info["stack_name"]))
