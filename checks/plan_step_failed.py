@@ -12,11 +12,16 @@ from drsdoctor.checkapi import EXECUTION_FAILED, HIGH, SYMPTOM, Finding, check, 
 from drsdoctor.snapshot import Snapshot
 
 
-@check(id="PLN001", service="drs", severity=HIGH, layer=SYMPTOM,
-       title="No step of the recovery plan execution failed or timed out",
-       remediation="Fix the cause below, then run the step again: aws drs retry-recovery-plan-execution-step "
-                   "--recovery-plan-execution-step-arn {step}",
-       reads=("recovery_plan",))
+@check(
+    id="PLN001",
+    service="drs",
+    severity=HIGH,
+    layer=SYMPTOM,
+    title="No step of the recovery plan execution failed or timed out",
+    remediation="Fix the cause below, then run the step again: aws drs retry-recovery-plan-execution-step "
+    "--recovery-plan-execution-step-arn {step}",
+    reads=("recovery_plan",),
+)
 def plan_step_failed(snap: Snapshot) -> Iterator[Finding]:
     run = snap.recovery_plan
     if run is None:
@@ -32,9 +37,18 @@ def plan_step_failed(snap: Snapshot) -> Iterator[Finding]:
     for step in stopped:
         attempt = f", attempt {step.attempt}" if step.attempt else ""
         error = f"{step.error_code}: {step.error_message}" if step.error_code else "no errorDetail given"
-        evidence = [f"execution {run.status} ({run.mode}){': ' + run.error_code if run.error_code else ''}"
-                    f"{' ' + run.error_message if run.error_message else ''}",
-                    *[f"{server.source_server_id} {server.impact} job {server.job_id or '-'}"
-                      for server in step.servers]]
-        yield fail(step.arn, f"step {step.index} ({step.name}) {step.status}{attempt}: {error[:300]}",
-                   evidence=evidence, shows=EXECUTION_FAILED, fix={"step": step.arn})
+        evidence = [
+            f"execution {run.status} ({run.mode}){': ' + run.error_code if run.error_code else ''}"
+            f"{' ' + run.error_message if run.error_message else ''}",
+            *[
+                f"{server.source_server_id} {server.impact} job {server.job_id or '-'}"
+                for server in step.servers
+            ],
+        ]
+        yield fail(
+            step.arn,
+            f"step {step.index} ({step.name}) {step.status}{attempt}: {error[:300]}",
+            evidence=evidence,
+            shows=EXECUTION_FAILED,
+            fix={"step": step.arn},
+        )

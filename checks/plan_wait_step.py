@@ -15,11 +15,16 @@ from drsdoctor.snapshot import Snapshot
 GRACE = timedelta(minutes=10)
 
 
-@check(id="PLN004", service="drs", severity=HIGH, layer=CAUSE,
-       title="No wait step of the recovery plan waits past its minutes",
-       remediation="aws drs cancel-recovery-plan-execution --recovery-plan-execution-arn {execution} && "
-                   "aws drs start-recovery-plan-execution --recovery-plan-arn {plan} --mode {mode}",
-       reads=("recovery_plan",))
+@check(
+    id="PLN004",
+    service="drs",
+    severity=HIGH,
+    layer=CAUSE,
+    title="No wait step of the recovery plan waits past its minutes",
+    remediation="aws drs cancel-recovery-plan-execution --recovery-plan-execution-arn {execution} && "
+    "aws drs start-recovery-plan-execution --recovery-plan-arn {plan} --mode {mode}",
+    reads=("recovery_plan",),
+)
 def plan_wait_step(snap: Snapshot) -> Iterator[Finding]:
     run = snap.recovery_plan
     if run is None:
@@ -32,18 +37,28 @@ def plan_wait_step(snap: Snapshot) -> Iterator[Finding]:
     for step in waiting:
         minutes = step.wait_minutes or 0
         if step.updated_at is None:
-            yield error(step.arn, f"wait step {step.index} ({step.name}): when it began waiting was not read "
-                                  "(GetRecoveryPlanExecutionStep)")
+            yield error(
+                step.arn,
+                f"wait step {step.index} ({step.name}): when it began waiting was not read "
+                "(GetRecoveryPlanExecutionStep)",
+            )
             continue
         waited = now - step.updated_at
         allowed = max(timedelta(minutes=2 * minutes), timedelta(minutes=minutes) + GRACE)
         if waited <= allowed:
-            yield passed(step.arn, f"wait step {step.index} ({step.name}) has waited "
-                                   f"{waited.total_seconds() / 60:.0f} of its {minutes} minutes")
+            yield passed(
+                step.arn,
+                f"wait step {step.index} ({step.name}) has waited "
+                f"{waited.total_seconds() / 60:.0f} of its {minutes} minutes",
+            )
             continue
-        yield fail(step.arn, f"wait step {step.index} ({step.name}) has been WAITING "
-                             f"{waited.total_seconds() / 60:.0f} minutes, for a {minutes}-minute wait: it will not "
-                             "end, and every later step waits behind it",
-                   evidence=[f"WAITING since {step.updated_at.isoformat()}", f"now {now.isoformat()}"],
-                   shows=EXECUTION_STUCK, explains=EXECUTION_STUCK,
-                   fix={"execution": run.arn, "plan": run.plan_arn, "mode": run.mode or "DRILL"})
+        yield fail(
+            step.arn,
+            f"wait step {step.index} ({step.name}) has been WAITING "
+            f"{waited.total_seconds() / 60:.0f} minutes, for a {minutes}-minute wait: it will not "
+            "end, and every later step waits behind it",
+            evidence=[f"WAITING since {step.updated_at.isoformat()}", f"now {now.isoformat()}"],
+            shows=EXECUTION_STUCK,
+            explains=EXECUTION_STUCK,
+            fix={"execution": run.arn, "plan": run.plan_arn, "mode": run.mode or "DRILL"},
+        )

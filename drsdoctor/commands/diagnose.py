@@ -77,8 +77,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         from drsdoctor.commands.diagnose_plan import diagnose_running
 
         if execution_arn or from_bundle or save_bundle or machine_arn or not status:
-            raise InputError("--recovery-plan ARN goes with --running alone (no EXECUTION_ARN, --state-machine, "
-                             "--from-bundle or --save-bundle)")
+            raise InputError("--recovery-plan ARN goes with --running alone (no EXECUTION_ARN, "
+                             "--state-machine, --from-bundle or --save-bundle)")
         sys.exit(diagnose_running(plan_arn, region=region, profile=profile, endpoint_url=endpoint_url,
                                   verbose=verbose, output_format=output_format, output_path=output_path,
                                   only=only, skip=skip, checks_dirs=checks_dirs, plan_role=plan_role,

@@ -24,16 +24,18 @@ def plan_checks(checks: list[CheckSpec]) -> list[CheckSpec]:
     return [spec for spec in checks if PLAN_FACT in spec.reads]
 
 
-def report_of(snap: Snapshot, only: tuple[str, ...] = (), skip: tuple[str, ...] = (),
-              checks_dirs: tuple[str, ...] = ()) -> Report:
+def report_of(
+    snap: Snapshot, only: tuple[str, ...] = (), skip: tuple[str, ...] = (), checks_dirs: tuple[str, ...] = ()
+) -> Report:
     """The engine's report: it judges a recovery plan execution with the checks that read one."""
     from drsdoctor.engine import diagnose
 
     return diagnose(snap, only=only, skip=skip, checks_dirs=checks_dirs)
 
 
-def diagnose_plan_execution(arn: str, session: AwsSession, plan_role: str | None = None,
-                            progress: Callable[[str], None] | None = None) -> tuple[Snapshot, Report]:
+def diagnose_plan_execution(
+    arn: str, session: AwsSession, plan_role: str | None = None, progress: Callable[[str], None] | None = None
+) -> tuple[Snapshot, Report]:
     """Collect and check one recovery plan execution, as `drsdoctor diagnose ARN` does (demo calls it)."""
     from drsdoctor.collect.plans import collect_plan
 
@@ -41,16 +43,25 @@ def diagnose_plan_execution(arn: str, session: AwsSession, plan_role: str | None
     return snap, report_of(snap)
 
 
-def diagnose_plan(arn: str, *, region: str | None, profile: str | None, endpoint_url: str | None,
-                  verbose: int, plan_role: str | None, budget: float | None) -> Snapshot:
+def diagnose_plan(
+    arn: str,
+    *,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    verbose: int,
+    plan_role: str | None,
+    budget: float | None,
+) -> Snapshot:
     """The command's collection for one execution ARN (a bad ARN fails before any AWS call)."""
     from drsdoctor.aws import AwsSettings
     from drsdoctor.collect.plans import collect_plan, parse_drs_arn
     from drsdoctor.commands.diagnose import _progress, budgeted_session
 
     target = parse_drs_arn(arn)
-    session = budgeted_session(AwsSettings(region=target.region or region, profile=profile,
-                                           endpoint_url=endpoint_url), budget)
+    session = budgeted_session(
+        AwsSettings(region=target.region or region, profile=profile, endpoint_url=endpoint_url), budget
+    )
     try:
         with _progress() as say:
             return collect_plan(target.arn, session, plan_role=plan_role, progress=say)
@@ -59,27 +70,49 @@ def diagnose_plan(arn: str, *, region: str | None, profile: str | None, endpoint
             echo_call_log(session.call_log)
 
 
-def diagnose_running(plan_arn: str, *, region: str | None, profile: str | None, endpoint_url: str | None,
-                     verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
-                     skip: tuple[str, ...], checks_dirs: tuple[str, ...], plan_role: str | None,
-                     budget: float | None) -> int:
-    """Every non-terminal execution of the plan (one at most, by DRS's rule; CANCELLING included): one table."""
+def diagnose_running(
+    plan_arn: str,
+    *,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    verbose: int,
+    output_format: str,
+    output_path: str | None,
+    only: tuple[str, ...],
+    skip: tuple[str, ...],
+    checks_dirs: tuple[str, ...],
+    plan_role: str | None,
+    budget: float | None,
+) -> int:
+    """Every non-terminal execution of the plan (one at most, by DRS's rule; CANCELLING included): one
+    table."""
     from drsdoctor.report.fleet import FORMATS
 
     if output_format not in FORMATS:
-        raise InputError(f"--format {output_format} describes one execution; with --recovery-plan choose "
-                         f"{', '.join(FORMATS)}")
+        raise InputError(
+            f"--format {output_format} describes one execution; with --recovery-plan choose "
+            f"{', '.join(FORMATS)}"
+        )
     from drsdoctor.aws import AwsSettings
     from drsdoctor.collect.plans import parse_drs_arn
     from drsdoctor.commands.diagnose import _progress, budgeted_session
 
     plan = parse_drs_arn(plan_arn, "recovery-plan")
-    session = budgeted_session(AwsSettings(region=plan.region or region, profile=profile,
-                                           endpoint_url=endpoint_url), budget)
+    session = budgeted_session(
+        AwsSettings(region=plan.region or region, profile=profile, endpoint_url=endpoint_url), budget
+    )
     try:
         with _progress() as say:
-            fleet = running_executions(plan.arn, session, plan_role=plan_role, only=only, skip=skip,
-                                       checks_dirs=checks_dirs, progress=say)
+            fleet = running_executions(
+                plan.arn,
+                session,
+                plan_role=plan_role,
+                only=only,
+                skip=skip,
+                checks_dirs=checks_dirs,
+                progress=say,
+            )
     finally:
         if verbose:
             echo_call_log(session.call_log)
@@ -89,9 +122,16 @@ def diagnose_running(plan_arn: str, *, region: str | None, profile: str | None, 
     return fleet.exit_code
 
 
-def running_executions(plan_arn: str, session: AwsSession, *, plan_role: str | None = None,
-                       only: tuple[str, ...] = (), skip: tuple[str, ...] = (), checks_dirs: tuple[str, ...] = (),
-                       progress: Callable[[str], None] | None = None) -> Fleet:
+def running_executions(
+    plan_arn: str,
+    session: AwsSession,
+    *,
+    plan_role: str | None = None,
+    only: tuple[str, ...] = (),
+    skip: tuple[str, ...] = (),
+    checks_dirs: tuple[str, ...] = (),
+    progress: Callable[[str], None] | None = None,
+) -> Fleet:
     from drsdoctor.aws.failures import AwsFailure
     from drsdoctor.collect.clock import now_of
     from drsdoctor.collect.plans import PAGE, collect_plan
@@ -106,7 +146,9 @@ def running_executions(plan_arn: str, session: AwsSession, *, plan_role: str | N
     listed = []
     try:
         for status in NON_TERMINAL:
-            page = client.list_recovery_plan_executions(recoveryPlanArn=plan_arn, status=status, maxResults=PAGE)
+            page = client.list_recovery_plan_executions(
+                recoveryPlanArn=plan_arn, status=status, maxResults=PAGE
+            )
             listed += page["recoveryPlanExecutions"]
     except AwsFailure:
         raise
@@ -122,8 +164,9 @@ def running_executions(plan_arn: str, session: AwsSession, *, plan_role: str | N
         try:
             snap = collect_plan(arn, session, plan_role=plan_role, now=now_of(session))
         except DrsdoctorError as error:
-            fleet.rows.append(FleetRow(arn=arn, name=arn.rsplit("/", 1)[-1], status=item["status"],
-                                       error=str(error)))
+            fleet.rows.append(
+                FleetRow(arn=arn, name=arn.rsplit("/", 1)[-1], status=item["status"], error=str(error))
+            )
             continue
         fleet.rows.append(_row(snap, chosen))
     return fleet
@@ -137,5 +180,12 @@ def _row(snap: Snapshot, chosen: list[CheckSpec]) -> FleetRow:
     assert run is not None
     current = next((s for s in run.steps if s.status not in ("COMPLETED", "SKIPPED")), None)
     where = f"{current.index}/{len(run.steps)} {current.status}" if current else None
-    return FleetRow(arn=run.arn, name=run.arn.rsplit("/", 1)[-1], status=run.status, started=run.started_at,
-                    state=current.name if current else None, wave=where, report=diagnose(snap, checks=chosen))
+    return FleetRow(
+        arn=run.arn,
+        name=run.arn.rsplit("/", 1)[-1],
+        status=run.status,
+        started=run.started_at,
+        state=current.name if current else None,
+        wave=where,
+        report=diagnose(snap, checks=chosen),
+    )

@@ -147,8 +147,8 @@ class DrsModel:
     def start_recovery(self, source_server_ids: list[str], *, is_drill: bool = False,
                        tags: dict[str, str] | None = None, denied_actions: Iterable[str] = (),
                        at: datetime | None = None) -> Job:
-        """Accept a LAUNCH job; `denied_actions` are follow-on actions the caller may not perform; `at`: when it
-        was asked (a recovery plan's step that began before the clock was last read), default now."""
+        """Accept a LAUNCH job; `denied_actions` are follow-on actions the caller may not perform; `at`: when
+        it was asked (a recovery plan's step that began before the clock was last read), default now."""
         with self.lock:
             self._enter()
             if not 1 <= len(source_server_ids) <= MAX_SERVERS_PER_JOB:

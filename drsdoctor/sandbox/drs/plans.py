@@ -9,8 +9,8 @@ execution of a plan at a time may be in a non-terminal status (CREATED, IN_PROGR
 
 Nothing here knows HTTP or IAM: the job of a server step is started through `launch`, which the wire layer
 sets (plans_wire.py) to start it as the execution's starter, with the starter's permissions. The errorDetail
-codes are the simulator's own (botocore's model gives the shape, not the codes): LAUNCH_FAILED, STEP_TIMED_OUT,
-STEP_FAILED, or the error StartRecovery answered (AccessDeniedException...).
+codes are the simulator's own (botocore's model gives the shape, not the codes): LAUNCH_FAILED,
+STEP_TIMED_OUT, STEP_FAILED, or the error StartRecovery answered (AccessDeniedException...).
 """
 
 from __future__ import annotations
@@ -117,8 +117,9 @@ class RecoveryPlans:
         self.executions: dict[str, PlanExecution] = {}
 
     # -- plans and their steps ----------------------------------------------------------------------------
-    def create_plan(self, name: str, description: str | None = None,
-                    tags: dict[str, str] | None = None) -> RecoveryPlan:
+    def create_plan(
+        self, name: str, description: str | None = None, tags: dict[str, str] | None = None
+    ) -> RecoveryPlan:
         now = self.model.now()
         arn = self.model.arn("recovery-plan", self._new_id("rp-"))
         plan = RecoveryPlan(arn, name, description, now, now, next(self._seq), dict(tags or {}))
@@ -131,15 +132,27 @@ class RecoveryPlans:
             raise _not_found("Recovery plan", arn)
         return plan
 
-    def create_step(self, plan_arn: str, name: str, servers: list[PlanServer] | None,
-                    wait_minutes: int | None, order: int | None = None) -> PlanStep:
+    def create_step(
+        self,
+        plan_arn: str,
+        name: str,
+        servers: list[PlanServer] | None,
+        wait_minutes: int | None,
+        order: int | None = None,
+    ) -> PlanStep:
         plan = self.plan(plan_arn)
         if (servers is None) == (wait_minutes is None):
-            raise validation_error("configuration needs exactly one of serverStepConfiguration and "
-                                   "waitStepConfiguration", "configuration")
+            raise validation_error(
+                "configuration needs exactly one of serverStepConfiguration and waitStepConfiguration",
+                "configuration",
+            )
         if len(plan.steps) >= MAX_STEPS:
-            raise DrsServiceError("ServiceQuotaExceededException", f"A recovery plan has at most {MAX_STEPS} "
-                                  "steps", resourceType="RECOVERY_PLAN_STEP", serviceCode="drs")
+            raise DrsServiceError(
+                "ServiceQuotaExceededException",
+                f"A recovery plan has at most {MAX_STEPS} steps",
+                resourceType="RECOVERY_PLAN_STEP",
+                serviceCode="drs",
+            )
         now = self.model.now()
         step = PlanStep(f"{plan.arn}/step/{self._new_id('rps-')}", name, 0, servers, wait_minutes, now, now)
         position = len(plan.steps) if order is None else min(max(order, 1), len(plan.steps) + 1) - 1
@@ -175,31 +188,51 @@ class RecoveryPlans:
         _renumber(plan)
         return plan.steps
 
-    def list_plans(self, max_results: int | None,
-                   next_token: str | None) -> tuple[list[RecoveryPlan], str | None]:
-        return page(sorted(self.plans.values(), key=lambda p: p.seq), lambda p: p.seq, max_results, next_token)
+    def list_plans(
+        self, max_results: int | None, next_token: str | None
+    ) -> tuple[list[RecoveryPlan], str | None]:
+        return page(
+            sorted(self.plans.values(), key=lambda p: p.seq), lambda p: p.seq, max_results, next_token
+        )
 
     # -- executions -----------------------------------------------------------------------------------------
     def running(self, plan_arn: str) -> PlanExecution | None:
         """The plan's execution in a non-terminal status, if any (there is at most one)."""
-        return next((ex for ex in self.executions.values()
-                     if ex.plan_arn == plan_arn and ex.status not in TERMINAL), None)
+        return next(
+            (ex for ex in self.executions.values() if ex.plan_arn == plan_arn and ex.status not in TERMINAL),
+            None,
+        )
 
-    def start(self, plan_arn: str, mode: str, starter: str, tags: dict[str, str] | None = None) -> PlanExecution:
+    def start(
+        self, plan_arn: str, mode: str, starter: str, tags: dict[str, str] | None = None
+    ) -> PlanExecution:
         self.advance()
         plan = self.plan(plan_arn)
         if not plan.steps:
             raise validation_error(f"Recovery plan {plan_arn} has no steps", "recoveryPlanArn")
         busy = self.running(plan_arn)
         if busy is not None:
-            raise _conflict(f"Recovery plan {plan_arn} already has an execution in progress: {busy.arn}",
-                            busy.arn, "RECOVERY_PLAN_EXECUTION")
+            raise _conflict(
+                f"Recovery plan {plan_arn} already has an execution in progress: {busy.arn}",
+                busy.arn,
+                "RECOVERY_PLAN_EXECUTION",
+            )
         now = self.model.now()
         arn = self.model.arn("recovery-plan-execution", self._new_id("rpe-"))
-        steps = [ExecutionStep(f"{arn}/step/{step.order}", step.order, step.name,
-                               [PlanServer(s.server_arn, s.impact) for s in step.servers]
-                               if step.servers is not None else None, step.wait_minutes, now, now)
-                 for step in plan.steps]
+        steps = [
+            ExecutionStep(
+                f"{arn}/step/{step.order}",
+                step.order,
+                step.name,
+                [PlanServer(s.server_arn, s.impact) for s in step.servers]
+                if step.servers is not None
+                else None,
+                step.wait_minutes,
+                now,
+                now,
+            )
+            for step in plan.steps
+        ]
         execution = PlanExecution(arn, plan_arn, mode, starter, now, next(self._seq), steps, dict(tags or {}))
         self.executions[arn] = execution
         return execution
@@ -218,17 +251,23 @@ class RecoveryPlans:
                 return execution, step
         raise _not_found("Recovery plan execution step", step_arn)
 
-    def list_executions(self, plan_arn: str | None, status: str | None, max_results: int | None,
-                        next_token: str | None) -> tuple[list[PlanExecution], str | None]:
+    def list_executions(
+        self, plan_arn: str | None, status: str | None, max_results: int | None, next_token: str | None
+    ) -> tuple[list[PlanExecution], str | None]:
         self.advance()
-        found = [ex for ex in sorted(self.executions.values(), key=lambda e: e.seq, reverse=True)
-                 if (plan_arn is None or ex.plan_arn == plan_arn) and (status is None or ex.status == status)]
+        found = [
+            ex
+            for ex in sorted(self.executions.values(), key=lambda e: e.seq, reverse=True)
+            if (plan_arn is None or ex.plan_arn == plan_arn) and (status is None or ex.status == status)
+        ]
         return page(found, lambda e: e.seq, max_results, next_token, newest_first=True)
 
     def cancel(self, arn: str) -> PlanExecution:
         execution = self.execution(arn)
         if execution.status in TERMINAL or execution.status == "CANCELLING":
-            raise _conflict(f"Recovery plan execution {arn} is {execution.status}", arn, "RECOVERY_PLAN_EXECUTION")
+            raise _conflict(
+                f"Recovery plan execution {arn} is {execution.status}", arn, "RECOVERY_PLAN_EXECUTION"
+            )
         execution.status = "CANCELLING"
         self.advance()
         return execution
@@ -236,16 +275,27 @@ class RecoveryPlans:
     def retry(self, step_arn: str) -> ExecutionStep:
         execution, step = self.execution_step(step_arn)
         if step.servers is None or step.status not in ("FAILED", "TIMED_OUT"):
-            raise _conflict(f"Only a FAILED or TIMED_OUT server step can be retried; step {step_arn} is a "
-                            f"{'server' if step.servers is not None else 'wait'} step, {step.status}",
-                            step_arn, "RECOVERY_PLAN_EXECUTION_STEP")
+            raise _conflict(
+                f"Only a FAILED or TIMED_OUT server step can be retried; step {step_arn} is a "
+                f"{'server' if step.servers is not None else 'wait'} step, {step.status}",
+                step_arn,
+                "RECOVERY_PLAN_EXECUTION_STEP",
+            )
         busy = self.running(execution.plan_arn)
         if busy is not None and busy is not execution:
-            raise _conflict(f"Recovery plan {execution.plan_arn} has another execution in progress: {busy.arn}",
-                            busy.arn, "RECOVERY_PLAN_EXECUTION")
+            raise _conflict(
+                f"Recovery plan {execution.plan_arn} has another execution in progress: {busy.arn}",
+                busy.arn,
+                "RECOVERY_PLAN_EXECUTION",
+            )
         now = self.model.now()
         step.status, step.error, step.attempt, step.began_at, step.updated_at = (
-            "NOT_STARTED", None, step.attempt + 1, None, now)
+            "NOT_STARTED",
+            None,
+            step.attempt + 1,
+            None,
+            now,
+        )
         for server in step.servers:
             server.job_id = None
         execution.status, execution.error, execution.completed_at = "IN_PROGRESS", None, None
@@ -257,13 +307,19 @@ class RecoveryPlans:
         _, step = self.execution_step(step_arn)
         if status is not None:
             if status != "SKIPPED" or step.status not in ("NOT_STARTED", "FAILED"):
-                raise _conflict(f"Step {step_arn} is {step.status}: only a NOT_STARTED or FAILED step can be "
-                                "SKIPPED", step_arn, "RECOVERY_PLAN_EXECUTION_STEP")
+                raise _conflict(
+                    f"Step {step_arn} is {step.status}: only a NOT_STARTED or FAILED step can be SKIPPED",
+                    step_arn,
+                    "RECOVERY_PLAN_EXECUTION_STEP",
+                )
             step.status = "SKIPPED"
         if wait_minutes is not None:
             if step.wait_minutes is None or step.status != "NOT_STARTED":
-                raise _conflict(f"Step {step_arn} is not a NOT_STARTED wait step", step_arn,
-                                "RECOVERY_PLAN_EXECUTION_STEP")
+                raise _conflict(
+                    f"Step {step_arn} is not a NOT_STARTED wait step",
+                    step_arn,
+                    "RECOVERY_PLAN_EXECUTION_STEP",
+                )
             step.wait_minutes = wait_minutes
         step.updated_at = self.model.now()
         return step
@@ -337,20 +393,35 @@ class RecoveryPlans:
         if job is None or job.status != "COMPLETED" or job.ended_at is None:
             if now < deadline:
                 return False
-            self._finish(step, "TIMED_OUT", deadline,
-                         ("STEP_TIMED_OUT", f"Job {job_id} did not end within {STEP_TIMEOUT.seconds // 60} "
-                                            "minutes"))
+            self._finish(
+                step,
+                "TIMED_OUT",
+                deadline,
+                ("STEP_TIMED_OUT", f"Job {job_id} did not end within {STEP_TIMEOUT.seconds // 60} minutes"),
+            )
             self._end(execution, "FAILED", deadline, _step_failed(step))
             return True
         launched = {s.source_server_id: s.launch_status for s in job.servers}
-        failed = [s for s in step.servers if s.impact == "CRITICAL" and launched.get(s.source_server_id) != "LAUNCHED"]
+        failed = [
+            s
+            for s in step.servers
+            if s.impact == "CRITICAL" and launched.get(s.source_server_id) != "LAUNCHED"
+        ]
         if not failed:
             self._finish(step, "COMPLETED", job.ended_at)
             return True
-        named = ", ".join(f"{s.source_server_id} ({launched.get(s.source_server_id, 'NOT_IN_JOB')})" for s in failed)
-        self._finish(step, "FAILED", job.ended_at,
-                     ("LAUNCH_FAILED", f"{len(failed)} CRITICAL source server(s) did not launch in job "
-                                       f"{job.job_id}: {named}"))
+        named = ", ".join(
+            f"{s.source_server_id} ({launched.get(s.source_server_id, 'NOT_IN_JOB')})" for s in failed
+        )
+        self._finish(
+            step,
+            "FAILED",
+            job.ended_at,
+            (
+                "LAUNCH_FAILED",
+                f"{len(failed)} CRITICAL source server(s) did not launch in job {job.job_id}: {named}",
+            ),
+        )
         self._end(execution, "FAILED", job.ended_at, _step_failed(step))
         return True
 

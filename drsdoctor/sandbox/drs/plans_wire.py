@@ -55,25 +55,38 @@ def _launch(app: DrsWireApp, starter: str, ids: list[str], drill: bool, at: date
     arns = [model.arn("source-server", sid) for sid in dict.fromkeys(ids)]
     for arn in arns:
         app._require(starter, "drs:StartRecovery", arn)
-    denied = [action for action, resource, context in follow_on_requests(arns, model.account_id, model.region)
-              if app.authorize_in_context(starter, action, resource, context) not in (True, "allowed")]
+    denied = [
+        action
+        for action, resource, context in follow_on_requests(arns, model.account_id, model.region)
+        if app.authorize_in_context(starter, action, resource, context) not in (True, "allowed")
+    ]
     return model.start_recovery(ids, is_drill=drill, denied_actions=dict.fromkeys(denied), at=at)
 
 
 # -- operations -------------------------------------------------------------------------------------------
 
-def _create_plan(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+
+def _create_plan(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:CreateRecoveryPlan", "*")
-    return {"recoveryPlan": _plan(plans.create_plan(params["name"], params.get("description"),
-                                                    params.get("tags")))}
+    return {
+        "recoveryPlan": _plan(
+            plans.create_plan(params["name"], params.get("description"), params.get("tags"))
+        )
+    }
 
 
-def _get_plan(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _get_plan(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:GetRecoveryPlan", params["recoveryPlanArn"])
     return {"recoveryPlan": _plan(plans.plan(params["recoveryPlanArn"]))}
 
 
-def _update_plan(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _update_plan(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:UpdateRecoveryPlan", params["recoveryPlanArn"])
     plan = plans.plan(params["recoveryPlanArn"])
     plan.name = params.get("name", plan.name)
@@ -82,32 +95,44 @@ def _update_plan(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: 
     return {"recoveryPlan": _plan(plan)}
 
 
-def _delete_plan(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _delete_plan(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:DeleteRecoveryPlan", params["recoveryPlanArn"])
     plans.advance()
     plans.delete_plan(params["recoveryPlanArn"])
     return {"recoveryPlanArn": params["recoveryPlanArn"]}
 
 
-def _list_plans(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _list_plans(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:ListRecoveryPlans", "*")
     found, token = plans.list_plans(params.get("maxResults"), params.get("nextToken"))
     return {"recoveryPlans": [_plan(plan) for plan in found], **({"nextToken": token} if token else {})}
 
 
-def _create_step(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _create_step(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:CreateRecoveryPlanStep", params["recoveryPlanArn"])
     servers, wait = _configuration(params["configuration"])
-    step = plans.create_step(params["recoveryPlanArn"], params["stepName"], servers, wait, params.get("stepOrder"))
+    step = plans.create_step(
+        params["recoveryPlanArn"], params["stepName"], servers, wait, params.get("stepOrder")
+    )
     return {"recoveryPlanStep": _plan_step(step)}
 
 
-def _get_step(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _get_step(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:GetRecoveryPlanStep", params["recoveryPlanStepArn"])
     return {"recoveryPlanStep": _plan_step(plans.step(params["recoveryPlanStepArn"])[1])}
 
 
-def _update_step(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _update_step(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:UpdateRecoveryPlanStep", params["recoveryPlanStepArn"])
     _, step = plans.step(params["recoveryPlanStepArn"])
     step.name = params.get("stepName", step.name)
@@ -122,13 +147,17 @@ def _update_step(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: 
     return {"recoveryPlanStep": _plan_step(step)}
 
 
-def _delete_step(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _delete_step(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:DeleteRecoveryPlanStep", params["recoveryPlanStepArn"])
     plans.delete_step(params["recoveryPlanStepArn"])
     return {"recoveryPlanStepArn": params["recoveryPlanStepArn"]}
 
 
-def _list_steps(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]) -> dict[str, Any]:
+def _list_steps(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:ListRecoveryPlanSteps", params["recoveryPlanArn"])
     return {"recoveryPlanSteps": [_plan_step(step) for step in plans.plan(params["recoveryPlanArn"]).steps]}
 
@@ -145,19 +174,24 @@ def _start(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[s
     return {"recoveryPlanExecution": _execution(execution)}
 
 
-def _get_execution(app: DrsWireApp, plans: RecoveryPlans, principal: str,
-                   params: dict[str, Any]) -> dict[str, Any]:
+def _get_execution(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:GetRecoveryPlanExecution", params["recoveryPlanExecutionArn"])
     return {"recoveryPlanExecution": _execution(plans.execution(params["recoveryPlanExecutionArn"]))}
 
 
-def _list_executions(app: DrsWireApp, plans: RecoveryPlans, principal: str,
-                     params: dict[str, Any]) -> dict[str, Any]:
+def _list_executions(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     app._require(principal, "drs:ListRecoveryPlanExecutions", "*")
-    found, token = plans.list_executions(params.get("recoveryPlanArn"), params.get("status"),
-                                         params.get("maxResults"), params.get("nextToken"))
-    summaries = [{key: value for key, value in _execution(ex).items() if key not in ("completedAt", "tags")}
-                 for ex in found]
+    found, token = plans.list_executions(
+        params.get("recoveryPlanArn"), params.get("status"), params.get("maxResults"), params.get("nextToken")
+    )
+    summaries = [
+        {key: value for key, value in _execution(ex).items() if key not in ("completedAt", "tags")}
+        for ex in found
+    ]
     return {"recoveryPlanExecutions": summaries, **({"nextToken": token} if token else {})}
 
 
@@ -166,32 +200,43 @@ def _cancel(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[
     return {"recoveryPlanExecution": _execution(plans.cancel(params["recoveryPlanExecutionArn"]))}
 
 
-def _delete_execution(app: DrsWireApp, plans: RecoveryPlans, principal: str,
-                      params: dict[str, Any]) -> dict[str, Any]:
+def _delete_execution(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     arn = params["recoveryPlanExecutionArn"]
     app._require(principal, "drs:DeleteRecoveryPlanExecution", arn)
     execution = plans.execution(arn)
     if execution.status not in ("COMPLETED", "FAILED", "CANCELLED"):
         from drsdoctor.sandbox.drs.plans import _conflict
 
-        raise _conflict(f"Recovery plan execution {arn} is {execution.status}", arn, "RECOVERY_PLAN_EXECUTION")
+        raise _conflict(
+            f"Recovery plan execution {arn} is {execution.status}", arn, "RECOVERY_PLAN_EXECUTION"
+        )
     del plans.executions[arn]
     return {"recoveryPlanExecutionArn": arn}
 
 
-def _list_execution_steps(app: DrsWireApp, plans: RecoveryPlans, principal: str,
-                          params: dict[str, Any]) -> dict[str, Any]:
+def _list_execution_steps(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     arn = params["recoveryPlanExecutionArn"]
     app._require(principal, "drs:ListRecoveryPlanExecutionSteps", arn)
     wanted = (params.get("filter") or {}).get("status")
     steps = [step for step in plans.execution(arn).steps if wanted is None or step.status == wanted]
-    summaries = [{key: value for key, value in _execution_step(step).items()
-                  if key not in ("attempt", "createdAt", "updatedAt")} for step in steps]
+    summaries = [
+        {
+            key: value
+            for key, value in _execution_step(step).items()
+            if key not in ("attempt", "createdAt", "updatedAt")
+        }
+        for step in steps
+    ]
     return {"recoveryPlanExecutionSteps": summaries}
 
 
-def _get_execution_step(app: DrsWireApp, plans: RecoveryPlans, principal: str,
-                        params: dict[str, Any]) -> dict[str, Any]:
+def _get_execution_step(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     arn = params["recoveryPlanExecutionStepArn"]
     app._require(principal, "drs:GetRecoveryPlanExecutionStep", arn)
     return {"recoveryPlanExecutionStep": _execution_step(plans.execution_step(arn)[1])}
@@ -203,8 +248,9 @@ def _retry(app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[s
     return {"recoveryPlanExecutionStep": _execution_step(plans.retry(arn))}
 
 
-def _update_execution_step(app: DrsWireApp, plans: RecoveryPlans, principal: str,
-                           params: dict[str, Any]) -> dict[str, Any]:
+def _update_execution_step(
+    app: DrsWireApp, plans: RecoveryPlans, principal: str, params: dict[str, Any]
+) -> dict[str, Any]:
     arn = params["recoveryPlanExecutionStepArn"]
     app._require(principal, "drs:UpdateRecoveryPlanExecutionStep", arn)
     step = plans.update_step(arn, params.get("status"), params.get("waitDurationMinutes"))
@@ -212,33 +258,51 @@ def _update_execution_step(app: DrsWireApp, plans: RecoveryPlans, principal: str
 
 
 _OPERATIONS: dict[str, Callable[[DrsWireApp, RecoveryPlans, str, dict[str, Any]], Any]] = {
-    "CreateRecoveryPlan": _create_plan, "GetRecoveryPlan": _get_plan, "UpdateRecoveryPlan": _update_plan,
-    "DeleteRecoveryPlan": _delete_plan, "ListRecoveryPlans": _list_plans,
-    "CreateRecoveryPlanStep": _create_step, "GetRecoveryPlanStep": _get_step,
-    "UpdateRecoveryPlanStep": _update_step, "DeleteRecoveryPlanStep": _delete_step,
-    "ListRecoveryPlanSteps": _list_steps, "ReorderRecoveryPlanSteps": _reorder,
-    "StartRecoveryPlanExecution": _start, "GetRecoveryPlanExecution": _get_execution,
-    "ListRecoveryPlanExecutions": _list_executions, "CancelRecoveryPlanExecution": _cancel,
+    "CreateRecoveryPlan": _create_plan,
+    "GetRecoveryPlan": _get_plan,
+    "UpdateRecoveryPlan": _update_plan,
+    "DeleteRecoveryPlan": _delete_plan,
+    "ListRecoveryPlans": _list_plans,
+    "CreateRecoveryPlanStep": _create_step,
+    "GetRecoveryPlanStep": _get_step,
+    "UpdateRecoveryPlanStep": _update_step,
+    "DeleteRecoveryPlanStep": _delete_step,
+    "ListRecoveryPlanSteps": _list_steps,
+    "ReorderRecoveryPlanSteps": _reorder,
+    "StartRecoveryPlanExecution": _start,
+    "GetRecoveryPlanExecution": _get_execution,
+    "ListRecoveryPlanExecutions": _list_executions,
+    "CancelRecoveryPlanExecution": _cancel,
     "DeleteRecoveryPlanExecution": _delete_execution,
     "ListRecoveryPlanExecutionSteps": _list_execution_steps,
-    "GetRecoveryPlanExecutionStep": _get_execution_step, "RetryRecoveryPlanExecutionStep": _retry,
+    "GetRecoveryPlanExecutionStep": _get_execution_step,
+    "RetryRecoveryPlanExecutionStep": _retry,
     "UpdateRecoveryPlanExecutionStep": _update_execution_step,
 }
 
 
 # -- DRS's JSON ------------------------------------------------------------------------------------------
 
+
 def _configuration(raw: dict[str, Any]) -> tuple[list[PlanServer] | None, int | None]:
     servers = raw.get("serverStepConfiguration")
     wait = raw.get("waitStepConfiguration")
-    listed = [PlanServer(s["serverArn"], s.get("impactLevel", "CRITICAL")) for s in servers["servers"]] \
-        if servers else None
+    listed = (
+        [PlanServer(s["serverArn"], s.get("impactLevel", "CRITICAL")) for s in servers["servers"]]
+        if servers
+        else None
+    )
     return listed, (int(wait["waitDurationMinutes"]) if wait else None)
 
 
 def _plan(plan: RecoveryPlan) -> dict[str, Any]:
-    body: dict[str, Any] = {"recoveryPlanArn": plan.arn, "name": plan.name, "status": plan.status,
-                            "createdAt": iso(plan.created_at), "updatedAt": iso(plan.updated_at)}
+    body: dict[str, Any] = {
+        "recoveryPlanArn": plan.arn,
+        "name": plan.name,
+        "status": plan.status,
+        "createdAt": iso(plan.created_at),
+        "updatedAt": iso(plan.updated_at),
+    }
     if plan.description is not None:
         body["description"] = plan.description
     if plan.tags:
@@ -247,22 +311,40 @@ def _plan(plan: RecoveryPlan) -> dict[str, Any]:
 
 
 def _servers(servers: list[PlanServer], with_jobs: bool) -> list[dict[str, Any]]:
-    return [{"serverArn": s.server_arn, "impactLevel": s.impact,
-             **({"jobID": s.job_id} if with_jobs and s.job_id else {})} for s in servers]
+    return [
+        {
+            "serverArn": s.server_arn,
+            "impactLevel": s.impact,
+            **({"jobID": s.job_id} if with_jobs and s.job_id else {}),
+        }
+        for s in servers
+    ]
 
 
 def _plan_step(step: PlanStep) -> dict[str, Any]:
-    configuration = ({"serverStepConfiguration": {"servers": _servers(step.servers, False)}}
-                     if step.servers is not None else
-                     {"waitStepConfiguration": {"waitDurationMinutes": step.wait_minutes}})
-    return {"recoveryPlanStepArn": step.arn, "stepOrder": step.order, "stepName": step.name,
-            "configuration": configuration, "createdAt": iso(step.created_at), "updatedAt": iso(step.updated_at)}
+    configuration = (
+        {"serverStepConfiguration": {"servers": _servers(step.servers, False)}}
+        if step.servers is not None
+        else {"waitStepConfiguration": {"waitDurationMinutes": step.wait_minutes}}
+    )
+    return {
+        "recoveryPlanStepArn": step.arn,
+        "stepOrder": step.order,
+        "stepName": step.name,
+        "configuration": configuration,
+        "createdAt": iso(step.created_at),
+        "updatedAt": iso(step.updated_at),
+    }
 
 
 def _execution(execution: PlanExecution) -> dict[str, Any]:
-    body: dict[str, Any] = {"recoveryPlanExecutionArn": execution.arn, "recoveryPlanArn": execution.plan_arn,
-                            "mode": execution.mode, "status": execution.status,
-                            "startedAt": iso(execution.started_at)}
+    body: dict[str, Any] = {
+        "recoveryPlanExecutionArn": execution.arn,
+        "recoveryPlanArn": execution.plan_arn,
+        "mode": execution.mode,
+        "status": execution.status,
+        "startedAt": iso(execution.started_at),
+    }
     if execution.completed_at is not None:
         body["completedAt"] = iso(execution.completed_at)
     if execution.error is not None:
@@ -273,13 +355,21 @@ def _execution(execution: PlanExecution) -> dict[str, Any]:
 
 
 def _execution_step(step: ExecutionStep) -> dict[str, Any]:
-    configuration = ({"executionServerStepConfiguration": {"servers": _servers(step.servers, True)}}
-                     if step.servers is not None else
-                     {"waitStepConfiguration": {"waitDurationMinutes": step.wait_minutes}})
-    body: dict[str, Any] = {"recoveryPlanExecutionStepArn": step.arn, "stepIndex": step.index,
-                            "status": step.status, "stepName": step.name, "configuration": configuration,
-                            "attempt": step.attempt, "createdAt": iso(step.created_at),
-                            "updatedAt": iso(step.updated_at)}
+    configuration = (
+        {"executionServerStepConfiguration": {"servers": _servers(step.servers, True)}}
+        if step.servers is not None
+        else {"waitStepConfiguration": {"waitDurationMinutes": step.wait_minutes}}
+    )
+    body: dict[str, Any] = {
+        "recoveryPlanExecutionStepArn": step.arn,
+        "stepIndex": step.index,
+        "status": step.status,
+        "stepName": step.name,
+        "configuration": configuration,
+        "attempt": step.attempt,
+        "createdAt": iso(step.created_at),
+        "updatedAt": iso(step.updated_at),
+    }
     if step.error is not None:
         body["errorDetail"] = {"code": step.error[0], "message": step.error[1]}
     return body

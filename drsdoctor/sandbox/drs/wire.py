@@ -126,7 +126,8 @@ class DrsWireApp:
             raise DrsServiceError("ThrottlingException", "Rate exceeded", serviceCode="drs",
                                   retryAfterSeconds="1")
         params = self._params(request, operation, labels)
-        handler = getattr(self, "_" + _snake(operation.name), None) or plans_wire.handler(self, operation.name)
+        handler = getattr(self, "_" + _snake(operation.name), None)
+        handler = handler or plans_wire.handler(self, operation.name)  # recovery plans: plans_wire.py
         if handler is None:
             raise DrsServiceError("ValidationException", f"{operation.name} is not simulated",
                                   reason="unknownOperation")

@@ -18,20 +18,35 @@ def _plan(drs, model, *, failing: str | None = None, failing_impact: str = "CRIT
     if failing:
         model.set_outcome(servers[failing].source_server_id, "FAILED", reason="InsufficientInstanceCapacity")
     plan = drs.create_recovery_plan(name="erp")["recoveryPlan"]["recoveryPlanArn"]
-    first = [{"serverArn": servers["db01"].arn, "impactLevel": "CRITICAL"},
-             {"serverArn": servers["web01"].arn, "impactLevel": "OPTIONAL" if failing_impact == "CRITICAL"
-              else failing_impact}]
-    drs.create_recovery_plan_step(recoveryPlanArn=plan, stepName="databases",
-                                  configuration={"serverStepConfiguration": {"servers": first}})
-    drs.create_recovery_plan_step(recoveryPlanArn=plan, stepName="settle",
-                                  configuration={"waitStepConfiguration": {"waitDurationMinutes": 5}})
-    drs.create_recovery_plan_step(recoveryPlanArn=plan, stepName="apps", configuration={
-        "serverStepConfiguration": {"servers": [{"serverArn": servers["app01"].arn}]}})
+    first = [
+        {"serverArn": servers["db01"].arn, "impactLevel": "CRITICAL"},
+        {
+            "serverArn": servers["web01"].arn,
+            "impactLevel": "OPTIONAL" if failing_impact == "CRITICAL" else failing_impact,
+        },
+    ]
+    drs.create_recovery_plan_step(
+        recoveryPlanArn=plan,
+        stepName="databases",
+        configuration={"serverStepConfiguration": {"servers": first}},
+    )
+    drs.create_recovery_plan_step(
+        recoveryPlanArn=plan,
+        stepName="settle",
+        configuration={"waitStepConfiguration": {"waitDurationMinutes": 5}},
+    )
+    drs.create_recovery_plan_step(
+        recoveryPlanArn=plan,
+        stepName="apps",
+        configuration={"serverStepConfiguration": {"servers": [{"serverArn": servers["app01"].arn}]}},
+    )
     return plan, servers
 
 
 def _steps(drs, execution):
-    return drs.list_recovery_plan_execution_steps(recoveryPlanExecutionArn=execution)["recoveryPlanExecutionSteps"]
+    return drs.list_recovery_plan_execution_steps(recoveryPlanExecutionArn=execution)[
+        "recoveryPlanExecutionSteps"
+    ]
 
 
 def _run(drs, clock, execution, minutes=30):
@@ -56,51 +71,73 @@ def test_a_plan_runs_its_steps_in_order_and_completes(drs, model, clock, checker
     assert [s["status"] for s in steps] == ["COMPLETED", "COMPLETED", "COMPLETED"]
     job = steps[0]["configuration"]["executionServerStepConfiguration"]["servers"][0]["jobID"]
     assert drs.describe_jobs(filters={"jobIDs": [job]})["items"][0]["initiatedBy"] == "START_DRILL"
-    wait = drs.get_recovery_plan_execution_step(recoveryPlanExecutionStepArn=steps[1]["recoveryPlanExecutionStepArn"])
-    began = drs.get_recovery_plan_execution_step(recoveryPlanExecutionStepArn=steps[0]["recoveryPlanExecutionStepArn"])
+    wait = drs.get_recovery_plan_execution_step(
+        recoveryPlanExecutionStepArn=steps[1]["recoveryPlanExecutionStepArn"]
+    )
+    began = drs.get_recovery_plan_execution_step(
+        recoveryPlanExecutionStepArn=steps[0]["recoveryPlanExecutionStepArn"]
+    )
     # the wait ends exactly its minutes after the step before it ended, whenever the clock was read
     from datetime import datetime
-    gap = (datetime.fromisoformat(wait["recoveryPlanExecutionStep"]["updatedAt"].replace("Z", "+00:00"))
-           - datetime.fromisoformat(began["recoveryPlanExecutionStep"]["updatedAt"].replace("Z", "+00:00")))
+
+    gap = datetime.fromisoformat(
+        wait["recoveryPlanExecutionStep"]["updatedAt"].replace("Z", "+00:00")
+    ) - datetime.fromisoformat(began["recoveryPlanExecutionStep"]["updatedAt"].replace("Z", "+00:00"))
     assert gap.total_seconds() == 300
-    assert {"StartRecoveryPlanExecution", "ListRecoveryPlanExecutionSteps", "GetRecoveryPlanExecution",
-            "GetRecoveryPlanExecutionStep", "CreateRecoveryPlanStep"} <= set(checker.checked)
+    assert {
+        "StartRecoveryPlanExecution",
+        "ListRecoveryPlanExecutionSteps",
+        "GetRecoveryPlanExecution",
+        "GetRecoveryPlanExecutionStep",
+        "CreateRecoveryPlanStep",
+    } <= set(checker.checked)
 
 
 def test_a_critical_failure_fails_the_step_with_its_error_detail_and_a_retry_runs_it_again(drs, model, clock):
     plan, servers = _plan(drs, model, failing="db01")
-    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="RECOVERY")[
-        "recoveryPlanExecution"]["recoveryPlanExecutionArn"]
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="RECOVERY")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
     failed = _run(drs, clock, arn)
     assert failed["status"] == "FAILED" and failed["errorDetail"]["code"] == "STEP_FAILED"
     first = _steps(drs, arn)[0]
     assert first["status"] == "FAILED" and first["errorDetail"]["code"] == "LAUNCH_FAILED"
     assert servers["db01"].source_server_id in first["errorDetail"]["message"]
     model.set_outcome(servers["db01"].source_server_id, "LAUNCHED")
-    retried = drs.retry_recovery_plan_execution_step(recoveryPlanExecutionStepArn=first["recoveryPlanExecutionStepArn"])
+    retried = drs.retry_recovery_plan_execution_step(
+        recoveryPlanExecutionStepArn=first["recoveryPlanExecutionStepArn"]
+    )
     assert retried["recoveryPlanExecutionStep"]["attempt"] == 2
     assert _run(drs, clock, arn)["status"] == "COMPLETED"
 
 
 def test_an_optional_failure_does_not_fail_the_step(drs, model, clock):
     plan, _ = _plan(drs, model, failing="web01")
-    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")[
-        "recoveryPlanExecution"]["recoveryPlanExecutionArn"]
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
     assert _run(drs, clock, arn)["status"] == "COMPLETED"
 
 
 def test_one_execution_of_a_plan_at_a_time_and_cancel_skips_the_rest(drs, model, clock):
     plan, _ = _plan(drs, model)
-    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")[
-        "recoveryPlanExecution"]["recoveryPlanExecutionArn"]
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
     with pytest.raises(ClientError) as refused:
         drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")
     assert refused.value.response["Error"]["Code"] == "ConflictException"
-    assert drs.list_recovery_plan_executions(recoveryPlanArn=plan, status="IN_PROGRESS")[
-        "recoveryPlanExecutions"][0]["recoveryPlanExecutionArn"] == arn
+    assert (
+        drs.list_recovery_plan_executions(recoveryPlanArn=plan, status="IN_PROGRESS")[
+            "recoveryPlanExecutions"
+        ][0]["recoveryPlanExecutionArn"]
+        == arn
+    )
     clock.advance(30)
-    assert drs.cancel_recovery_plan_execution(recoveryPlanExecutionArn=arn)[
-        "recoveryPlanExecution"]["status"] == "CANCELLING"  # its job still runs
+    assert (
+        drs.cancel_recovery_plan_execution(recoveryPlanExecutionArn=arn)["recoveryPlanExecution"]["status"]
+        == "CANCELLING"
+    )  # its job still runs
     assert _run(drs, clock, arn)["status"] == "CANCELLED"
     assert [s["status"] for s in _steps(drs, arn)][1:] == ["SKIPPED", "SKIPPED"]
     drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")
@@ -109,8 +146,9 @@ def test_one_execution_of_a_plan_at_a_time_and_cancel_skips_the_rest(drs, model,
 def test_a_stalled_wait_never_ends(drs, model, clock):
     plan, _ = _plan(drs, model)
     plans_of(model).stall_waits = True
-    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")[
-        "recoveryPlanExecution"]["recoveryPlanExecutionArn"]
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
     assert _run(drs, clock, arn, minutes=180)["status"] == "IN_PROGRESS"
     assert [s["status"] for s in _steps(drs, arn)] == ["COMPLETED", "WAITING", "NOT_STARTED"]
 
@@ -121,9 +159,12 @@ def test_the_starter_needs_start_recovery_when_a_step_begins(model, serve, clien
 
     drs = client_for(serve(DrsWireApp(model, identify=lambda _key: OPERATOR, authorize=authorize)))
     plan, _ = _plan(drs, model)
-    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")[
-        "recoveryPlanExecution"]["recoveryPlanExecutionArn"]
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
     assert _run(drs, clock, arn)["status"] == "FAILED"
     first = _steps(drs, arn)[0]
     assert first["errorDetail"]["code"] == "AccessDeniedException"
-    assert OPERATOR in first["errorDetail"]["message"] and "drs:StartRecovery" in first["errorDetail"]["message"]
+    assert (
+        OPERATOR in first["errorDetail"]["message"] and "drs:StartRecovery" in first["errorDetail"]["message"]
+    )

@@ -42,33 +42,80 @@ def template() -> str:
     partition, account = "${AWS::Partition}", "${AWS::AccountId}"
     follow_on = [action for action in follow_on_actions() if not action.startswith("drs:")]
     statements = [
-        {"Sid": "RunRecoveryPlans", "Effect": "Allow", "Resource": "*", "Action": [
-            "drs:StartRecoveryPlanExecution", "drs:GetRecoveryPlan", "drs:ListRecoveryPlanSteps",
-            "drs:ListRecoveryPlans", "drs:GetRecoveryPlanExecution", "drs:ListRecoveryPlanExecutions",
-            "drs:ListRecoveryPlanExecutionSteps", "drs:GetRecoveryPlanExecutionStep",
-            "drs:RetryRecoveryPlanExecutionStep", "drs:CancelRecoveryPlanExecution", "drs:DescribeJobs",
-            "drs:DescribeJobLogItems", "drs:DescribeSourceServers"]},
-        {"Sid": "LaunchSteps", "Effect": "Allow",
-         "Action": ["drs:StartRecovery", "drs:CreateRecoveryInstanceForDrs", "drs:ListTagsForResource"],
-         "Resource": {"Fn::Sub": f"arn:{partition}:drs:${{AWS::Region}}:{account}:source-server/*"}},
-        {"Sid": "LaunchRecoveryInstancesAsTheCaller", "Effect": "Allow", "Action": follow_on, "Resource": "*"},
-        {"Sid": "PassRecoveryInstanceRoleToEc2", "Effect": "Allow", "Action": "iam:PassRole",
-         "Resource": {"Fn::Sub": f"arn:{partition}:iam::{account}:role/service-role/"
-                                 "AWSElasticDisasterRecoveryRecoveryInstanceRole"},
-         "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}}},
+        {
+            "Sid": "RunRecoveryPlans",
+            "Effect": "Allow",
+            "Resource": "*",
+            "Action": [
+                "drs:StartRecoveryPlanExecution",
+                "drs:GetRecoveryPlan",
+                "drs:ListRecoveryPlanSteps",
+                "drs:ListRecoveryPlans",
+                "drs:GetRecoveryPlanExecution",
+                "drs:ListRecoveryPlanExecutions",
+                "drs:ListRecoveryPlanExecutionSteps",
+                "drs:GetRecoveryPlanExecutionStep",
+                "drs:RetryRecoveryPlanExecutionStep",
+                "drs:CancelRecoveryPlanExecution",
+                "drs:DescribeJobs",
+                "drs:DescribeJobLogItems",
+                "drs:DescribeSourceServers",
+            ],
+        },
+        {
+            "Sid": "LaunchSteps",
+            "Effect": "Allow",
+            "Action": ["drs:StartRecovery", "drs:CreateRecoveryInstanceForDrs", "drs:ListTagsForResource"],
+            "Resource": {"Fn::Sub": f"arn:{partition}:drs:${{AWS::Region}}:{account}:source-server/*"},
+        },
+        {
+            "Sid": "LaunchRecoveryInstancesAsTheCaller",
+            "Effect": "Allow",
+            "Action": follow_on,
+            "Resource": "*",
+        },
+        {
+            "Sid": "PassRecoveryInstanceRoleToEc2",
+            "Effect": "Allow",
+            "Action": "iam:PassRole",
+            "Resource": {
+                "Fn::Sub": f"arn:{partition}:iam::{account}:role/service-role/"
+                "AWSElasticDisasterRecoveryRecoveryInstanceRole"
+            },
+            "Condition": {"StringEquals": {"iam:PassedToService": "ec2.amazonaws.com"}},
+        },
     ]
-    role = {"Type": "AWS::IAM::Role", "Properties": {
-        "RoleName": OPERATOR_ROLE,
-        "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
-            "Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": f"arn:{partition}:iam::{account}:root"}},
-            "Action": "sts:AssumeRole"}]},
-        "Policies": [{"PolicyName": "run-recovery-plans",
-                      "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]}}
-    return json.dumps({
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "The role that runs the DRS recovery plans of this account",
-        "Resources": {"OperatorRole": role},
-        "Outputs": {"OperatorRoleArn": {"Value": {"Fn::GetAtt": ["OperatorRole", "Arn"]}}}}, indent=1)
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": OPERATOR_ROLE,
+            "AssumeRolePolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": {"Fn::Sub": f"arn:{partition}:iam::{account}:root"}},
+                        "Action": "sts:AssumeRole",
+                    }
+                ],
+            },
+            "Policies": [
+                {
+                    "PolicyName": "run-recovery-plans",
+                    "PolicyDocument": {"Version": "2012-10-17", "Statement": statements},
+                }
+            ],
+        },
+    }
+    return json.dumps(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "The role that runs the DRS recovery plans of this account",
+            "Resources": {"OperatorRole": role},
+            "Outputs": {"OperatorRoleArn": {"Value": {"Fn::GetAtt": ["OperatorRole", "Arn"]}}},
+        },
+        indent=1,
+    )
 
 
 def names(_world: Sandbox) -> Names:
@@ -81,19 +128,29 @@ def seed(world: Sandbox, _size: PlanSize | None) -> list[Plan]:
 
     drs = world.client("drs")
     plan_arn = drs.create_recovery_plan(name=PLAN_NAME, description="databases, then apps, then web")[
-        "recoveryPlan"]["recoveryPlanArn"]
+        "recoveryPlan"
+    ]["recoveryPlanArn"]
     waves = []
     for number, (step, content) in enumerate(STEPS, start=1):
         if isinstance(content, int):
             configuration: dict[str, Any] = {"waitStepConfiguration": {"waitDurationMinutes": content}}
             waves.append(Wave(number, step, "", [], []))
         else:
-            servers = [world.drs.add_source_server(host, tags={"plan": PLAN_NAME, "step": step})
-                       for host, _ in content]
-            configuration = {"serverStepConfiguration": {"servers": [
-                {"serverArn": server.arn, "impactLevel": impact}
-                for server, (_, impact) in zip(servers, content, strict=True)]}}
-            waves.append(Wave(number, step, "", [s.source_server_id for s in servers], [h for h, _ in content]))
+            servers = [
+                world.drs.add_source_server(host, tags={"plan": PLAN_NAME, "step": step})
+                for host, _ in content
+            ]
+            configuration = {
+                "serverStepConfiguration": {
+                    "servers": [
+                        {"serverArn": server.arn, "impactLevel": impact}
+                        for server, (_, impact) in zip(servers, content, strict=True)
+                    ]
+                }
+            }
+            waves.append(
+                Wave(number, step, "", [s.source_server_id for s in servers], [h for h, _ in content])
+            )
         drs.create_recovery_plan_step(recoveryPlanArn=plan_arn, stepName=step, configuration=configuration)
     return [Plan(plan_arn, PLAN_NAME, waves)]
 
@@ -104,9 +161,14 @@ def operator_client(world: Sandbox) -> Any:
 
     role_arn = f"arn:aws:iam::{world.account_id}:role/{world.names['role:plan-operator']}"
     keys = world.client("sts").assume_role(RoleArn=role_arn, RoleSessionName="operator")["Credentials"]
-    return boto3.client("drs", region_name=world.region, endpoint_url=world.endpoint_url,
-                        aws_access_key_id=keys["AccessKeyId"], aws_secret_access_key=keys["SecretAccessKey"],
-                        aws_session_token=keys["SessionToken"])
+    return boto3.client(
+        "drs",
+        region_name=world.region,
+        endpoint_url=world.endpoint_url,
+        aws_access_key_id=keys["AccessKeyId"],
+        aws_secret_access_key=keys["SecretAccessKey"],
+        aws_session_token=keys["SessionToken"],
+    )
 
 
 def start(world: Sandbox, plan_arn: str) -> str:
@@ -136,18 +198,34 @@ def record(world: Sandbox, execution_arn: str) -> dict[str, Any] | None:
 def progress(world: Sandbox, execution_arn: str) -> dict[str, Any]:
     found = record(world, execution_arn) or {}
     steps = found.get("steps", [])
-    current = next((i for i, step in enumerate(steps) if step["status"] not in ("COMPLETED", "SKIPPED")),
-                   len(steps))
-    return {"status": found.get("status"), "currentWave": current,
-            "waves": [{"status": step["status"]} for step in steps]}
+    current = next(
+        (i for i, step in enumerate(steps) if step["status"] not in ("COMPLETED", "SKIPPED")), len(steps)
+    )
+    return {
+        "status": found.get("status"),
+        "currentWave": current,
+        "waves": [{"status": step["status"]} for step in steps],
+    }
 
 
 def orchestrator() -> Orchestrator:
     from drsdoctor.sandbox.orchestrators.recoveryplan.faults import FAULTS
 
     return Orchestrator(
-        name="drs-recovery-plan", summary="DRS's own recovery plan: ordered steps of CRITICAL and OPTIONAL "
-        "servers and a wait, run by DRS as the operator role that starts it", stack_name=STACK_NAME,
-        bucket=BUCKET, template=template, artifacts=dict, parameters={}, names=names, seed=seed,
-        start_input=lambda _world, plan: {"recoveryPlanArn": plan, "mode": "DRILL"}, progress=progress,
-        record=record, faults=FAULTS, start=start, status=status)
+        name="drs-recovery-plan",
+        summary="DRS's own recovery plan: ordered steps of CRITICAL and OPTIONAL "
+        "servers and a wait, run by DRS as the operator role that starts it",
+        stack_name=STACK_NAME,
+        bucket=BUCKET,
+        template=template,
+        artifacts=dict,
+        parameters={},
+        names=names,
+        seed=seed,
+        start_input=lambda _world, plan: {"recoveryPlanArn": plan, "mode": "DRILL"},
+        progress=progress,
+        record=record,
+        faults=FAULTS,
+        start=start,
+        status=status,
+    )

@@ -16,7 +16,9 @@ if TYPE_CHECKING:
     from drsdoctor.sandbox.world import Sandbox
 
 OPERATOR = "plan-operator"  # the name map's role:plan-operator
-CAPACITY = "InsufficientInstanceCapacity: there is no capacity for the instance type of report-1's launch template"
+CAPACITY = (
+    "InsufficientInstanceCapacity: there is no capacity for the instance type of report-1's launch template"
+)
 
 
 def _server(world: Sandbox, host: str) -> str:
@@ -66,40 +68,67 @@ def _unstall_waits(world: Sandbox) -> None:
     for plan in world.plans:
         running = client.list_recovery_plan_executions(recoveryPlanArn=plan.plan_id, status="IN_PROGRESS")
         for execution in running["recoveryPlanExecutions"]:
-            client.cancel_recovery_plan_execution(recoveryPlanExecutionArn=execution["recoveryPlanExecutionArn"])
+            client.cancel_recovery_plan_execution(
+                recoveryPlanExecutionArn=execution["recoveryPlanExecutionArn"]
+            )
 
 
-FAULTS: dict[str, Fault] = {fault.name: fault for fault in (
-    Fault("critical-server-stalled",
-          "Replication of db-1, a CRITICAL server of step 1, is STALLED.",
-          "DRS could not launch db-1, a CRITICAL server of step databases: its replication is STALLED (no "
-          "point in time to launch from), so the step FAILED with LAUNCH_FAILED and the plan stopped.",
-          "FAILED", _stall_db, _heal_db),
-    Fault("optional-server-fails",
-          "report-1, an OPTIONAL server of step 1, cannot launch (no instance capacity).",
-          "report-1 (OPTIONAL) did not launch: InsufficientInstanceCapacity. The plan still COMPLETED: an "
-          "OPTIONAL server never stops it, but report-1 is not recovered.",
-          "SUCCEEDED", _optional_fails, _optional_heals),
-    Fault("optional-and-critical-fail",
-          "report-1 (OPTIONAL, step 1) cannot launch and app-1 (CRITICAL, step 3) is STALLED.",
-          "app-1, a CRITICAL server of step applications, could not launch (replication STALLED): that "
-          "stopped the plan. report-1's failure in step databases is OPTIONAL and did not.",
-          "FAILED", _both_fail, _both_heal),
-    Fault("operator-missing-start-recovery",
-          "The operator role lost drs:StartRecovery (iam:PutRolePolicy with the statement edited).",
-          "The role that started the plan may not call drs:StartRecovery on its servers: DRS starts each "
-          "step's job with that role's permissions, so step databases FAILED with AccessDeniedException.",
-          "FAILED", lambda w: remove_action(w, OPERATOR, "drs:StartRecovery"),
-          lambda w: restore_policies(w, OPERATOR)),
-    Fault("operator-missing-follow-on",
-          "The operator role lost drs:CreateRecoveryInstanceForDrs.",
-          "The role that started the plan lacks drs:CreateRecoveryInstanceForDrs, which DRS uses with its "
-          "credentials to launch: step databases' job ended with every server FAILED.",
-          "FAILED", lambda w: remove_action(w, OPERATOR, "drs:CreateRecoveryInstanceForDrs"),
-          lambda w: restore_policies(w, OPERATOR)),
-    Fault("wait-step-stuck",
-          "The plan's wait step never ends (DRS's side).",
-          "Step settle, a 2-minute wait, has been WAITING far longer than its 2 minutes: the plan is stuck "
-          "behind it; cancel the execution and start the plan again.",
-          "STUCK", _stall_waits, _unstall_waits),
-)}
+FAULTS: dict[str, Fault] = {
+    fault.name: fault
+    for fault in (
+        Fault(
+            "critical-server-stalled",
+            "Replication of db-1, a CRITICAL server of step 1, is STALLED.",
+            "DRS could not launch db-1, a CRITICAL server of step databases: its replication is STALLED (no "
+            "point in time to launch from), so the step FAILED with LAUNCH_FAILED and the plan stopped.",
+            "FAILED",
+            _stall_db,
+            _heal_db,
+        ),
+        Fault(
+            "optional-server-fails",
+            "report-1, an OPTIONAL server of step 1, cannot launch (no instance capacity).",
+            "report-1 (OPTIONAL) did not launch: InsufficientInstanceCapacity. The plan still COMPLETED: an "
+            "OPTIONAL server never stops it, but report-1 is not recovered.",
+            "SUCCEEDED",
+            _optional_fails,
+            _optional_heals,
+        ),
+        Fault(
+            "optional-and-critical-fail",
+            "report-1 (OPTIONAL, step 1) cannot launch and app-1 (CRITICAL, step 3) is STALLED.",
+            "app-1, a CRITICAL server of step applications, could not launch (replication STALLED): that "
+            "stopped the plan. report-1's failure in step databases is OPTIONAL and did not.",
+            "FAILED",
+            _both_fail,
+            _both_heal,
+        ),
+        Fault(
+            "operator-missing-start-recovery",
+            "The operator role lost drs:StartRecovery (iam:PutRolePolicy with the statement edited).",
+            "The role that started the plan may not call drs:StartRecovery on its servers: DRS starts each "
+            "step's job with that role's permissions, so step databases FAILED with AccessDeniedException.",
+            "FAILED",
+            lambda w: remove_action(w, OPERATOR, "drs:StartRecovery"),
+            lambda w: restore_policies(w, OPERATOR),
+        ),
+        Fault(
+            "operator-missing-follow-on",
+            "The operator role lost drs:CreateRecoveryInstanceForDrs.",
+            "The role that started the plan lacks drs:CreateRecoveryInstanceForDrs, which DRS uses with its "
+            "credentials to launch: step databases' job ended with every server FAILED.",
+            "FAILED",
+            lambda w: remove_action(w, OPERATOR, "drs:CreateRecoveryInstanceForDrs"),
+            lambda w: restore_policies(w, OPERATOR),
+        ),
+        Fault(
+            "wait-step-stuck",
+            "The plan's wait step never ends (DRS's side).",
+            "Step settle, a 2-minute wait, has been WAITING far longer than its 2 minutes: the plan is stuck "
+            "behind it; cancel the execution and start the plan again.",
+            "STUCK",
+            _stall_waits,
+            _unstall_waits,
+        ),
+    )
+}
