@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from drsdoctor.checkapi import MECHANISM, MEDIUM, Finding, check, passed, warn
+from drsdoctor.checkapi import MECHANISM, MEDIUM, Finding, check, passed, skip, warn
 from drsdoctor.planfacts import NON_TERMINAL
 from drsdoctor.snapshot import Snapshot
 
@@ -26,6 +26,9 @@ from drsdoctor.snapshot import Snapshot
 def plan_other_execution(snap: Snapshot) -> Iterator[Finding]:
     run = snap.recovery_plan
     if run is None:
+        return
+    if not snap.plan_executions:  # the listing names this execution too: empty is not an answer
+        yield skip(run.plan_arn, "the plan's executions were not listed")
         return
     others = [ex for ex in snap.plan_executions if ex.arn != run.arn and ex.status in NON_TERMINAL]
     if not others:
