@@ -142,3 +142,33 @@ def test_an_execution_that_cannot_be_read_gets_no_verdict(world: Any) -> None:
     assert done.stdout == ""  # no report, so no verdict
     [line] = [line for line in done.stderr.splitlines() if line.strip()]
     assert "GetRecoveryPlanExecution" in line and "AccessDenied" in line
+
+
+def test_an_unknown_execution_is_exit_3(world: Any, operator: dict[str, str],
+                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    from drsdoctor.collect.plans import PlanExecutionNotFound
+
+    unknown = world.plans[0].plan_id.replace("recovery-plan/rp-", "recovery-plan-execution/rpe-")
+    with pytest.raises(PlanExecutionNotFound) as missing:
+        diagnose(world, operator, monkeypatch, unknown)
+    assert missing.value.exit_code == exitcodes.INCOMPLETE and "does not exist" in str(missing.value)
+
+
+PLAN = "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-0123456789abcdef0"
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((PLAN,), "is a DRS recovery-plan ARN, not a recovery-plan-execution ARN"),
+    (("arn:aws:drs:us-east-1:123456789012:recovery-plan-execution/",), "malformed DRS ARN"),
+    (("--recovery-plan", PLAN.replace("recovery-plan/", "recovery-plan-execution/"), "--running"),
+     "not a recovery-plan ARN"),
+    (("--recovery-plan", PLAN), "goes with --running"),
+])
+def test_a_bad_recovery_plan_argument_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
+                                                             args: tuple[str, ...], says: str) -> None:
+    from drsdoctor.cli import main
+
+    with pytest.raises(SystemExit) as done:
+        main(["diagnose", *args, "--endpoint-url", "http://127.0.0.1:9"])  # never called: input fails first
+    err = capsys.readouterr().err.strip().splitlines()
+    assert done.value.code == exitcodes.USAGE and len(err) == 1 and says in err[0], err
