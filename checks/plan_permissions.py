@@ -9,6 +9,7 @@ AccessDenied in a step's errorDetail names.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import role_name
@@ -69,10 +70,12 @@ def plan_permissions(snap: Snapshot) -> Iterator[Finding]:
             if follow_on
             else ""
         )
+        # what to grant: on every source server (the plan's steps name them), not the one judged
+        resources = sorted({re.sub(r"/s-[0-9a-zA-Z]+$", "/*", d.resource) for d in denied})
         policy = {
             "Version": "2012-10-17",
             "Statement": [
-                {"Effect": "Allow", "Action": actions, "Resource": sorted({d.resource for d in denied})}
+                {"Effect": "Allow", "Action": actions, "Resource": resources}
             ],
         }
         yield fail(

@@ -351,5 +351,7 @@ def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: It
     # a check may quote a value it read (or an error message may): secrets never reach a report
     scrubber = Scrubber.of_snapshot(snap)
     findings = scrubber.deep(run_checks(snap, chosen))
-    return Report(snap.target, findings, rank_root_cause(findings), answer_plan(findings, chosen),
+    # the operators' fix plan is a state machine's: a recovery plan has none of its steps
+    plan = answer_plan(findings, chosen) if snap.recovery_plan is None else []
+    return Report(snap.target, findings, rank_root_cause(findings), plan,
                   snap.collected_at, scrubber.deep(notes))
