@@ -168,3 +168,17 @@ def test_the_starter_needs_start_recovery_when_a_step_begins(model, serve, clien
     assert (
         OPERATOR in first["errorDetail"]["message"] and "drs:StartRecovery" in first["errorDetail"]["message"]
     )
+
+
+def test_a_job_that_runs_past_the_step_timeout_times_the_step_out(serve, client_for, clock):
+    from drsdoctor.sandbox.drs.model import DrsModel, Phases
+
+    slow = DrsModel(region="us-east-1", account_id="123456789012", now=clock, phases=Phases(launch=2 * 3600))
+    drs = client_for(serve(DrsWireApp(slow)))
+    plan, _ = _plan(drs, slow)
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
+    assert _run(drs, clock, arn, minutes=90)["status"] == "FAILED"
+    first = _steps(drs, arn)[0]
+    assert first["status"] == "TIMED_OUT" and first["errorDetail"]["code"] == "STEP_TIMED_OUT"
