@@ -293,6 +293,22 @@ def _starter_decisions(gather: Gatherer, snap: Snapshot) -> None:
         iam = gather.session.client("iam", gather.region)
         principal = load_role(iam, run.starter_role)
         answer = RoleDecisions(kind=STARTER_KIND, role_arn=principal.arn or run.starter_role, engine="local")
+        # AWS's own simulator where the caller may use it (it applies SCPs too), else drsdoctor's evaluator
+        aws: list[Any] = [gather.session.client("iam", gather.region, attempts=1)]
+
+        def decide(actions: list[str], resource: str, context: dict[str, str]) -> list[Any]:
+            if aws[0] is not None:
+                try:
+                    answers = simulate(principal, actions, resource, context, iam_client=aws[0])
+                except Exception:  # an endpoint that answers garbage (moto: HTML 500) cannot simulate
+                    answers = []
+                if answers and all(answer.engine == "aws" for answer in answers):
+                    answer.engine = "simulate-principal-policy"
+                    return answers
+                aws[0] = None  # not available: the rest is decided here, without asking again
+            answer.engine = "local"
+            return simulate(principal, actions, resource, context)
+
         by_resource: dict[str, list[tuple[str, bool]]] = {}
         for action, resource, follow_on in needs(snap):
             by_resource.setdefault(resource, []).append((action, follow_on))
@@ -302,7 +318,7 @@ def _starter_decisions(gather: Gatherer, snap: Snapshot) -> None:
                 if resource.endswith("RecoveryInstanceRole")
                 else {}
             )
-            for decided in simulate(principal, [action for action, _ in asks], resource, context):
+            for decided in decide([action for action, _ in asks], resource, context):
                 answer.decisions.append(
                     Decision(
                         action=decided.action,

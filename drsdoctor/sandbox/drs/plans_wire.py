@@ -109,7 +109,9 @@ def _list_plans(
 ) -> dict[str, Any]:
     app._require(principal, "drs:ListRecoveryPlans", "*")
     found, token = plans.list_plans(params.get("maxResults"), params.get("nextToken"))
-    return {"recoveryPlans": [_plan(plan) for plan in found], **({"nextToken": token} if token else {})}
+    # a summary: RecoveryPlanSummary has no description and no tags
+    summaries = [{k: v for k, v in _plan(plan).items() if k not in ("description", "tags")} for plan in found]
+    return {"recoveryPlans": summaries, **({"nextToken": token} if token else {})}
 
 
 def _create_step(

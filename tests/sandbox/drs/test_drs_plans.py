@@ -182,3 +182,49 @@ def test_a_job_that_runs_past_the_step_timeout_times_the_step_out(serve, client_
     assert _run(drs, clock, arn, minutes=90)["status"] == "FAILED"
     first = _steps(drs, arn)[0]
     assert first["status"] == "TIMED_OUT" and first["errorDetail"]["code"] == "STEP_TIMED_OUT"
+
+
+PLAN_OPERATIONS = {
+    name
+    for name in __import__("drsdoctor.sandbox.drs.wire", fromlist=["service_model"])
+    .service_model()
+    .operation_names
+    if "RecoveryPlan" in name
+}
+
+
+def test_every_recovery_plan_operation_answers_in_its_shape(drs, model, clock, checker):
+    plan, _ = _plan(drs, model)
+    steps = drs.list_recovery_plan_steps(recoveryPlanArn=plan)["recoveryPlanSteps"]
+    drs.get_recovery_plan(recoveryPlanArn=plan)
+    drs.update_recovery_plan(recoveryPlanArn=plan, description="nightly drill")
+    drs.list_recovery_plans()
+    drs.get_recovery_plan_step(recoveryPlanStepArn=steps[0]["recoveryPlanStepArn"])
+    drs.update_recovery_plan_step(recoveryPlanStepArn=steps[1]["recoveryPlanStepArn"], stepName="pause")
+    reordered = drs.reorder_recovery_plan_steps(
+        recoveryPlanArn=plan, orderedStepArns=[steps[i]["recoveryPlanStepArn"] for i in (0, 2, 1)]
+    )["recoveryPlanSteps"]
+    assert [s["stepName"] for s in reordered] == ["databases", "apps", "pause"]
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
+    last = _steps(drs, arn)[2]["recoveryPlanExecutionStepArn"]
+    drs.get_recovery_plan_execution_step(recoveryPlanExecutionStepArn=last)
+    skipped = drs.update_recovery_plan_execution_step(recoveryPlanExecutionStepArn=last, status="SKIPPED")
+    assert skipped["recoveryPlanExecutionStep"]["status"] == "SKIPPED"
+    assert _run(drs, clock, arn)["status"] == "COMPLETED"
+    with pytest.raises(ClientError):  # a FAILED or TIMED_OUT server step only
+        drs.retry_recovery_plan_execution_step(recoveryPlanExecutionStepArn=last)
+    drs.list_recovery_plan_executions()
+    drs.delete_recovery_plan_execution(recoveryPlanExecutionArn=arn)
+    arn = drs.start_recovery_plan_execution(recoveryPlanArn=plan, mode="DRILL")["recoveryPlanExecution"][
+        "recoveryPlanExecutionArn"
+    ]
+    with pytest.raises(ClientError) as busy:
+        drs.delete_recovery_plan(recoveryPlanArn=plan)
+    assert busy.value.response["Error"]["Code"] == "ConflictException"
+    drs.cancel_recovery_plan_execution(recoveryPlanExecutionArn=arn)
+    _run(drs, clock, arn)
+    drs.delete_recovery_plan_step(recoveryPlanStepArn=steps[1]["recoveryPlanStepArn"])
+    drs.delete_recovery_plan(recoveryPlanArn=plan)
+    assert set(checker.checked) >= PLAN_OPERATIONS and len(PLAN_OPERATIONS) == 20
