@@ -144,8 +144,9 @@ def test_an_execution_that_cannot_be_read_gets_no_verdict(world: Any) -> None:
     assert "GetRecoveryPlanExecution" in line and "AccessDenied" in line
 
 
-def test_an_unknown_execution_is_exit_3(world: Any, operator: dict[str, str],
-                                        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_unknown_execution_is_exit_3(
+    world: Any, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from drsdoctor.collect.plans import PlanExecutionNotFound
 
     unknown = world.plans[0].plan_id.replace("recovery-plan/rp-", "recovery-plan-execution/rpe-")
@@ -157,18 +158,45 @@ def test_an_unknown_execution_is_exit_3(world: Any, operator: dict[str, str],
 PLAN = "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-0123456789abcdef0"
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    ((PLAN,), "is a DRS recovery-plan ARN, not a recovery-plan-execution ARN"),
-    (("arn:aws:drs:us-east-1:123456789012:recovery-plan-execution/",), "malformed DRS ARN"),
-    (("--recovery-plan", PLAN.replace("recovery-plan/", "recovery-plan-execution/"), "--running"),
-     "not a recovery-plan ARN"),
-    (("--recovery-plan", PLAN), "goes with --running"),
-])
-def test_a_bad_recovery_plan_argument_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str],
-                                                             args: tuple[str, ...], says: str) -> None:
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        ((PLAN,), "is a DRS recovery-plan ARN, not a recovery-plan-execution ARN"),
+        (("arn:aws:drs:us-east-1:123456789012:recovery-plan-execution/",), "malformed DRS ARN"),
+        (
+            ("--recovery-plan", PLAN.replace("recovery-plan/", "recovery-plan-execution/"), "--running"),
+            "not a recovery-plan ARN",
+        ),
+        (("--recovery-plan", PLAN), "goes with --running"),
+    ],
+)
+def test_a_bad_recovery_plan_argument_is_one_line_and_exit_2(
+    capsys: pytest.CaptureFixture[str], args: tuple[str, ...], says: str
+) -> None:
     from drsdoctor.cli import main
 
     with pytest.raises(SystemExit) as done:
         main(["diagnose", *args, "--endpoint-url", "http://127.0.0.1:9"])  # never called: input fails first
     err = capsys.readouterr().err.strip().splitlines()
     assert done.value.code == exitcodes.USAGE and len(err) == 1 and says in err[0], err
+
+
+@pytest.mark.parametrize(
+    "denied",
+    [
+        ("drs:ListRecoveryPlanExecutionSteps", "drs:ListRecoveryPlanExecutions"),
+        ("drs:GetRecoveryPlanExecutionStep",),
+    ],
+)
+def test_without_a_plan_read_an_error_names_it(
+    world: Any, monkeypatch: pytest.MonkeyPatch, denied: tuple[str, ...]
+) -> None:
+    """Each read `drsdoctor permissions` grants for a plan is needed: denied, an error finding names it."""
+    world.switch_fault("wait-step-stuck")  # a step under way: its GetRecoveryPlanExecutionStep is asked
+    arn = run_plan(world, minutes=15)
+    reader = create_operator(world.client("iam"), "plan-reader-without-" + str(len(denied)), deny=denied)
+    report = diagnose(world, reader, monkeypatch, arn)
+    world.switch_fault("none")  # the repair cancels the waiting run
+    errors = " ".join(f.detail for f in report.findings if f.status == "error")
+    for action in denied:
+        assert action.split(":")[1] in errors, (action, errors)
