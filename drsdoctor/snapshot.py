@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drsdoctor.jsoncodec import decode, encode
+from drsdoctor.planfacts import PlanExecutionSummary, RecoveryPlanRun
 from drsdoctor.topology.model import Topology
 
 BUNDLE_SCHEMA = "drsdoctor.bundle/1"
@@ -366,6 +367,13 @@ class Snapshot:
         optional={"states:ListTagsForResource": "the state machine's aws:cloudformation:stack-name tag names "
                                                 "its stack in one call, instead of listing the account's "
                                                 "stacks (the first 200 are searched)"}))
+    # DRS's own orchestration: a recovery plan execution diagnosed (drsdoctor.planfacts), the plan's others
+    recovery_plan: RecoveryPlanRun | None = field(default=None, metadata=gathered_by(
+        "drs:GetRecoveryPlanExecution", "drs:ListRecoveryPlanExecutionSteps",
+        "drs:GetRecoveryPlanExecutionStep",
+        optional={"drs:GetRecoveryPlan": "the recovery plan's name, in the report"}))
+    plan_executions: list[PlanExecutionSummary] = field(default_factory=list, metadata=gathered_by(
+        "drs:ListRecoveryPlanExecutions"))
     # what this orchestrator is: its parts, how progress is driven, where the wave status lives
     topology: Topology = field(default_factory=Topology)
     fact_errors: list[FactError] = field(default_factory=list)

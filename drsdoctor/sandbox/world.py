@@ -289,7 +289,8 @@ class Sandbox:
     def info(self) -> dict[str, Any]:
         """What `sandbox serve` prints: where the world is and how to start a recovery."""
         return {"endpoint_url": self.endpoint_url, "region": self.region,
-                "state_machine_arn": self.state_machine_arn, "plans": [p.plan_id for p in self.plans],
+                "state_machine_arn": self.state_machine_arn if "state-machine" in self.names else None,
+                "plans": [p.plan_id for p in self.plans],
                 "start_input": self.start_input, "drs_endpoint_url": self.endpoint_url,
                 "stack_name": self.stack_name, "fault": self.fault, "orchestrator": self.orchestrator.name,
                 "names": dict(self.names)}
@@ -299,6 +300,8 @@ class Sandbox:
     def start_recovery(self, plan_id: str | None = None, name: str | None = None) -> str:
         """Start the state machine on a plan (the first by default); returns the execution ARN."""
         plan = plan_id or self.plans[0].plan_id
+        if self.orchestrator.start is not None:  # not a state machine: DRS's own recovery plan
+            return self.orchestrator.start(self, plan)
         kwargs = {"name": name} if name else {}
         execution_input = json.dumps(self.orchestrator.start_input(self, plan))
         started = self.client("stepfunctions").start_execution(
@@ -311,7 +314,8 @@ class Sandbox:
 
     def progress(self, execution_arn: str) -> tuple[str, list[str], tuple[Any, ...]]:
         """(execution status, wave statuses, a signature that changes whenever anything moves)."""
-        status = self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+        status = (self.orchestrator.status(self, execution_arn) if self.orchestrator.status is not None else
+                  self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
         record = self.orchestrator.progress(self, execution_arn)
         waves = [str(w.get("status")) for w in record.get("waves", [])]
         jobs, _ = self.drs.describe_jobs()

@@ -18,7 +18,7 @@ from typing import Any
 import botocore.session
 from werkzeug.wrappers import Request, Response
 
-from drsdoctor.sandbox.drs import serialize
+from drsdoctor.sandbox.drs import plans_wire, serialize
 from drsdoctor.sandbox.drs.entities import DrsServiceError, parse_iso, validation_error
 from drsdoctor.sandbox.drs.follow_on import follow_on_requests
 from drsdoctor.sandbox.drs.model import DrsModel
@@ -127,6 +127,7 @@ class DrsWireApp:
                                   retryAfterSeconds="1")
         params = self._params(request, operation, labels)
         handler = getattr(self, "_" + _snake(operation.name), None)
+        handler = handler or plans_wire.handler(self, operation.name)  # recovery plans: plans_wire.py
         if handler is None:
             raise DrsServiceError("ValidationException", f"{operation.name} is not simulated",
                                   reason="unknownOperation")
