@@ -44,6 +44,9 @@ class AwsSettings:
     read_timeout: float = 20.0
     max_pool_connections: int = 16  # the collector's threads share each client
     call_limit: float = deadline.CALL_LIMIT  # one call, retries and all, answered whole within this
+    # Other accounts' credentials (where DRS runs): roles to assume, and ACCOUNT -> profile (aws/accounts.py)
+    assume_roles: tuple[str, ...] = ()
+    account_profiles: tuple[tuple[str, str], ...] = ()
 
     def within(self, budget: float | None) -> AwsSettings:
         """These settings with no single attempt allowed to outlast a whole-run budget of `budget` seconds."""

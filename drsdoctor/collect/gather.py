@@ -100,6 +100,7 @@ class Gatherer:
         self._lock = threading.Lock()
         self._clock_read = False
         self._last: Any = threading.local()  # this thread's last call: named when its answer cannot be read
+        self.reach: dict[str, AwsSession] = {}  # another account's session (where DRS runs) by account id
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """A value every execution of the machine computes alike (a role's policies): computed once."""
