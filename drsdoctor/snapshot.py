@@ -380,8 +380,8 @@ class Snapshot:
                                                  "local evaluator cannot read"}))
     # the other accounts DRS is called in, and how drsdoctor read them (or why not)
     accounts: list[AccountReach] = field(default_factory=list, metadata=gathered_by(optional={
-        "sts:AssumeRole": "reads DRS (jobs, log items) and the recovery role in the account where the recovery "
-                          "runs, with --assume-role or the orchestrator's own recovery role"}))
+        "sts:AssumeRole": "reads DRS (jobs, log items) and the recovery role in the account where the "
+                          "recovery runs, with --assume-role or the orchestrator's own recovery role"}))
     stack: Stack | None = field(default=None, metadata=gathered_by(
         "cloudformation:DescribeStacks", "cloudformation:ListStackResources", "cloudformation:GetTemplate",
         "cloudformation:ListStacks",

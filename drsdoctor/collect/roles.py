@@ -258,7 +258,8 @@ def _account(arn: str) -> str:
     return "".join(arn.split(":")[4:5])
 
 
-def _local(principal: Any, actions: list[str], resource: str, context: dict[str, Any]) -> tuple[str, list[Any]]:
+def _local(principal: Any, actions: list[str], resource: str,
+           context: dict[str, Any]) -> tuple[str, list[Any]]:
     from drsdoctor.iam.simulator import simulate
 
     return "local", simulate(principal, actions, resource, context)

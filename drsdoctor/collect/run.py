@@ -52,7 +52,7 @@ class Collection:
     job_ids: list[str]  # named by the execution record and the history
     wave_servers: list[str]  # the record's waves' servers
     starts_jobs: bool = True  # the machine calls a function or DRS: it may have started a job
-    drs_reader: Gatherer | None = None  # reads DRS where it runs (another account's credentials); None: gather
+    drs_reader: Gatherer | None = None  # reads DRS where it runs (another account's credentials)
     unreached_account: str = ""  # the account DRS runs in, when it could not be reached: its facts missing
 
     def reader(self) -> Gatherer:
@@ -80,7 +80,8 @@ class Collection:
         if self.unreached_account:  # nothing to read with: the jobs are missing, not none
             xaccount.unreached(self.snap, self.unreached_account)
             return
-        self.snap.drs_jobs = drs.jobs(self.reader(), self.drs_region, self.job_ids, self.jobs_since(), together)
+        self.snap.drs_jobs = drs.jobs(self.reader(), self.drs_region, self.job_ids, self.jobs_since(),
+                                      together)
 
     def servers(self) -> list[str]:
         """The source servers to describe, once the jobs are read."""

@@ -52,7 +52,8 @@ def reach(gather: Gatherer, snap: Snapshot) -> Gatherer | None:
     ways += [("operator-role", role, partial(_assume, gather.session, role))
              for role in settings.assume_roles if recovery.account_of(role) == account]
     ways += [("orchestrator-role", caller.role, partial(_assume, gather.session, caller.role))
-             for caller in snap.topology.drs_callers if caller.role and recovery.account_of(caller.role) == account]
+             for caller in snap.topology.drs_callers
+             if caller.role and recovery.account_of(caller.role) == account]
     tried: list[str] = []
     seen: set[str] = set()
     for how, via, make in ways:
@@ -77,7 +78,8 @@ def reach(gather: Gatherer, snap: Snapshot) -> Gatherer | None:
     if not ways:
         tried.append("no role of that account is known to assume and none was given (--assume-role ARN, "
                      "--account-profile ACCOUNT=PROFILE)")
-    snap.accounts.append(AccountReach(account, snap.topology.drs_region, tried=tried, missing=list(DRS_FACTS)))
+    snap.accounts.append(AccountReach(account, snap.topology.drs_region, tried=tried,
+                                      missing=list(DRS_FACTS)))
     return None
 
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from drsdoctor.commands.account_options import account_options, account_settings
 from drsdoctor.commands.options import (
     FORMATS,
     Seconds,
@@ -53,11 +54,13 @@ if TYPE_CHECKING:
               help="With --state-machine: every RUNNING execution, in parallel.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="An orchestrator map (`discover --format yaml`, corrected): what discovery missed.")
+@account_options
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
              verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
              from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
-             status: str | None, map_path: str | None) -> None:
+             status: str | None, map_path: str | None, assume_roles: tuple[str, ...] = (),
+             account_profiles: tuple[str, ...] = ()) -> None:
     """Name the root cause of a stuck or failed recovery execution; or, with --state-machine ARN
     --running, of every running execution of that state machine (one table, a row each).
 
@@ -95,7 +98,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
 
     target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
     session = budgeted_session(AwsSettings(region=target.region or region, profile=profile,
-                                           endpoint_url=endpoint_url), budget)
+                                           endpoint_url=endpoint_url,
+                                           **account_settings(assume_roles, account_profiles)), budget)
     try:
         with _progress() as say:
             snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say,
@@ -122,7 +126,10 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
     from drsdoctor.report import render
 
     emit(render(report, output_format), output_path)
-    sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
+    code = exitcodes.INCOMPLETE if missing else report.exit_code
+    if code == exitcodes.OK and any(not reach.reached for reach in snap.accounts):
+        code = exitcodes.INCOMPLETE  # DRS's account was out of reach: "healthy" would be a verdict on nothing
+    sys.exit(code)
 
 
 def budgeted_session(settings: AwsSettings, budget: float | None) -> AwsSession:

@@ -100,7 +100,7 @@ class Sandbox:
         self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now,
                             phases=DRS_PHASES)
         self.drs.ec2 = Ec2Instances(self.account_id)  # recovery instances are instances EC2 knows
-        self.recovery_drs = self.drs  # where the recoveries' jobs run (another account's: orchestrators/xaccount.py)
+        self.recovery_drs = self.drs  # where the jobs run (another account's: orchestrators/xaccount.py)
         self.identity = SandboxIdentity(self.account_id, self.region)
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
                                   authorize=self.identity.authorize,

@@ -85,6 +85,7 @@ class DrsCaller:
     region: str = ""
     account: str = ""
     role: str = ""  # the role ARN it assumes for its DRS calls; empty: its own role
+    region_from: str = ""  # the environment variable that names its DRS region, where one does
     starts_jobs: bool = False
     polls_jobs: bool = False
     evidence: list[str] = field(default_factory=list)

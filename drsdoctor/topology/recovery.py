@@ -70,33 +70,37 @@ def _from_code(item: Function, reading: Any, event: Event, told: Any) -> DrsCall
                 caller.evidence.append(f"{item.name}'s code calls {need.action} with the credentials of "
                                        f"sts:AssumeRole on {role} ({need.where[0]})")
             elif not role:
-                caller.evidence.append(f"{item.name}'s code calls {need.action} with an assumed role whose ARN "
-                                       f"could not be told ({need.where[0]})")
+                caller.evidence.append(f"{item.name}'s code calls {need.action} with an assumed role whose "
+                                       f"ARN could not be told ({need.where[0]})")
         region = told(need.region, item.environment)
         if region and REGION.match(region) and not caller.region:
             caller.region = region
+            caller.region_from = getattr(need.region, "name", "")
             caller.evidence.append(f"{item.name}'s code makes its DRS client for region {region} "
                                    f"({need.where[0]})")
     return caller
 
 
 def _from_environment(item: Function, execution_input: dict[str, Any]) -> DrsCaller:
-    """Without the code: the function's kind says it calls DRS; its environment (or the input) may say where."""
+    """Without the code: its kind says it calls DRS; its environment (or the input) may say where."""
     caller = DrsCaller(item.name, starts_jobs=item.kind == "orchestration", polls_jobs=item.kind == "poller")
     known = Known()
     named = {variable: resolve(value, known) for variable, value in sorted(item.environment.items())}
     roles = [(variable, found.value) for variable, found in named.items() if found and found.kind == "role"]
     regions = {found.value for found in named.values() if found and found.kind == "region"}
-    accounts = [(variable, found.value) for variable, found in named.items() if found and found.kind == "account"]
+    accounts = [(variable, found.value) for variable, found in named.items()
+                if found and found.kind == "account"]
     if len(roles) == 1:
         caller.role = roles[0][1]
-        caller.evidence.append(f"{item.name}'s variable {roles[0][0]} names role {roles[0][1]} (its code could not "
-                               "be read: taken as the role it calls DRS with)")
+        caller.evidence.append(f"{item.name}'s variable {roles[0][0]} names role {roles[0][1]} (its code "
+                               "could not be read: taken as the role it calls DRS with)")
     elif not roles and (found := _input_roles(execution_input)):
         caller.role = found[0]
         caller.evidence.append(f"the execution's input names role {found[0]}")
     if len(regions) == 1:
         caller.region = next(iter(regions))
+        caller.region_from = next(variable for variable, found in named.items()
+                                  if found and found.kind == "region")
         caller.evidence.append(f"{item.name}'s environment names region {caller.region}")
     if not caller.role and len(accounts) == 1:
         caller.account = accounts[0][1]

@@ -42,8 +42,9 @@ RECOVERY_ACTIONS = ["drs:StartRecovery", "drs:CreateRecoveryInstanceForDrs", "dr
                     "drs:TagResource", "drs:DescribeJobs", "drs:DescribeJobLogItems",
                     "drs:DescribeSourceServers", "drs:DescribeRecoveryInstances", "ec2:*", "iam:PassRole"]
 AUDITOR_ACTIONS = ["drs:DescribeJobs", "drs:DescribeJobLogItems", "drs:DescribeSourceServers",
-                   "drs:DescribeRecoveryInstances", "iam:GetRole", "iam:ListRolePolicies", "iam:GetRolePolicy",
-                   "iam:ListAttachedRolePolicies", "iam:GetPolicy", "iam:GetPolicyVersion"]
+                   "drs:DescribeRecoveryInstances", "iam:GetRole", "iam:ListRolePolicies",
+                   "iam:GetRolePolicy", "iam:ListAttachedRolePolicies", "iam:GetPolicy",
+                   "iam:GetPolicyVersion"]
 
 
 def role_arn(name: str, account: str = RECOVERY_ACCOUNT) -> str:
@@ -85,7 +86,7 @@ def prepare_recovery_account(world: Sandbox, recovery_role: str) -> None:
     world.recovery_drs = world.drs_app.account(RECOVERY_ACCOUNT).model
 
 
-# -- faults -----------------------------------------------------------------------------------------------------
+# -- faults --------------------------------------------------------------------------------------------------
 
 def _drop_trust(world: Sandbox) -> None:
     recovery_client(world, "iam").update_assume_role_policy(
@@ -97,15 +98,18 @@ def _restore_trust(world: Sandbox) -> None:
         RoleName=world.names["role:recovery"], PolicyDocument=json.dumps(trust(world.account_id)))
 
 
+def _recovery_policy(world: Sandbox, actions: list[str]) -> None:
+    iam = recovery_client(world, "iam")
+    iam.put_role_policy(RoleName=world.names["role:recovery"], PolicyName="recovery",
+                        PolicyDocument=json.dumps(allow(actions)))
+
+
 def _drop_start_recovery(world: Sandbox) -> None:
-    kept = [action for action in RECOVERY_ACTIONS if action != "drs:StartRecovery"]
-    recovery_client(world, "iam").put_role_policy(RoleName=world.names["role:recovery"], PolicyName="recovery",
-                                                  PolicyDocument=json.dumps(allow(kept)))
+    _recovery_policy(world, [action for action in RECOVERY_ACTIONS if action != "drs:StartRecovery"])
 
 
 def _restore_start_recovery(world: Sandbox) -> None:
-    recovery_client(world, "iam").put_role_policy(RoleName=world.names["role:recovery"], PolicyName="recovery",
-                                                  PolicyDocument=json.dumps(allow(RECOVERY_ACTIONS)))
+    _recovery_policy(world, RECOVERY_ACTIONS)
 
 
 def _set_poller_region(world: Sandbox, region: str | None) -> None:
@@ -133,11 +137,12 @@ FAULTS = {fault.name: fault for fault in (
     Fault("drs-polled-wrong-region",
           f"the poller asks DRS in {OTHER_REGION}, not in the region its jobs were started in",
           "DRS is polled in another region than the one the jobs run in", "STUCK",
-          lambda world: _set_poller_region(world, OTHER_REGION), lambda world: _set_poller_region(world, None)),
+          lambda world: _set_poller_region(world, OTHER_REGION),
+          lambda world: _set_poller_region(world, None)),
 )}
 
 
-# -- the reference, cross-account ------------------------------------------------------------------------------
+# -- the reference, cross-account ----------------------------------------------------------------------------
 
 _REGION_LINE = '          DRS_REGION: !If [UseStackRegionForDrs, !Ref "AWS::Region", !Ref DrsRegion]\n'
 _ASSUME = ("              - Sid: AssumeTheRecoveryRole\n                Effect: Allow\n"
@@ -150,8 +155,8 @@ def reference_template() -> str:
     from drsdoctor.reference import template_text
 
     text = template_text()
-    text = text.replace("\nConditions:\n", "\n  RecoveryRoleArn:\n    Type: String\n    Description: The role "
-                        "DRS is called with, in the recovery account.\n\nConditions:\n", 1)
+    text = text.replace("\nConditions:\n", "\n  RecoveryRoleArn:\n    Type: String\n    Description: The "
+                        "role DRS is called with, in the recovery account.\n\nConditions:\n", 1)
     text = text.replace(_REGION_LINE, _REGION_LINE + "          DRS_ROLE_ARN: !Ref RecoveryRoleArn\n")
     for sid in ("              - Sid: StartWaves\n", "              - Sid: ReadJobsServersAndInstances\n"):
         text = text.replace(sid, _ASSUME + sid, 1)
@@ -197,19 +202,20 @@ def _reference() -> Orchestrator:
         from drsdoctor.sandbox.seed import seed as seed_records
 
         prepare_recovery_account(world, RECOVERY_ROLE["reference"])
-        return seed_records(world.recovery_drs, world.resource("dynamodb"), world.names["table:protection-groups"],
-                            world.names["table:recovery-plans"], size=size)
+        return seed_records(world.recovery_drs, world.resource("dynamodb"),
+                            world.names["table:protection-groups"], world.names["table:recovery-plans"],
+                            size=size)
 
     base = ref.reference_like(
-        "reference-xaccount", "the reference with DRS in a second account: its orchestration function and poller "
-        "assume a recovery role there", stack_name=ref.STACK_NAME, bucket=ref.CODE_BUCKET,
+        "reference-xaccount", "the reference with DRS in a second account: its orchestration function and "
+        "poller assume a recovery role there", stack_name=ref.STACK_NAME, bucket=ref.CODE_BUCKET,
         template=reference_template, artifacts=lambda: {ref.CODE_KEY: reference_code_zip()},
         parameters={**ref.PARAMETERS, "RecoveryRoleArn": role_arn(RECOVERY_ROLE["reference"])}, names=names,
         faults=FAULTS)
     return dataclasses.replace(base, seed=seed)
 
 
-# -- selfpoll, cross-account -----------------------------------------------------------------------------------
+# -- selfpoll, cross-account ---------------------------------------------------------------------------------
 
 _RECOVERY_DRS = '''
 
@@ -223,7 +229,8 @@ def recovery_drs() -> Any:
 '''
 _HANDLER_EDITS = {"launch.py": ("    drs = DRS\n", "    drs = recovery_drs()\n"),
                   "probe.py": ("    job = DRS.describe_jobs(", "    job = recovery_drs().describe_jobs("),
-                  "mirror.py": ("    ledger, drs = LEDGER_TABLE, DRS\n", "    ledger, drs = LEDGER_TABLE, recovery_drs()\n")}
+                  "mirror.py": ("    ledger, drs = LEDGER_TABLE, DRS\n",
+                                "    ledger, drs = LEDGER_TABLE, recovery_drs()\n")}
 
 
 def selfpoll_artifacts() -> dict[str, bytes]:
@@ -237,14 +244,11 @@ def selfpoll_artifacts() -> dict[str, bytes]:
     functions = found[f"{selfpoll.ARTIFACT_PREFIX}/functions.yaml"].decode()
     for variable in ("          RECOVERY_ZONE: !If [ZoneIsHere, !Ref \"AWS::Region\", !Ref RecoveryZone]\n",):
         functions = functions.replace(variable, variable + f"          RECOVERY_ROLE: {role}\n")
-    functions = functions.replace(
-        "                Action: drs:DescribeJobs\n                Resource: \"*\"\n",
-        "                Action: drs:DescribeJobs\n                Resource: \"*\"\n"
-        f"              - Effect: Allow\n                Action: sts:AssumeRole\n                Resource: {role}\n")
-    functions = functions.replace(
-        "              - Effect: Allow\n                Action: [drs:DescribeSourceServers, drs:StartRecovery,",
-        f"              - Effect: Allow\n                Action: sts:AssumeRole\n                Resource: {role}\n"
-        "              - Effect: Allow\n                Action: [drs:DescribeSourceServers, drs:StartRecovery,")
+    assume = (f"{' ' * 14}- Effect: Allow\n{' ' * 16}Action: sts:AssumeRole\n{' ' * 16}Resource: {role}\n")
+    describe = f"{' ' * 16}Action: drs:DescribeJobs\n{' ' * 16}Resource: \"*\"\n"
+    functions = functions.replace(describe, describe + assume)  # the probe's and the mirror's
+    launch = f"{' ' * 14}- Effect: Allow\n{' ' * 16}Action: [drs:DescribeSourceServers, drs:StartRecovery,"
+    functions = functions.replace(launch, assume + launch)
     found[f"{selfpoll.ARTIFACT_PREFIX}/functions.yaml"] = functions.encode()
     buffer = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(found[selfpoll.CODE_KEY])) as original, \
@@ -275,8 +279,8 @@ def _selfpoll() -> Orchestrator:
             world.drs = home
 
     base = selfpoll.orchestrator()
-    return dataclasses.replace(base, name="selfpoll-xaccount", summary="selfpoll with DRS in a second account: "
-                               "its launcher and probe assume a recovery role there", artifacts=selfpoll_artifacts,
+    summary = "selfpoll with DRS in a second account: its launcher and probe assume a recovery role there"
+    return dataclasses.replace(base, name="selfpoll-xaccount", summary=summary, artifacts=selfpoll_artifacts,
                                names=names, seed=seed, faults=FAULTS)
 
 
