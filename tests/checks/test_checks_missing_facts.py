@@ -51,6 +51,7 @@ NOT_FOUND: dict[str, Callable[[Snapshot], Any]] = {
     "source_servers": lambda s: [],
     "recovery_instances": lambda s: [],
     "role_decisions": lambda s: [],
+    "accounts": lambda s: [],
     "stack": lambda s: None,
 }
 
@@ -71,6 +72,7 @@ EMPTY: dict[str, Callable[[Snapshot], Any]] = {
     "source_servers": lambda s: [],
     "recovery_instances": lambda s: [],
     "role_decisions": lambda s: [dataclasses.replace(role, decisions=[]) for role in s.role_decisions],
+    "accounts": lambda s: [],
     "stack": lambda s: Stack(name="drs-orchestrator"),
 }
 
