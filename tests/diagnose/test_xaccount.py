@@ -25,6 +25,7 @@ from drsdoctor.engine import diagnose as run_checks
 from drsdoctor.sandbox.orchestrators.xaccount import AUDITOR_ROLE, OTHER_ACCOUNT, RECOVERY_ACCOUNT, role_arn
 from tests.diagnose.conftest import SANDBOX_KEYS, Served, create_operator, run_cli
 
+pytestmark = pytest.mark.slow
 AUDITOR = role_arn(AUDITOR_ROLE)
 
 
@@ -153,22 +154,3 @@ def test_assumed_sessions_stay_read_only_and_logged(reference: Served) -> None:
         there.client("drs").start_recovery(sourceServers=[{"sourceServerID": "s-1234567890abcdef0"}])
     operations = [(record.service, record.operation) for record in home.call_log.records]
     assert ("sts", "AssumeRole") in operations and ("drs", "DescribeJobs") in operations
-
-
-# -- selfpoll: DRS asked by the state machine's own Task, the recovery role from the functions' environment --
-
-@pytest.fixture(scope="module")
-def selfpoll() -> Iterator[Served]:
-    yield from serve_orchestrator("selfpoll-xaccount")
-
-
-@pytest.mark.parametrize(("fault", "check", "words"), [
-    ("recovery-trust-drops-account", "XAC002", "AssumeRole"),
-    ("recovery-role-missing-start-recovery", "IAM001", "drs:StartRecovery"),
-    ("drs-polled-wrong-region", "XAC003", "us-west-2"),
-])
-def test_selfpoll_across_accounts_each_fault_to_its_cause(selfpoll: Served, fault: str, check: str,
-                                                         words: str) -> None:
-    operator = create_operator(selfpoll.client("iam"), f"operator-{fault}")
-    cause = root_cause(selfpoll, run(selfpoll, fault), operator, AUDITOR)  # read with drsdoctor's own role
-    assert cause.check == check and words in " ".join([cause.detail, *cause.evidence]), cause
