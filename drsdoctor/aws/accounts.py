@@ -7,10 +7,6 @@ itself goes through the first session (guarded and logged like any other call).
 
 from __future__ import annotations
 
-import dataclasses
-import threading
-from typing import Any
-
 from drsdoctor.aws.failures import AwsFailure, failure_from
 from drsdoctor.aws.session import AwsSession
 from drsdoctor.errors import InputError
@@ -28,30 +24,12 @@ def assumed(home: AwsSession, role_arn: str) -> AwsSession:
         raise
     except Exception as error:  # botocore raises many kinds; failure_from names them all
         raise failure_from(error, "sts", "AssumeRole", role_arn, "sts") from None
-    credentials = answer["Credentials"]
-    import boto3
-
-    boto = boto3.session.Session(aws_access_key_id=credentials["AccessKeyId"],
-                                 aws_secret_access_key=credentials["SecretAccessKey"],
-                                 aws_session_token=credentials["SessionToken"], region_name=home.region)
-    return _like(home, boto)
+    return home.elsewhere(credentials=dict(answer["Credentials"]))
 
 
 def from_profile(home: AwsSession, profile: str) -> AwsSession:
     """A session with a named profile's credentials. Raises InputError for a profile that does not exist."""
-    import boto3
-    from botocore.exceptions import ProfileNotFound
-
-    try:
-        boto = boto3.session.Session(profile_name=profile, region_name=home.region)
-    except ProfileNotFound as error:
-        raise InputError(str(error)) from None
-    return _like(home, boto)
-
-
-def _like(home: AwsSession, boto: Any) -> AwsSession:
-    """`home` with other credentials: its settings, guard, call log, audit, budget and clock shared."""
-    return dataclasses.replace(home, _clients={}, _lock=threading.Lock(), _boto=boto)
+    return home.elsewhere(profile=profile)
 
 
 def parse_account_profiles(values: tuple[str, ...]) -> dict[str, str]:
