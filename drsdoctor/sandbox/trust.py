@@ -24,10 +24,11 @@ _state: dict[str, Any] = {"original": None}
 
 
 def refusal(identity: SandboxIdentity, caller: str, role_arn: str) -> str | None:
-    """Why `caller` (an ARN as identify() names it) may not assume `role_arn`; None when it may."""
+    """Why `caller` (an ARN as identify() names it) may not assume `role_arn` (AWS's words after "User:
+    CALLER is not authorized to perform: "); None when it may."""
     from moto.iam.models import iam_backends
 
-    denied = f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    denied = f"sts:AssumeRole on resource: {role_arn}"
     account = "".join(role_arn.split(":")[4:5])
     try:
         role = iam_backends[account][identity.partition].get_role(role_arn.rsplit("/", 1)[-1])
@@ -47,13 +48,10 @@ def refusal(identity: SandboxIdentity, caller: str, role_arn: str) -> str | None
 
 def install(identity: SandboxIdentity, exempt: Callable[[str], bool]) -> None:
     """Judge AssumeRole calls whose access key is not `exempt` (the world's own keys)."""
-    from moto.core.exceptions import ServiceException
+    from moto.core.exceptions import AccessDeniedError
     from moto.sts.responses import TokenResponse
 
     from drsdoctor.sandbox.motopatch import access_key_of
-
-    class AccessDenied(ServiceException):
-        code = "AccessDenied"
 
     with _lock:
         original = _state["original"] or TokenResponse.assume_role
@@ -61,9 +59,10 @@ def install(identity: SandboxIdentity, exempt: Callable[[str], bool]) -> None:
         def assume_role(self: Any) -> Any:
             key = access_key_of(self.headers)
             if key is not None and not exempt(key):
-                why = refusal(identity, identity.identify(key), str(self._get_param("RoleArn")))
-                if why is not None:
-                    raise AccessDenied(why)
+                caller = identity.identify(key)
+                why = refusal(identity, caller, str(self._get_param("RoleArn")))
+                if why is not None:  # AWS's AccessDenied, as its query protocol writes it (HTTP 403)
+                    raise AccessDeniedError(caller, why)
             return original(self)
 
         _state["original"] = original

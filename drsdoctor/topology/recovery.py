@@ -72,7 +72,7 @@ def _from_code(item: Function, reading: Any, event: Event, told: Any) -> DrsCall
             elif not role:
                 caller.evidence.append(f"{item.name}'s code calls {need.action} with an assumed role whose "
                                        f"ARN could not be told ({need.where[0]})")
-        region = told(need.region, item.environment)
+        region = told(need.region, item.environment, event)
         if region and REGION.match(region) and not caller.region:
             caller.region = region
             caller.region_from = getattr(need.region, "name", "")
