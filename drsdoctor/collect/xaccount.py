@@ -16,7 +16,7 @@ from typing import Any
 from drsdoctor.aws import AwsSession
 from drsdoctor.aws.failures import AwsFailure, api_call
 from drsdoctor.collect import code
-from drsdoctor.collect.gather import Gatherer, Memo
+from drsdoctor.collect.gather import Gatherer
 from drsdoctor.snapshot import AccountReach, FactError, Snapshot
 from drsdoctor.topology import recovery
 
@@ -70,11 +70,7 @@ def reach(gather: Gatherer, snap: Snapshot) -> Gatherer | None:
             continue
         snap.accounts.append(AccountReach(account, snap.topology.drs_region, via, how, tried))
         gather.reach[account] = session
-        other = Gatherer(session, snap, snap.topology.drs_region or gather.region, progress=gather.progress,
-                         shared=gather.once(f"memo {account}", Memo))
-        other._lock = gather._lock  # one snapshot, one lock for its lists
-        other.reach = gather.reach
-        return other
+        return gather.elsewhere(session, snap.topology.drs_region or gather.region)
     if not ways:
         tried.append("no role of that account is known to assume and none was given (--assume-role ARN, "
                      "--account-profile ACCOUNT=PROFILE)")

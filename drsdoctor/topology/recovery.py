@@ -18,7 +18,7 @@ from typing import Any
 
 from drsdoctor.snapshot import Function
 from drsdoctor.topology.model import DrsCaller, Topology
-from drsdoctor.topology.values import ACCOUNT, REGION, Known, resolve
+from drsdoctor.topology.values import REGION, Known, resolve
 
 Event = Callable[[tuple[str, ...]], "str | None"]
 STARTS = ("drs:StartRecovery",)
@@ -149,5 +149,3 @@ def input_document(text: str | None) -> dict[str, Any]:
         return {}
     return found if isinstance(found, dict) else {}
 
-
-__all__ = ["ACCOUNT", "account_of", "drs_callers", "input_document", "place"]
