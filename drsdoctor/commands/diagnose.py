@@ -86,7 +86,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         code = diagnose_fleet(machine_arn, status, region=region, profile=profile, endpoint_url=endpoint_url,
                               verbose=verbose, output_format=output_format, output_path=output_path,
                               only=only, skip=skip, checks_dirs=checks_dirs, history_limit=history_limit,
-                              budget=budget, orchestrator_map=orchestrator_map)
+                              budget=budget, orchestrator_map=orchestrator_map,
+                              accounts=account_settings(assume_roles, account_profiles))
         sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
