@@ -273,9 +273,28 @@ class RoleDecisions:
     needs_from: str = "kind"  # code: what the function's code calls | kind: what its kind of function needs
     assumed_by: str = ""  # the function role that assumes this one (sts:AssumeRole in the code)
     unreadable: str = ""  # why this role's policies could not be judged (an assumed role we may not read)
+    trust_policy: str = ""  # an assumed role's trust policy (JSON text), as IAM gave it
+
 
     def denied(self) -> list[Decision]:
         return [decision for decision in self.decisions if not decision.allowed]
+
+
+@dataclass
+class AccountReach:
+    """How drsdoctor read another account where DRS is called (the role it assumed, or the profile), or why it
+    could not: then `missing` names the facts it could not read there."""
+
+    account: str
+    region: str = ""
+    via: str = ""  # role ARN or profile:NAME; empty when not reached
+    how: str = ""  # operator-role | operator-profile | orchestrator-role
+    tried: list[str] = field(default_factory=list)  # every way tried, with why it failed
+    missing: list[str] = field(default_factory=list)  # the facts of that account not read
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.via)
 
 
 # ---- CloudFormation -------------------------------------------------------------------------------
@@ -361,6 +380,10 @@ class Snapshot:
         optional={"iam:SimulatePrincipalPolicy": "AWS's own policy simulator decides the roles' needs: it "
                                                  "also applies the organization's SCPs, which drsdoctor's "
                                                  "local evaluator cannot read"}))
+    # the other accounts DRS is called in, and how drsdoctor read them (or why not)
+    accounts: list[AccountReach] = field(default_factory=list, metadata=gathered_by(optional={
+        "sts:AssumeRole": "reads DRS (jobs, log items) and the recovery role in the account where the "
+                          "recovery runs, with --assume-role or the orchestrator's own recovery role"}))
     stack: Stack | None = field(default=None, metadata=gathered_by(
         "cloudformation:DescribeStacks", "cloudformation:ListStackResources", "cloudformation:GetTemplate",
         "cloudformation:ListStacks",

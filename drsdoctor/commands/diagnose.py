@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from drsdoctor.commands.account_options import account_options, account_settings
 from drsdoctor.commands.options import (
     FORMATS,
     Seconds,
@@ -61,12 +62,14 @@ if TYPE_CHECKING:
 @click.option("--plan-role", metavar="ARN",
               help="For a DRS recovery plan: the role that starts its executions (DRS launches each step's "
               "job with its permissions), when no errorDetail names it.")
+@account_options
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
              verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
              from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
              status: str | None, map_path: str | None, fixes_dir: str | None = None,
-             plan_arn: str | None = None, plan_role: str | None = None) -> None:
+             plan_arn: str | None = None, plan_role: str | None = None,
+             assume_roles: tuple[str, ...] = (), account_profiles: tuple[str, ...] = ()) -> None:
     """Name the root cause of a stuck or failed recovery execution (a Step Functions execution, or a DRS
     recovery plan execution); or, with --state-machine ARN --running (or --recovery-plan ARN --running), of
     every running execution of that state machine (or plan): one table, a row each.
@@ -103,7 +106,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         code = diagnose_fleet(machine_arn, status, region=region, profile=profile, endpoint_url=endpoint_url,
                               verbose=verbose, output_format=output_format, output_path=output_path,
                               only=only, skip=skip, checks_dirs=checks_dirs, history_limit=history_limit,
-                              budget=budget, orchestrator_map=orchestrator_map)
+                              budget=budget, orchestrator_map=orchestrator_map,
+                              accounts=account_settings(assume_roles, account_profiles))
         sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
@@ -123,7 +127,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
 
     target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
     session = budgeted_session(AwsSettings(region=target.region or region, profile=profile,
-                                           endpoint_url=endpoint_url), budget)
+                                           endpoint_url=endpoint_url,
+                                           **account_settings(assume_roles, account_profiles)), budget)
     try:
         with _progress() as say:
             snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say,
@@ -153,7 +158,10 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
     from drsdoctor.report import render
 
     emit(render(report, output_format), output_path)
-    sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
+    code = exitcodes.INCOMPLETE if missing else report.exit_code
+    if code == exitcodes.OK and any(not reach.reached for reach in snap.accounts):
+        code = exitcodes.INCOMPLETE  # DRS's account was out of reach: "healthy" would be a verdict on nothing
+    sys.exit(code)
 
 
 def write_fixes(report: Report, folder: str) -> None:

@@ -39,7 +39,7 @@ import botocore.loaders
 import botocore.session
 
 from drsdoctor.errors import DrsdoctorError
-from drsdoctor.sandbox import motopatch
+from drsdoctor.sandbox import motopatch, trust
 from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.drs.ec2 import Ec2Instances
 from drsdoctor.sandbox.drs.model import DrsModel, Phases
@@ -100,6 +100,7 @@ class Sandbox:
         self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now,
                             phases=DRS_PHASES)
         self.drs.ec2 = Ec2Instances(self.account_id)  # recovery instances are instances EC2 knows
+        self.recovery_drs = self.drs  # where the jobs run (another account's: orchestrators/xaccount.py)
         self.identity = SandboxIdentity(self.account_id, self.region)
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
                                   authorize=self.identity.authorize,
@@ -141,6 +142,7 @@ class Sandbox:
         try:
             world.server.start()
             motopatch.install(world.clock, world.runtime)
+            trust.install(world.identity, exempt=lambda key: key in OWN_ACCESS_KEYS)
             world._reset_moto()
             world.deploy()
             world._prewarm()
@@ -178,6 +180,7 @@ class Sandbox:
             self.scheduler.stop()
         self.runtime.close()
         motopatch.uninstall()
+        trust.uninstall()
         self.server.stop()
 
     def _reset_moto(self) -> None:
@@ -318,7 +321,7 @@ class Sandbox:
                   self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
         record = self.orchestrator.progress(self, execution_arn)
         waves = [str(w.get("status")) for w in record.get("waves", [])]
-        jobs, _ = self.drs.describe_jobs()
+        jobs, _ = self.recovery_drs.describe_jobs()
         job_states = tuple(sorted((job.job_id, job.status,
                                    tuple(sorted((s.source_server_id, s.launch_status) for s in job.servers)))
                                   for job in jobs))
