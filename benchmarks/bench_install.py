@@ -29,8 +29,8 @@ SOURCES = ("pyproject.toml", "README.md", "drsdoctor", "checks")
 VENV_OWN = ("pip", "setuptools", "_distutils_hack", "pkg_resources", "distutils-precedence.pth")
 
 
-def sh(command: list[str], cwd: Path | None = None, timeout: float = 1800) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+def sh(command: list[str], timeout: float = 1800) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()[-2000:]}")
     return done
@@ -62,7 +62,8 @@ def site_packages(venv: Path) -> Path:
 def size_mb(path: Path) -> float:
     if path.is_file():
         return path.stat().st_size / 1e6
-    return sum(item.stat().st_size for item in path.rglob("*") if item.is_file() and not item.is_symlink()) / 1e6
+    files = (item for item in path.rglob("*") if item.is_file() and not item.is_symlink())
+    return sum(item.stat().st_size for item in files) / 1e6
 
 
 def install(source: Path, venv: Path) -> float:
@@ -82,7 +83,8 @@ def measure(source: Path, work: Path, label: str, repeat: int) -> dict[str, obje
         seconds.append(install(source, venv))
     packages = site_packages(venv)
     sizes = {item.name: size_mb(item) for item in packages.iterdir() if not item.name.startswith(VENV_OWN)}
-    largest = sorted(((mb, name) for name, mb in sizes.items() if not name.endswith(".dist-info")), reverse=True)
+    largest = sorted(((mb, name) for name, mb in sizes.items() if not name.endswith(".dist-info")),
+                     reverse=True)
     return {"seconds": round(statistics.median(seconds), 1), "mb": round(sum(sizes.values()), 1),
             "largest": [f"{name} {mb:.0f} MB" for mb, name in largest[:5]], "venv": str(venv)}
 
@@ -92,9 +94,8 @@ def proves_it_runs(venv: Path) -> list[str]:
     drsdoctor = str(venv / "bin" / "drsdoctor")
     templates = ROOT / "examples" / "templates"
     said = []
-    for args, expected in ((["checks"], 0), (["permissions"], 0),
-                           (["diff-stacks", str(templates / "archive.yaml"), str(templates / "current.yaml")], 1),
-                           (["demo"], 2)):
+    diff = ["diff-stacks", str(templates / "archive.yaml"), str(templates / "current.yaml")]
+    for args, expected in ((["checks"], 0), (["permissions"], 0), (diff, 1), (["demo"], 2)):
         done = subprocess.run([drsdoctor, *args], capture_output=True, text=True, timeout=300, cwd=venv)
         if done.returncode != expected or "Traceback" in done.stderr:
             raise SystemExit(f"drsdoctor {args[0]} exited {done.returncode} (expected {expected}): "
@@ -115,13 +116,15 @@ def main() -> None:
         before = measure(source_at(args.before, work / "src-before"), work, "before", args.repeat)
         after = measure(working_tree(work / "src-after"), work, "after", args.repeat)
         said = proves_it_runs(Path(str(after["venv"])))
-    figures = {"before": {**before, "commit": args.before}, "after": after, "cache": "warm", "repeat": args.repeat,
+    figures = {"before": {**before, "commit": args.before}, "after": after, "cache": "warm",
+               "repeat": args.repeat,
                "size_ratio": round(float(str(before["mb"])) / float(str(after["mb"])), 1),
                "time_ratio": round(float(str(before["seconds"])) / max(float(str(after["seconds"])), 0.1), 1)}
     print(f"pip install drsdoctor (no extras), fresh venv, pip cache warm for both, median of {args.repeat}:")
     for label, side in (("before", before), ("after", after)):
         name = f"{label} ({args.before})" if label == "before" else "after (this tree)"
-        print(f"  {name:22} {side['seconds']:6.1f} s  {side['mb']:6.1f} MB   largest: {', '.join(side['largest'])}")
+        largest = ", ".join(side["largest"])  # type: ignore[arg-type]
+        print(f"  {name:22} {side['seconds']:6.1f} s  {side['mb']:6.1f} MB   largest: {largest}")
     print(f"  {figures['time_ratio']}x faster, {figures['size_ratio']}x smaller")
     for line in said:
         print(f"  {line}")

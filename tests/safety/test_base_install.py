@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).parents[2]
-EXTRAS_ONLY = ("moto", "jsonata", "awscli", "cfnlint", "cfn_tools", "cfn_flip", "sympy", "networkx", "pydantic",
-               "samtranslator", "werkzeug", "flask", "jsonschema", "docker")
+EXTRAS_ONLY = ("moto", "jsonata", "awscli", "cfnlint", "cfn_tools", "cfn_flip", "sympy", "networkx",
+               "pydantic", "samtranslator", "werkzeug", "flask", "jsonschema", "docker")
 
 RUN = '''
 import contextlib, io, json, sys
