@@ -74,9 +74,10 @@ def install(source: Path, venv: Path) -> float:
     return time.perf_counter() - started
 
 
-def measure(source: Path, work: Path, label: str, repeat: int) -> dict[str, object]:
-    install(source, work / f"{label}-warm")  # warms pip's cache: every wheel this side needs is local now
-    shutil.rmtree(work / f"{label}-warm")
+def measure(source: Path, work: Path, label: str, repeat: int, warm: bool) -> dict[str, object]:
+    if warm:
+        install(source, work / f"{label}-warm")  # warms pip's cache: every wheel this side needs is local now
+        shutil.rmtree(work / f"{label}-warm")
     seconds = []
     for attempt in range(repeat):
         venv = work / f"{label}-{attempt}"
@@ -110,13 +111,23 @@ def main() -> None:
     parser.add_argument("--before", default="459fb7e", help="the commit to compare with (default 459fb7e)")
     parser.add_argument("--repeat", type=int, default=1, help="installs timed per side (median)")
     parser.add_argument("--json", action="store_true", help="print the figures as one JSON line at the end")
+    parser.add_argument("--cache-is-warm", action="store_true",
+                        help="skip the warming installs (pip's cache already holds both sides' wheels)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="drsdoctor-install-") as temporary:
         work = Path(temporary)
-        before = measure(source_at(args.before, work / "src-before"), work, "before", args.repeat)
-        after = measure(working_tree(work / "src-after"), work, "after", args.repeat)
-        said = proves_it_runs(Path(str(after["venv"])))
-    figures = {"before": {**before, "commit": args.before}, "after": after, "cache": "warm",
+        warm = not args.cache_is_warm
+        before = measure(source_at(args.before, work / "src-before"), work, "before", args.repeat, warm)
+        after = measure(working_tree(work / "src-after"), work, "after", args.repeat, warm)
+        figures = report(before, after, args)
+        for line in proves_it_runs(Path(str(after["venv"]))):
+            print(f"  {line}")
+    if args.json:
+        print(json.dumps(figures))
+
+
+def report(before: dict[str, object], after: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
+    figures = {"before": {**before, "commit": args.before}, "after": after, "cache": "warm" if not args.cache_is_warm else "warm (from an earlier run)",
                "repeat": args.repeat,
                "size_ratio": round(float(str(before["mb"])) / float(str(after["mb"])), 1),
                "time_ratio": round(float(str(before["seconds"])) / max(float(str(after["seconds"])), 0.1), 1)}
@@ -126,10 +137,7 @@ def main() -> None:
         largest = ", ".join(side["largest"])  # type: ignore[arg-type]
         print(f"  {name:22} {side['seconds']:6.1f} s  {side['mb']:6.1f} MB   largest: {largest}")
     print(f"  {figures['time_ratio']}x faster, {figures['size_ratio']}x smaller")
-    for line in said:
-        print(f"  {line}")
-    if args.json:
-        print(json.dumps({key: value for key, value in figures.items()}))
+    return figures
 
 
 if __name__ == "__main__":
