@@ -126,8 +126,10 @@ def main() -> None:
         print(json.dumps(figures))
 
 
-def report(before: dict[str, object], after: dict[str, object], args: argparse.Namespace) -> dict[str, object]:
-    figures = {"before": {**before, "commit": args.before}, "after": after, "cache": "warm" if not args.cache_is_warm else "warm (from an earlier run)",
+def report(before: dict[str, object], after: dict[str, object],
+           args: argparse.Namespace) -> dict[str, object]:
+    cache = "warm (from an earlier run)" if args.cache_is_warm else "warm"
+    figures = {"before": {**before, "commit": args.before}, "after": after, "cache": cache,
                "repeat": args.repeat,
                "size_ratio": round(float(str(before["mb"])) / float(str(after["mb"])), 1),
                "time_ratio": round(float(str(before["seconds"])) / max(float(str(after["seconds"])), 0.1), 1)}
