@@ -148,7 +148,7 @@ def write_trees(folder: str, children: int, resources: int) -> tuple[Path, Path,
 def nested(children: int, resources: int, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         archive, current, files = write_trees(folder, children, resources)
-        load_template_file(archive)  # import cfn-lint once, outside the timings
+        load_template_file(archive)  # import the decoder once, outside the timings
         loads, totals = [], []
         changes = 0
         for _ in range(repeat):
@@ -185,7 +185,7 @@ def main() -> None:
         archive, current = Path(folder, "archive.yaml"), Path(folder, "current.yaml")
         archive.write_text(template(args.resources, "archive", 0))
         current.write_text(template(args.resources, "current", 1))
-        load_template_file(archive)  # import cfn-lint once, outside the timings
+        load_template_file(archive)  # import the decoder once, outside the timings
         loads, diffs = [], []
         changes = 0
         for _ in range(args.repeat):

@@ -8,7 +8,8 @@ the IAM evaluator and diff-stacks benchmarks (bench_iam.py, bench_diff.py, run a
 the aws CLI runbook and a 100- versus 20,000-event history (bench_diagnose.py --json); diagnose with 30% of
 its calls throttled versus none (two `sandbox serve --fault finder-rule-disabled` worlds, one throttled);
 `diagnose --state-machine ARN --running` over 50 running executions versus 1 (bench_running.py --json);
-a 10-wave, 2,000-server plan diagnosed versus the 6-server plan (bench_scale.py --json).
+a 10-wave, 2,000-server plan diagnosed versus the 6-server plan (bench_scale.py --json); the base install's
+time and size versus the install before it was made light (bench_install.py --json).
 """
 
 from __future__ import annotations
@@ -274,9 +275,20 @@ def _check(done: Run, name: str) -> None:
         raise SystemExit(f"{name} exited {done.code}: {done.stderr.strip()[-2000:]}")
 
 
+def install(repeat: int) -> list[Row]:
+    """`pip install drsdoctor` (no extras) into a fresh venv: this tree against the commit before the light
+    install (bench_install.py; pip's cache warm for both)."""
+    figures, _ = figures_of("bench_install.py", repeat)
+    before, after = figures["before"], figures["after"]
+    return [Row(f"pip install drsdoctor, base (fresh venv, pip cache warm; median of {repeat})",
+                f"{after['seconds']:.1f} s, {after['mb']:.0f} MB",
+                f"{before['commit']}: {before['seconds']:.1f} s, {before['mb']:.0f} MB",
+                f"{figures['time_ratio']}x faster, {figures['size_ratio']}x smaller")]
+
+
 MEASURES: dict[str, Callable[[int], list[Row]]] = {
     "startup": startup, "iam": iam, "diff": diff, "diagnose": diagnose, "throttle": throttle,
-    "running": running, "scale": scale}
+    "running": running, "scale": scale, "install": install}
 
 
 def table(rows: list[Row]) -> str:

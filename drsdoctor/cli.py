@@ -66,7 +66,11 @@ class LazyGroup(click.Group):
         return super().resolve_command(ctx, args)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]}, epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor demo --fault finder-rule-disabled\n"
+    "  drsdoctor diagnose arn:aws:states:us-east-1:123456789012:execution:drs-recovery:run-42"
+))
 @click.version_option(__version__, prog_name="drsdoctor")
 def cli() -> None:
     """Diagnose stuck AWS Elastic Disaster Recovery wave orchestrations.

@@ -29,7 +29,7 @@ def imported_modules_after(*args: str) -> set[str]:
 def test_help_lists_every_command_in_table_order() -> None:
     done = run_cli("--help")
     assert done.returncode == exitcodes.OK
-    lines = done.stdout.split("Commands:")[1].splitlines()
+    lines = done.stdout.split("Commands:")[1].split("\n\n")[0].splitlines()  # the section, not the examples
     listed = [line.split()[0] for line in lines if line.startswith("  ") and not line.startswith("   ")]
     assert listed == list(COMMANDS)
 

@@ -46,3 +46,13 @@ def test_the_installed_wheel_finds_the_built_in_checks(tmp_path: Path) -> None:
     package, checks_package, ids = result.stdout.splitlines()
     assert package.startswith(str(target)) and checks_package.startswith(str(target))
     assert {"EVT001", "SFN002", "LMB001", "DDB003", "DRS003", "IAM001"} <= set(ids.split())
+
+
+def test_every_package_of_the_source_is_listed_for_the_wheel() -> None:
+    """A package missing from pyproject's list is missing after `pip install .` (editable hides it)."""
+    import re
+
+    listed = set(re.findall(r'^\s+"(drsdoctor[\w.]*)",$', (ROOT / "pyproject.toml").read_text(), re.M))
+    inits = (ROOT / "drsdoctor").rglob("__init__.py")
+    found = {".".join(init.parent.relative_to(ROOT).parts) for init in inits}
+    assert found - listed == set()

@@ -43,7 +43,8 @@ def _readme_commands() -> list[str]:
     lines += re.findall(r"`((?:\.venv/bin/)?drsdoctor [^`]*)`", README)
     found = []
     for line in lines:
-        for part in re.split(r"&&|\|", line.split(" #", 1)[0]):
+        line = re.split(r"\s[12]?>", line.split(" #", 1)[0])[0]  # without its redirection: `> world.json`
+        for part in re.split(r"&&|\|", line):
             words = part.strip().rstrip("&").strip()
             match = re.match(r"(?:\.venv/bin/)?drsdoctor( .*)?$", words)
             if match:
@@ -82,3 +83,32 @@ def test_every_command_line_the_readme_shows_parses() -> None:
         except Exception as error:  # click's UsageError and BadParameter, with the line that caused it
             refused.append(f"`{line}`: {error}")
     assert refused == []
+
+
+def test_after_the_quick_start_every_example_runs_as_shown_from_the_clone() -> None:
+    """The Quick start's venv is not activated: an example calls its programs as `.venv/bin/NAME`, and each
+    NAME is one the Quick start's first command installs (the aws CLI comes with the sandbox extra)."""
+    after = README.split("## Quick start", 1)[1].split("\n## ", 1)[1]
+    programs: set[str] = set()
+    for block in re.findall(r"```bash\n(.*?)\n```", after, re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = re.split(r"[\s;&|()\"$]+", line.split(" #", 1)[0])
+            assert not {"drsdoctor", "aws", "pip", "python"} & set(words), f"a bare program in: {line}"
+            programs |= {word.split("/")[-1] for word in words if word.startswith(".venv/bin/")}
+    assert {"drsdoctor", "aws"} <= programs
+    pyproject = (Path(__file__).parent.parent / "pyproject.toml").read_text()
+    sandbox_extra = re.search(r"^sandbox = (.*)$", pyproject, re.M)
+    assert sandbox_extra and '"awscli' in sandbox_extra.group(1)
+    assert "'.[sandbox]'" in README.split("## Quick start", 1)[1].split("```bash\n", 1)[1].split("\n", 1)[0]
+
+
+def test_the_fleet_summary_reads_as_the_readme_shows_it() -> None:
+    from datetime import datetime, timezone
+
+    from drsdoctor.report.fleet import Fleet, FleetRow
+
+    fine, broken = diagnose(healthy()), diagnose(healthy(execution_record=None))
+    rows = [FleetRow(arn=f"arn:run-{n}", name=f"run-{n}", status="RUNNING", report=report)
+            for n, report in enumerate([fine, fine, broken])]
+    fleet = Fleet(machine="machine", selection="running", collected_at=datetime.now(timezone.utc), rows=rows)
+    assert f"`{fleet.summary_line()}`" in README

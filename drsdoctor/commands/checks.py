@@ -10,7 +10,11 @@ import click
 from drsdoctor.commands.options import common_options, emit, output_options
 
 
-@click.command("checks")
+@click.command("checks", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor checks\n"
+    "  drsdoctor checks --format json --output checks.json"
+))
 @click.option("--checks-dir", "checks_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Also load the checks in this folder (repeatable). This runs the folder's Python with "
               "your credentials: only code you trust.")

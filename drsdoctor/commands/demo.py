@@ -11,17 +11,23 @@ import sys
 
 import click
 
+from drsdoctor.commands import complete
 from drsdoctor.commands.options import common_options, echo_call_log, emit, output_options
 
 
-@click.command()
+@click.command(epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor demo --fault finder-rule-disabled\n"
+    "  drsdoctor demo --orchestrator selfpoll --list-faults"
+))
 @click.option("--fault", default="none", show_default=True, metavar="NAME",
-              help="Break the sandbox this way first (see --list-faults); 'none' runs it healthy.")
+              help="Break the sandbox this way first (see --list-faults); 'none' runs it healthy.",
+              shell_complete=complete.fault_names)
 @click.option("--list-faults", is_flag=True,
               help="Print the orchestrator's fault catalogue, one line each, and exit.")
 @click.option("--orchestrator", default="reference", show_default=True, metavar="NAME",
               help="Deploy this orchestrator (see --list-orchestrators; renamed:SEED is the reference with "
-              "every name drawn from the integer SEED).")
+              "every name drawn from the integer SEED).", shell_complete=complete.orchestrator_names)
 @click.option("--list-orchestrators", is_flag=True,
               help="Print the orchestrators' names, one a line, and exit.")
 @output_options()

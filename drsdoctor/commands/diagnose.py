@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from drsdoctor.commands import complete
 from drsdoctor.commands.account_options import account_options, account_settings
 from drsdoctor.commands.options import (
     FORMATS,
@@ -28,13 +29,19 @@ if TYPE_CHECKING:
     from drsdoctor.topology.orchestrator_map import OrchestratorMap
 
 
-@click.command("diagnose")
+@click.command("diagnose", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor diagnose arn:aws:states:us-east-1:123456789012:execution:drs-recovery:run-42\n"
+    "  drsdoctor diagnose --from-bundle facts.json --format markdown --output incident.md"
+))
 @click.argument("execution_arn", required=False)
 @aws_options
 @common_options
 @output_options(*FORMATS)
-@click.option("--check", "only", multiple=True, metavar="ID", help="Run only this check (repeatable).")
-@click.option("--skip", multiple=True, metavar="ID", help="Do not run this check (repeatable).")
+@click.option("--check", "only", multiple=True, metavar="ID", help="Run only this check (repeatable).",
+              shell_complete=complete.check_ids)
+@click.option("--skip", multiple=True, metavar="ID", help="Do not run this check (repeatable).",
+              shell_complete=complete.check_ids)
 @click.option("--checks-dir", "checks_dirs", multiple=True, type=click.Path(file_okay=False),
               help="Also load the checks in this folder (repeatable). This runs the folder's Python with "
               "your credentials: only code you trust.")

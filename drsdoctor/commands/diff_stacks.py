@@ -25,7 +25,11 @@ if TYPE_CHECKING:
     from drsdoctor.diff.sides import Source
 
 
-@click.command("diff-stacks")
+@click.command("diff-stacks", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor diff-stacks examples/templates/archive.yaml examples/templates/current.yaml\n"
+    "  drsdoctor diff-stacks reference drs-orchestrator-prod --fail-on high"
+))
 @click.argument("first", metavar="A")
 @click.argument("second", metavar="B")
 @click.option("--long", "long_", is_flag=True, help="Show equal parts and full values too.")

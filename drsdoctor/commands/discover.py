@@ -14,7 +14,11 @@ from drsdoctor.topology.model import Topology
 FORMATS = ("text", "json", "yaml")
 
 
-@click.command("discover")
+@click.command("discover", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor discover arn:aws:states:us-east-1:123456789012:execution:drs-recovery:run-42\n"
+    "  drsdoctor discover \"$EXECUTION_ARN\" --format yaml --output map.yaml"
+))
 @click.argument("execution_arn")
 @aws_options
 @common_options

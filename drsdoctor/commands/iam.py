@@ -17,7 +17,10 @@ from drsdoctor.errors import InputError
 ROLE_KINDS = ("orchestration", "finder", "poller", "statemachine")
 
 
-@click.group("iam")
+@click.group("iam", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor iam simulate --policy examples/policies/drs-poller.json --action drs:DescribeJobs"
+))
 def iam() -> None:
     """Offline IAM policy simulation."""
 
@@ -49,7 +52,11 @@ def parse_parameters(pairs: tuple[str, ...]) -> dict[str, str]:
     return parameters
 
 
-@iam.command("simulate")
+@iam.command("simulate", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor iam simulate --policy examples/policies/drs-poller.json --action drs:DescribeJobs\n"
+    "  drsdoctor iam simulate --policy examples/policies/drs-poller.json --role-kind poller"
+))
 @click.option("--policy", "policy_files", multiple=True, type=click.Path(dir_okay=False),
               help="Identity-based policy JSON file (repeatable).")
 @click.option("--boundary", "boundary_file", type=click.Path(dir_okay=False),

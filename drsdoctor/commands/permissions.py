@@ -54,7 +54,11 @@ def _text(include_optional: bool) -> str:
     return "\n".join(lines)
 
 
-@click.command("permissions")
+@click.command("permissions", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor permissions --output drsdoctor-policy.json\n"
+    "  drsdoctor permissions --include-optional --format text"
+))
 @common_options
 @click.option("--output", "output_path", type=click.Path(dir_okay=False, writable=True),
               help="Write the policy to this file instead of stdout.")

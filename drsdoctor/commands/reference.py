@@ -7,12 +7,19 @@ import click
 from drsdoctor.commands.options import common_options
 
 
-@click.group()
+@click.group(epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor reference export ./drs-orchestrator"
+))
 def reference() -> None:
     """The reference DRS wave orchestrator (the known-good baseline)."""
 
 
-@reference.command("export")
+@reference.command("export", epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor reference export ./drs-orchestrator\n"
+    "  drsdoctor reference export ./drs-orchestrator --force"
+))
 @click.argument("directory", type=click.Path())  # checked by export: one line, exit 2
 @click.option("--force", is_flag=True, help="Overwrite files that already exist.")
 @common_options

@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from drsdoctor.commands import complete
 from drsdoctor.commands.options import common_options
 
 # Room for hours of fast simulated time before the clock meets the wall clock.
@@ -31,19 +32,27 @@ def require_sandbox() -> None:
         raise InputError("the sandbox needs moto: pip install 'drsdoctor[sandbox]'") from None
 
 
-@click.group()
+@click.group(epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor sandbox serve --port 5555 --fault finder-rule-disabled"
+))
 def sandbox() -> None:
     """The local sandbox: moto plus a DRS simulator, with an orchestrator (the reference) deployed."""
 
 
-@sandbox.command()
+@sandbox.command(epilog=(
+    "\b\nExamples:\n"
+    "  drsdoctor sandbox serve --port 5555\n"
+    "  drsdoctor sandbox serve --orchestrator selfpoll --waves 10 --servers-per-wave 200"
+))
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True,
               help="Port on 127.0.0.1 (0 picks a free one).")
 @click.option("--orchestrator", default="reference", show_default=True, metavar="NAME",
-              help="Deploy this orchestrator (see `drsdoctor demo --list-orchestrators`).")
+              help="Deploy this orchestrator (see `drsdoctor demo --list-orchestrators`).",
+              shell_complete=complete.orchestrator_names)
 @click.option("--fault", default="none", show_default=True, metavar="NAME",
               help="Break the world this way before serving (see `drsdoctor demo --list-faults "
-              "--orchestrator NAME`).")
+              "--orchestrator NAME`).", shell_complete=complete.fault_names)
 @click.option("--speed", type=click.FloatRange(min=1), default=None,
               help="Simulated seconds per real second while no function runs (default 600).")
 @click.option("--throttle", type=click.FloatRange(min=0, max=1, max_open=True), default=0.0,

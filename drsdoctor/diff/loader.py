@@ -1,12 +1,11 @@
-"""Templates from files or from GetTemplate: YAML with short-form tags or JSON, decoded by cfn-lint.
+"""Templates from files or from GetTemplate: YAML with short-form tags or JSON (diff/cfnyaml.py).
 
-cfn-lint's decoder understands !Ref, !GetAtt, !Sub... rejects duplicate keys and keeps line
+The decoder understands !Ref, !GetAtt, !Sub... rejects duplicate keys and keeps line
 numbers, so a bad template is reported as one line naming the file and the line.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -56,47 +55,33 @@ def load_template_file(path: str | Path) -> dict[str, Any]:
     return load_template_text(text, str(path))
 
 
-def load_template_text(text: str | Mapping[str, Any], name: str) -> dict[str, Any]:
+def load_template_text(text: str | Mapping[str, Any], name: str,
+                       last_key_wins: bool = False) -> dict[str, Any]:
     """Decode a template body (GetTemplate returns JSON bodies already decoded) and check its shape."""
-    if isinstance(text, Mapping):
-        template: Any = text
-    else:
-        template = _decode(text, name)
+    if isinstance(text, str):
+        template: Any = _decode(text, name, last_key_wins)
+    else:  # a decoded body, or anything else, which check_template refuses
+        template = text
     check_template(template, name)
     return dict(template) if not isinstance(template, dict) else template
 
 
 def load_deployed_template(text: str | Mapping[str, Any], name: str) -> dict[str, Any]:
-    """A template CloudFormation already accepted (a GetTemplate body), decoded by cfn-flip: no line numbers
-    or duplicate-key checks to give, and a tenth of cfn-lint's start-up in a diagnose that only needs its
-    values."""
-    if isinstance(text, Mapping):
-        return load_template_text(text, name)
-    from cfn_tools import load_yaml
+    """A template CloudFormation already accepted (a GetTemplate body): a key it took twice is read as it
+    read it, the last one winning."""
+    return load_template_text(text, name, last_key_wins=True)
+
+
+def _decode(text: str, name: str, last_key_wins: bool) -> Any:
+    from drsdoctor.diff.cfnyaml import DecodeError, decode
 
     try:
-        template = load_yaml(text)
-    except Exception as error:  # PyYAML's many errors: the template could not be decoded at all
-        raise TemplateError(f"{name}: cannot be decoded: {str(error).splitlines()[0]}") from None
-    check_template(template, name)
-    return dict(template)
-
-
-def _decode(text: str, name: str) -> Any:
-    from cfnlint.decode import decode_str
-
-    # cfn-lint logs what it also returns as matches; the user sees our one line instead
-    logging.getLogger("cfnlint").setLevel(logging.CRITICAL)
-    try:
-        template, matches = decode_str(text)
+        return decode(text, last_key_wins)
     except RecursionError:
         raise TemplateError(f"{name}: nested too deeply to be a template") from None
-    if matches:
-        first = matches[0]
-        line = f":{first.linenumber}" if getattr(first, "linenumber", 0) else ""
-        message = str(first.message).splitlines()[0] if str(first.message) else "cannot be decoded"
-        raise TemplateError(f"{name}{line}: {message}")
-    return template
+    except DecodeError as error:
+        line = f":{error.line}" if error.line else ""
+        raise TemplateError(f"{name}{line}: {error}") from None
 
 
 def line_of(node: Any) -> int | None:

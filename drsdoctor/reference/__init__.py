@@ -45,9 +45,9 @@ def template_text() -> str:
 
 
 def template() -> dict[str, Any]:
-    from cfn_tools import load_yaml
+    from drsdoctor.diff.cfnyaml import decode
 
-    return dict(load_yaml(template_text()))
+    return dict(decode(template_text()))
 
 
 def function_sources() -> dict[str, str]:
