@@ -16,6 +16,7 @@ from drsdoctor.commands.options import (
     common_options,
     echo_call_log,
     emit,
+    long_option,
     output_options,
 )
 from drsdoctor.errors import InputError
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 @aws_options
 @common_options
 @output_options(*FORMATS)
+@long_option
 @click.option("--check", "only", multiple=True, metavar="ID", help="Run only this check (repeatable).")
 @click.option("--skip", multiple=True, metavar="ID", help="Do not run this check (repeatable).")
 @click.option("--checks-dir", "checks_dirs", multiple=True, type=click.Path(file_okay=False),
@@ -54,7 +56,7 @@ if TYPE_CHECKING:
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="An orchestrator map (`discover --format yaml`, corrected): what discovery missed.")
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
-             verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
+             verbose: int, output_format: str, output_path: str | None, long_: bool, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
              from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
              status: str | None, map_path: str | None) -> None:
@@ -87,7 +89,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
-        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)
+        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle,
+                long_ or bool(verbose))
     if not execution_arn:
         raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
     from drsdoctor.aws import AwsSettings
@@ -107,11 +110,12 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         click.echo("How this orchestrator works:", err=True)
         for line in snap.topology.describe():
             click.echo(f"  {line}", err=True)
-    _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle)
+    _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, long_ or bool(verbose))
 
 
 def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: tuple[str, ...],
-            skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None) -> NoReturn:
+            skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
+            long: bool = False) -> NoReturn:
     if save_bundle:
         from drsdoctor.collect.bundle import save_bundle as save
 
@@ -121,7 +125,7 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
     from drsdoctor import exitcodes
     from drsdoctor.report import render
 
-    emit(render(report, output_format), output_path)
+    emit(render(report, output_format, long=long), output_path)
     sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
 
 
@@ -186,8 +190,10 @@ def _progress() -> Iterator[Callable[[str], None]]:
     """A spinner on stderr while collecting, only when stderr is a terminal."""
     from rich.console import Console
 
+    from drsdoctor.report.terminal import color_wanted
+
     console = Console(stderr=True)
-    if not console.is_terminal:
+    if not console.is_terminal or not color_wanted(sys.stderr):  # NO_COLOR: no spinner's escape codes
         yield lambda _message: None
         return
     with console.status("collecting facts") as status:
