@@ -112,5 +112,7 @@ def render(result: DiffResult, output_format: str, long_: bool, output_path: str
         return render_markdown(result, long_)
     if output_format == "sarif":
         return render_sarif(result)
-    color = output_path is None and sys.stdout.isatty()
+    from drsdoctor.report.terminal import color_wanted
+
+    color = output_path is None and color_wanted()
     return render_text(result, long_, color=color)
