@@ -52,6 +52,7 @@ class Collection:
     job_ids: list[str]  # named by the execution record and the history
     wave_servers: list[str]  # the record's waves' servers
     starts_jobs: bool = True  # the machine calls a function or DRS: it may have started a job
+    now_given: bool = False  # the caller fixed the checks' "now" (one for many executions)
     def read_roles(self) -> None:
         """The roles' decisions, on one of the servers and jobs the execution names."""
         roles.gather_decisions(self.gather, self.snap, self.wave_servers[0] if self.wave_servers else None,
@@ -89,6 +90,8 @@ class Collection:
 
     def finish(self) -> Snapshot:
         mark_unreached(self.snap)  # a fact found through one that could not be read is missing, not empty
+        if not self.now_given:  # "now" is when the last fact was read: no fact is newer than the report's now
+            self.snap.collected_at = self.gather.session.endpoint_time.latest or datetime.now(timezone.utc)
         self.gather.progress(f"done: {self.gather.session.call_log.summary()}")
         return self.snap
 
@@ -214,7 +217,9 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     for item in snap.functions:
         part = snap.topology.part(item.arn)
         item.kind = part.role if part is not None and part.role else "other"
-    return _collection(gather, snap, targets)
+    collection = _collection(gather, snap, targets)
+    collection.now_given = now is not None
+    return collection
 
 
 def _record(gather: Gatherer, snap: Snapshot, candidates: list[str], execution_input: dict[str, Any],

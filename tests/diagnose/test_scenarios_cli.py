@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from drsdoctor import exitcodes
 from drsdoctor.aws import is_read_operation
 from tests.diagnose.conftest import EXPECTED, Served, calls_in_verbose_output, create_operator, run_cli, serve
+from tests.report.screen import check_bundle
 
 pytestmark = pytest.mark.slow
 
@@ -39,12 +41,16 @@ def served(request: pytest.FixtureRequest, world: Served) -> Iterator[tuple[str,
 
 
 def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, Served],
-                                                            credentials: dict[str, str]) -> None:
+                                                            credentials: dict[str, str],
+                                                            tmp_path: Path) -> None:
     fault, world = served
     arn = world.run_recovery()
-    done = run_cli("diagnose", arn, "--format", "json", "-v", credentials=credentials,
-                   endpoint_url=world.endpoint_url)
+    bundle = tmp_path / "bundle.json"
+    done = run_cli("diagnose", arn, "--format", "json", "-v", "--save-bundle", str(bundle),
+                   credentials=credentials, endpoint_url=world.endpoint_url)
     assert "Traceback" not in done.stderr
+    # the text report of the same facts fits an 80x50 terminal, and its times agree (tests/report/screen.py)
+    check_bundle(bundle)
     report = json.loads(done.stdout)
     assert report["schema"] == "drsdoctor.report/1"
     calls = calls_in_verbose_output(done.stderr)
