@@ -135,9 +135,9 @@ def ago(now: datetime, then: datetime) -> str:
 
 
 def at(now: datetime, moment: datetime) -> str:
-    """"18:47:26 UTC (20 minutes ago)": a moment and its age, written the same way by every check, both on
+    """"18:47:26 UTC, 20 minutes ago": a moment and its age, written the same way by every check, both on
     the report's one clock (`now`: when the facts were read)."""
-    return f"{clock(moment)} ({ago(now, moment)})"
+    return f"{clock(moment)}, {ago(now, moment)}"
 
 
 def clock(moment: datetime) -> str:

@@ -57,7 +57,7 @@ def wave_status(snap: Snapshot) -> Iterator[Finding]:
     age = f" since {at(now, changed)}" if changed else ""
     if wave.status.upper() in UNKNOWN:
         # the record says when it was last written, not since when it says UNKNOWN (the poller rewrites it)
-        written = f" (last written {at(now, changed)})" if changed else ""
+        written = f", last written at {at(now, changed)}" if changed else ""
         yield fail(where, f"wave {wave.number} status is {wave.status or 'empty'}{written}",
                    evidence=[f"record status {record.status}, job {wave.job_id or '(none)'}"],
                    shows=WAVE_STATUS_STALE, fix=fix)

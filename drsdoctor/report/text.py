@@ -181,7 +181,7 @@ def _finding(out: Lines, same: list[Finding], long: bool, compact: bool = False)
     if compact:
         out.one_line(head, finding.detail or finding.title)
     else:
-        out.para(head, finding.detail or finding.title, hang=4 + len(ids),
+        out.para(head, finding.detail or finding.title, hang=4 + len(ids) if len(ids) < 10 else 6,
                  max_lines=None if long else SHORT["finding"])
     if long and finding.status in (FAIL, WARN, ERROR):
         for line in [line for line in dict.fromkeys(finding.evidence) if line not in finding.detail][:5]:

@@ -12,8 +12,8 @@ from drsdoctor.report.layout import is_command_line
 from drsdoctor.snapshot import Snapshot
 
 SCREEN, COLUMNS = 50, 80
-# "18:47:26 UTC (20 minutes ago)": a moment and its age, as every check writes them
-MOMENT = re.compile(r"(\d\d):(\d\d):(\d\d) UTC \((\d+) (second|minute|hour|day)s? ago\)")
+# "18:47:26 UTC, 20 minutes ago": a moment and its age, as every check writes them
+MOMENT = re.compile(r"(\d\d):(\d\d):(\d\d) UTC, (\d+) (second|minute|hour|day)s? ago")
 SPAN = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 
 
