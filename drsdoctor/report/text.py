@@ -39,14 +39,16 @@ def render(report: Report, color: bool | None = None, verbose: bool = False, lon
     color = terminal.color_wanted() if color is None else color
     long = long or verbose
     text = _render(report, Lines(width, color), long, compact=False)
-    if not long and text.count("\n") > SCREEN - ROOM:  # the findings one line each, to keep one screen
+    # room for the timeline while there is none yet
+    budget = SCREEN if timeline_lines(report, width) else SCREEN - ROOM
+    if not long and text.count("\n") > budget:  # the chain and findings shorter, to keep one screen
         text = _render(report, Lines(width, color), long, compact=True)
     return text
 
 
 def _render(report: Report, out: Lines, long: bool, compact: bool) -> str:
     _header(out, report)
-    _root_cause(out, report, long)
+    _root_cause(out, report, long, compact)
     _plan(out, report, long)
     if long:
         _every_finding(out, report)
@@ -69,16 +71,16 @@ def _header(out: Lines, report: Report) -> None:
     out.blank()
 
 
-def _root_cause(out: Lines, report: Report, long: bool) -> None:
+def _root_cause(out: Lines, report: Report, long: bool, compact: bool = False) -> None:
     root = report.root_cause
     if root is None:
         errored = report.counts()[ERROR]
-        out.line(("No root cause found, but some checks could not tell (see ? below)." if errored else
-                  "No root cause: no check failed.", "magenta" if errored else "bold green"))
+        out.para([], "No root cause found, but some checks could not tell (see ? below)." if errored else
+                 "No root cause: no check failed.", "magenta" if errored else "bold green", hang=2)
         out.blank()
         return
     cause = root.finding
-    cap = None if long else SHORT["chain"]
+    cap = None if long else SHORT["chain"] - compact
     out.line(("ROOT CAUSE", "bold red"))
     out.para([(f"[{cause.check}] ", "bold")], cause.detail, indent=2, hang=4)
     out.para([("on ", "dim")], cause.resource, "dim", indent=2, hang=4)
@@ -87,7 +89,7 @@ def _root_cause(out: Lines, report: Report, long: bool) -> None:
         out.para(head, finding.detail, indent=2, hang=4, max_lines=cap)
     for line in timeline_lines(report, out.width):
         out.line((line, ""))
-    _evidence(out, cause.evidence, long)
+    _evidence(out, cause.evidence, long, compact)
     if cause.remediation:
         out.line(("  FIX:", "bold green"))
         out.fix(cause.remediation, indent=4, style="bold")
@@ -97,14 +99,14 @@ def _root_cause(out: Lines, report: Report, long: bool) -> None:
     out.blank()
 
 
-def _evidence(out: Lines, evidence: Sequence[str], long: bool) -> None:
+def _evidence(out: Lines, evidence: Sequence[str], long: bool, compact: bool = False) -> None:
     """Each line of evidence once (a log line logged 20 times is one line, counted)."""
     counted = {line: evidence.count(line) for line in evidence}
     shown = list(counted.items())[:5 if long else SHORT["evidence"]]
     for line, times in shown:
         again = f" (×{times})" if times > 1 else ""
         out.para([("evidence: ", "dim")], line + again, "dim", indent=2, hang=4,
-                 max_lines=None if long else SHORT["evidence_lines"])
+                 max_lines=None if long else SHORT["evidence_lines"] - compact)
 
 
 def _plan(out: Lines, report: Report, long: bool) -> None:
@@ -133,16 +135,17 @@ def _failing_findings(out: Lines, report: Report, compact: bool) -> None:
     failing = [f for f in report.findings if f.status in (FAIL, WARN, ERROR)]
     total = len(report.findings)
     if not failing:
-        out.line((f"Findings: all {total} passed or were skipped (--long lists them)", "bold"))
+        out.para([], f"Findings: all {total} passed or were skipped (--long lists them)", "bold", hang=2)
         out.blank()
         return
-    out.line((f"Findings that failed, warned or could not tell: {len(failing)} of {total} "
-              "(--long lists all)", "bold"))
-    above = [f for f in failing if any(f is known for known in shown_above)]
+    out.para([], f"Findings that failed, warned or could not tell: {len(failing)} of {total} "
+                 "(--long lists all)", "bold", hang=2)
+    # by value: report.render hands over a safe copy of the report, whose chain holds copies too
+    above = [f for f in failing if f in shown_above]
     if above:
         named = ", ".join(f"{MARK[f.status][0]} {f.check}" for f in _once(above))
         out.para([("  shown above: ", "dim")], named, "dim", hang=4)
-    rest = [f for f in failing if all(f is not known for known in shown_above)]
+    rest = [f for f in failing if f not in shown_above]
     for _same, group in groupby(sorted(rest, key=_order), key=lambda f: (f.status, f.detail)):
         same = list(group)
         _finding(out, same, long=False, compact=compact)

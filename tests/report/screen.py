@@ -55,15 +55,15 @@ def check_bundle(path: Path) -> tuple[int, int]:
     """The checks above on a saved diagnosis, as `diagnose --from-bundle` at COLUMNS=80 prints it; also that
     no fact read is newer than the report's "now". Its default and --long line counts."""
     from drsdoctor.engine import diagnose
-    from drsdoctor.report.text import render
+    from drsdoctor.report import render
 
     snap = Snapshot.load(path)
     newest = newest_fact(snap)
     assert snap.collected_at is not None
     assert newest is None or newest <= snap.collected_at, f"a fact of {newest}, after now {snap.collected_at}"
     report = diagnose(snap)
-    text = render(report, color=False, width=COLUMNS)
+    text = render(report, "text", color=False, width=COLUMNS)  # as diagnose --from-bundle prints it
     assert_fits_one_screen(text, report)
     assert_times_agree(text, snap.collected_at)
-    long = render(report, color=False, width=COLUMNS, long=True)
+    long = render(report, "text", color=False, width=COLUMNS, long=True)
     return len(text.splitlines()), len(long.splitlines())
