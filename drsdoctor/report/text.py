@@ -24,9 +24,9 @@ SERVICE_NAMES = {"states": "Step Functions", "iam": "IAM", "events": "EventBridg
                  "dynamodb": "DynamoDB", "drs": "Elastic Disaster Recovery",
                  "cloudformation": "CloudFormation"}
 # The fix plan's steps in a few words, so each answer fits one line (the questions are in --long and JSON).
-STEP_NAMES = {"transitions": "state machine moving", "drs-permissions": "DRS permissions",
-              "eventbridge": "finder rule, poller", "environment": "variables name tables",
-              "definition": "definition as reference"}
+STEP_NAMES = {"transitions": "Step Functions moving", "drs-permissions": "DRS permissions",
+              "eventbridge": "EventBridge polling", "environment": "environment variables",
+              "definition": "definition"}
 SHORT = {"chain": 3, "evidence": 3, "evidence_lines": 2, "finding": 2, "closing": 2}  # lines, by default
 SCREEN = 50  # the default report fits one screen of this many lines for a typical fault...
 ROOM = 5  # ...with this many left for the timeline under the root cause

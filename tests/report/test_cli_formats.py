@@ -57,6 +57,13 @@ def test_a_broken_bundle_names_the_rule_in_every_format_and_exits_1(bundles, fmt
     assert parse(result.stdout) == "EVT001"
 
 
+def test_verbose_lists_every_finding_as_long_does(bundles) -> None:
+    """By default the text report lists the problems; -v (like --long) every finding, passes included."""
+    verbose = diagnose(bundles["broken"], "-v").stdout
+    assert "✔ EVT002 rule drs-execution-finder-schedule runs on rate(1 minute)" in verbose
+    assert "EventBridge\n  ✖ EVT001" in verbose  # grouped by service
+
+
 def test_a_healthy_bundle_exits_0_with_no_root_cause(bundles) -> None:
     result = diagnose(bundles["healthy"], "--format", "json")
     assert result.returncode == 0, result.stderr

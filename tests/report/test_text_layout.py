@@ -58,7 +58,7 @@ def test_the_runbook_answers_one_line_a_step(broken: Report) -> None:
     start = lines.index("The fix plan, step by step")
     steps = lines[start + 1:lines.index("", start)]
     assert len(steps) == len(broken.plan) == 5
-    assert steps[2].startswith("  ✖ 3. finder rule, poller: No: rule drs-execution-finder-schedule is")
+    assert steps[2].startswith("  ✖ 3. EventBridge polling: No: rule drs-execution-finder-schedule is")
 
 
 def test_a_timeline_sits_between_the_chain_and_the_evidence(broken: Report) -> None:
