@@ -51,9 +51,9 @@ def assert_times_agree(text: str, now: datetime) -> None:
         assert int(age // SPAN[unit]) == int(count), f"{match.group(0)} at {now:%H:%M:%S}"
 
 
-def check_bundle(path: Path) -> tuple[int, int]:
+def check_bundle(path: Path) -> int:
     """The checks above on a saved diagnosis, as `diagnose --from-bundle` at COLUMNS=80 prints it; also that
-    no fact read is newer than the report's "now". Its default and --long line counts."""
+    no fact read is newer than the report's "now". Its line count."""
     from drsdoctor.engine import diagnose
     from drsdoctor.report import render
 
@@ -65,5 +65,4 @@ def check_bundle(path: Path) -> tuple[int, int]:
     text = render(report, "text", color=False, width=COLUMNS)  # as diagnose --from-bundle prints it
     assert_fits_one_screen(text, report)
     assert_times_agree(text, snap.collected_at)
-    long = render(report, "text", color=False, width=COLUMNS, long=True)
-    return len(text.splitlines()), len(long.splitlines())
+    return len(text.splitlines())
