@@ -12,6 +12,7 @@ import json
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import role_name
+from drsdoctor.checks._fixes import put_role_policy
 
 from drsdoctor.checkapi import Finding, Fix, error, fail, passed, skip, warn
 from drsdoctor.snapshot import Decision, RoleDecisions, Snapshot
@@ -124,9 +125,8 @@ def _describe(denied: list[Decision], role: RoleDecisions) -> tuple[str, Fix]:
     if explicit and not implicit:
         return " and ".join(parts), (f"Remove the Deny of {', '.join(explicit)} from the policies, boundary "
                                      f"or SCP that apply to role {name} (the evidence names the statement)")
-    policy = json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": implicit, "Resource": "*"}]}, separators=(",", ":"))
-    return " and ".join(parts), {"role": name, "policy": policy}
+    return " and ".join(parts), put_role_policy(role.role_arn, role.kind,
+                                                [d for d in denied if d.decision != "explicitDeny"])
 
 
 def _some(actions: list[str]) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import json
 from collections.abc import Iterator
 
 from drsdoctor.checkapi import (
@@ -17,7 +18,10 @@ from drsdoctor.checkapi import (
     passed,
     skip,
 )
+from drsdoctor.fixes import Remedy, command, remedy
 from drsdoctor.snapshot import Function, Snapshot
+
+INDEX_STATUSES = "Table.GlobalSecondaryIndexes[].[IndexName,IndexStatus]"
 
 
 @check(id="DDB003", service="dynamodb", severity=CRITICAL, layer=CAUSE, plan_step="environment",
@@ -54,14 +58,26 @@ def status_index(snap: Snapshot) -> Iterator[Finding]:
                               f"which has no such index{hint}",
                        evidence=[f"indexes on {table_name}: {', '.join(names) or '(none)'}"],
                        explains=(POLLER_NOT_RUNNING, POLLER_FAILING),
-                       fix={"table": table_name, "index": index_name})
+                       fix=_create_index(snap, table_name, index_name))
         elif index.status != "ACTIVE":
             yield fail(where, f"index {index_name} on {table_name} is {index.status}, not ACTIVE",
                        explains=(POLLER_NOT_RUNNING, POLLER_FAILING),
-                       fix=f"Wait for index {index_name} to become ACTIVE (aws dynamodb describe-table "
-                           f"--table-name {table_name})")
+                       fix=remedy(command("aws", "dynamodb", "describe-table", "--table-name", table_name,
+                                          "--query", INDEX_STATUSES),
+                                  note=f"index {index_name} becomes ACTIVE on its own: wait until it is"))
         else:
             yield passed(where, f"index {index_name} on {table_name} is ACTIVE")
+
+
+def _create_index(snap: Snapshot, table: str, index: str) -> Remedy:
+    """The index the finder queries, keyed on the record's status attribute (as the topology found it)."""
+    place = snap.topology.record_place()
+    attribute = (place.attribute if place and place.attribute and "." not in place.attribute else "status")
+    created = [{"Create": {"IndexName": index, "KeySchema": [{"AttributeName": attribute, "KeyType": "HASH"}],
+                           "Projection": {"ProjectionType": "ALL"}}}]
+    return remedy(command("aws", "dynamodb", "update-table", "--table-name", table, "--attribute-definitions",
+                          f"AttributeName={attribute},AttributeType=S", "--global-secondary-index-updates",
+                          json.dumps(created, separators=(",", ":"))))
 
 
 def _queried_table(snap: Snapshot, function: Function) -> str:

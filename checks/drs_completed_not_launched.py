@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from drsdoctor.checks.drs_job_status import named
+from drsdoctor.checks.drs_job_status import failed_launch_fix, named
 
 from drsdoctor.checkapi import (
     CRITICAL,
@@ -48,4 +48,5 @@ def completed_not_launched(snap: Snapshot) -> Iterator[Finding]:
         yield fail(job.job_id, f"job {job.job_id} is COMPLETED but none of its {len(job.servers)} server(s) "
                                "launched: DRS could not do the launch with the caller's credentials",
                    evidence=[statuses], shows=SERVERS_NOT_LAUNCHED,
-                   explains=(EXECUTION_FAILED, EXECUTION_STUCK, WAVE_STATUS_STALE))
+                   explains=(EXECUTION_FAILED, EXECUTION_STUCK, WAVE_STATUS_STALE),
+                   fix=failed_launch_fix(snap, job.job_id))

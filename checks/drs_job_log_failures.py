@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from drsdoctor.checks._fixes import launch_failure_fix
+
 from drsdoctor.checkapi import HIGH, MECHANISM, SERVERS_NOT_LAUNCHED, Finding, check, fail, passed, skip
 from drsdoctor.snapshot import JobLogItem, Snapshot
 
@@ -14,8 +16,9 @@ def is_failure(item: JobLogItem) -> bool:
 
 @check(id="DRS002", service="drs", severity=HIGH, layer=MECHANISM, plan_step="drs-permissions",
        title="The DRS job logs show no launch failures",
-       remediation="Fix what {event} reports for {server}; a permission error names the action the "
-                   "orchestration role lacks (check IAM001)",
+       remediation="The command for what the first failure reports: its replication (aws drs "
+                   "retry-data-replication), a permission (aws iam put-role-policy), a quota, or its "
+                   "launch settings",
        reads=("job_log_items",))
 def job_log_failures(snap: Snapshot) -> Iterator[Finding]:
     if not snap.job_log_items:
@@ -38,7 +41,7 @@ def job_log_failures(snap: Snapshot) -> Iterator[Finding]:
         yield fail(job_id, f"job {job_id}: {len(failures)} failure event(s); first {first.event} for "
                            f"{server}: {reason[:200]}{hint}", evidence=evidence, shows=SERVERS_NOT_LAUNCHED,
                    explains=SERVERS_NOT_LAUNCHED,
-                   fix={"event": first.event, "server": server})
+                   fix=launch_failure_fix(snap, server, reason, job_id))
 
 
 def _line(item: JobLogItem) -> str:

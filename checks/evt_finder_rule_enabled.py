@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import finder_rules, other_schedules, progress_mode, rule_runs
+from drsdoctor.checks._fixes import enable_rule, restore_schedule
 
 from drsdoctor.checkapi import CAUSE, CRITICAL, POLLER_NOT_RUNNING, Finding, check, fail, passed, skip, warn
 from drsdoctor.snapshot import Rule, Snapshot
@@ -30,8 +31,7 @@ def finder_rule_enabled(snap: Snapshot) -> Iterator[Finding]:
         names = ", ".join(function.name for function in finders)
         yield fail(finders[0].arn, f"no EventBridge rule targets {names}: nothing runs the polling",
                    explains=POLLER_NOT_RUNNING,
-                   fix=f"Restore the schedule rule that targets {finders[0].name} (rate(1 minute)) "
-                       "from the stack template")
+                   fix=restore_schedule(finders[0]))
         return
     for rule in rules:
         if rule.state == "ENABLED":
@@ -43,7 +43,7 @@ def finder_rule_enabled(snap: Snapshot) -> Iterator[Finding]:
                        "is polled",
                        evidence=[f"{rule.name}: State={rule.state}",
                                  *snap.topology.progress.evidence[:1]],
-                       explains=POLLER_NOT_RUNNING, fix={"rule": rule.name})
+                       explains=POLLER_NOT_RUNNING, fix=enable_rule(rule))
 
 
 def _others(snap: Snapshot) -> Iterator[Finding]:
@@ -56,7 +56,7 @@ def _others(snap: Snapshot) -> Iterator[Finding]:
             yield warn(rule.arn or rule.name,
                        f"rule {rule.name} is {rule.state}: it runs {rule_runs(snap, rule)}, which does not "
                        f"drive this execution's progress ({progress_mode(snap)})",
-                       evidence=[f"{rule.name}: State={rule.state}"], fix={"rule": rule.name})
+                       evidence=[f"{rule.name}: State={rule.state}"], fix=enable_rule(rule))
 
 
 def _kind(snap: Snapshot, rule: Rule) -> str:

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import finder_rules, rate_seconds
+from drsdoctor.checks._fixes import put_schedule
 
 from drsdoctor.checkapi import CAUSE, HIGH, POLLER_NOT_RUNNING, Finding, check, fail, passed, skip, warn
 from drsdoctor.snapshot import Snapshot
@@ -26,7 +27,7 @@ def schedule_valid(snap: Snapshot) -> Iterator[Finding]:
         return
     for rule in rules:
         where, expression = rule.arn or rule.name, (rule.schedule_expression or "").strip()
-        fix = {"rule": rule.name}
+        fix = put_schedule(rule)
         if not expression:
             yield fail(where, f"rule {rule.name} has no schedule (an event pattern rule): it never runs "
                               "the finder on its own", explains=POLLER_NOT_RUNNING, fix=fix)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import finder_rules, lambda_may_be_invoked_by
+from drsdoctor.checks._fixes import allow_events_invoke, retarget
 
 from drsdoctor.checkapi import CAUSE, CRITICAL, POLLER_NOT_RUNNING, Finding, check, error, fail, passed, skip
+from drsdoctor.fixes import remedy
 from drsdoctor.snapshot import Snapshot
 
 EVENTS = "events.amazonaws.com"
@@ -28,10 +30,13 @@ def target_permitted(snap: Snapshot) -> Iterator[Finding]:
                 continue
             function = snap.function(target.arn)
             if function is None:
+                # the finder the topology found is what the rule should run
+                finders = snap.functions_of_kind("finder") or snap.functions_of_kind("poller")
                 yield fail(target.arn, f"rule {rule.name} targets {target.arn}, which does not exist",
                            explains=POLLER_NOT_RUNNING,
-                           fix=f"aws events put-targets --rule {rule.name} "
-                               f"--targets Id={target.id},Arn=FUNCTION_ARN")
+                           fix=retarget(rule, target.id, finders[0]) if finders else
+                           f"Point rule {rule.name}'s target {target.id} at the function it should run "
+                           "(aws events put-targets)")
                 continue
             missing = snap.missing("functions", function.name) or snap.missing("functions", function.arn)
             if function.policy is None and missing is not None:
@@ -45,4 +50,4 @@ def target_permitted(snap: Snapshot) -> Iterator[Finding]:
                 yield fail(function.arn, f"EventBridge may not invoke {function.name} for rule {rule.name}: "
                                          f"{why}; the rule fires and the invocation is refused",
                            evidence=[function.policy or "(no resource policy)"], explains=POLLER_NOT_RUNNING,
-                           fix={"function": function.name, "rule": rule.name, "rule_arn": rule.arn})
+                           fix=remedy(allow_events_invoke(function, rule)))

@@ -8,10 +8,10 @@ name of a table in the region. A missing one is reported with the near miss that
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import BREAKS_WHEN_DOWN, function_label
+from drsdoctor.checks._fixes import set_variable
 
 from drsdoctor.checkapi import (
     CAUSE,
@@ -23,7 +23,6 @@ from drsdoctor.checkapi import (
     passed,
     skip,
 )
-from drsdoctor.secrets import looks_secret
 from drsdoctor.snapshot import Function, Snapshot
 
 
@@ -68,20 +67,9 @@ def env_tables(snap: Snapshot) -> Iterator[Finding]:
             yield fail(where, detail,
                        evidence=[f"tables in the region: {', '.join(sorted(existing)) or '(none listed)'}"],
                        explains=BREAKS_WHEN_DOWN.get(function.kind, ()),
-                       fix=_fix(function, variable, suggestion or "TABLE_NAME"))
-
-
-def _fix(function: Function, variable: str, table: str) -> dict[str, str] | str:
-    """The command's arguments; with a secret in the environment, a command that never prints it."""
-    if not any(looks_secret(name, value) for name, value in function.environment.items()):
-        fixed = json.dumps({"Variables": {**function.environment, variable: table}}, separators=(",", ":"))
-        return {"function": function.name, "environment": fixed}
-    # --environment replaces every variable: read the current ones back and change only this one
-    name = function.name
-    current = (f"aws lambda get-function-configuration --function-name {name} "
-               "--query '{Variables: Environment.Variables}' --output json")
-    return (f"aws lambda update-function-configuration --function-name {name} --environment "
-            f"\"$({current} | jq -c '.Variables[\"{variable}\"] = \"{table}\"')\"")
+                       fix=set_variable(function, variable, suggestion) if suggestion else
+                       f"Set {variable} of {function.name} to the table it should use (no table in the "
+                       "region is a near miss to suggest)")
 
 
 def _agreed_value(snap: Snapshot, function: Function, variable: str, existing: set[str]) -> str | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import function_label
+from drsdoctor.checks._fixes import missing_variable_fix, read_errors
 
 from drsdoctor.checkapi import (
     EXECUTION_STUCK,
@@ -46,7 +47,7 @@ def log_errors(snap: Snapshot) -> Iterator[Finding]:
         # Lambda joins a traceback to its error line with \r: the error line alone says what went wrong.
         first = lines[0].split("\r", 1)[0][:200]
         detail = f"{function_label(function)} logged {len(lines)} error line(s){what}: {first}"
-        fix = {"function": function.name}
+        fix = missing_variable_fix(snap, function, lines) or read_errors(function.name)
         shows = SHOWS.get(function.kind)
         if shows is None:
             yield warn(function.arn, detail, evidence=lines[:5], fix=fix)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from drsdoctor.checks._common import BREAKS_WHEN_DOWN, function_label
 
 from drsdoctor.checkapi import CAUSE, CRITICAL, Finding, check, fail, passed, skip
+from drsdoctor.fixes import command, remedy
 from drsdoctor.snapshot import Snapshot
 
 
@@ -23,7 +24,9 @@ def reserved_concurrency(snap: Snapshot) -> Iterator[Finding]:
             yield fail(function.arn, f"{function_label(function)} has reserved concurrency 0: every "
                                      "invocation is throttled and it never runs",
                        evidence=[f"ReservedConcurrentExecutions=0 on {function.name}"],
-                       explains=BREAKS_WHEN_DOWN.get(function.kind, ()), fix={"function": function.name})
+                       explains=BREAKS_WHEN_DOWN.get(function.kind, ()),
+                       fix=remedy(command("aws", "lambda", "delete-function-concurrency", "--function-name",
+                                          function.name)))
         else:
             limit = function.reserved_concurrency
             reserved = "unreserved" if limit is None else f"{limit} reserved"

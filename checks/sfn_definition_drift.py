@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from drsdoctor.checks._known_good import NoDefinition, known_good_definition
+
 from drsdoctor.cache import computed_once
 from drsdoctor.checkapi import (
     CAUSE,
@@ -25,6 +27,8 @@ from drsdoctor.checkapi import (
     passed,
     skip,
 )
+from drsdoctor.fixes import FixFile, Remedy, command, file_arg, remedy, safe_file_name
+from drsdoctor.secrets import Scrubber
 from drsdoctor.snapshot import Snapshot
 
 SAME_SHAPE = 0.5  # share of state names in common for a definition to be "the reference"
@@ -33,8 +37,8 @@ _REF = "<ref>"
 
 @check(id="SFN005", service="states", severity=HIGH, layer=CAUSE, plan_step="definition",
        title="The deployed state machine definition matches the working reference and its template",
-       remediation="Redeploy {state_machine} from the known-good template "
-                   "(`drsdoctor diff-stacks {baseline} {stack}` lists every change)",
+       remediation="aws stepfunctions update-state-machine --state-machine-arn {state_machine} "
+                   "--definition file://drsdoctor-fixes/{name}.asl.json (its own template's definition)",
        reads=("state_machine",))  # the stack is optional: without it the reference still compares
 def definition_drift(snap: Snapshot) -> Iterator[Finding]:
     machine = snap.state_machine
@@ -46,12 +50,11 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
     except Exception as bad:
         yield error(machine.arn, f"the deployed definition cannot be read: {bad}")
         return
-    stack_name = snap.stack.name if snap.stack else "STACK"
     baselines = [("reference", _reference_definition()), ("its stack's template", _stack_definition(snap))]
     unread = snap.missing("stack")
     if unread is not None and (snap.stack is None or not snap.stack.template):
         yield error(machine.arn, f"its stack's template could not be read: {unread.describe()}")
-    compared = False
+    compared, drifts, template_matches = False, [], False
     for label, expected in baselines:
         if expected is None:
             continue
@@ -67,17 +70,47 @@ def definition_drift(snap: Snapshot) -> Iterator[Finding]:
         compared = True
         changes = _changes(baseline_text, _masked_text(baseline_text, machine.definition))
         if not changes:
+            template_matches = template_matches or label != "reference"
             yield passed(machine.arn, f"the definition matches {label}")
             continue
-        baseline_arg = "reference" if label == "reference" else "TEMPLATE_FILE"
+        drifts.append((label, changes))
+    fix = _fix(snap, template_matches) if drifts else None
+    for label, changes in drifts:
         yield fail(machine.arn, f"the definition differs from {label}: {changes[0].summary}"
                                 + (f" (+{len(changes) - 1} more)" if len(changes) > 1 else ""),
                    evidence=[f"{c.path}: {c.summary}" for c in changes[:10]],
-                   explains=(EXECUTION_STUCK, EXECUTION_FAILED, TASK_FAILING),
-                   fix={"state_machine": machine.name or machine.arn, "baseline": baseline_arg,
-                        "stack": stack_name})
+                   explains=(EXECUTION_STUCK, EXECUTION_FAILED, TASK_FAILING), fix=fix)
     if not compared:
         yield skip(machine.arn, "no baseline: not the reference's states, and no stack template")
+
+
+def _fix(snap: Snapshot, template_matches: bool) -> Remedy:
+    """The state machine's own template's definition put back (never the reference's: the deployment's
+    template is what it should run); when that template already holds the change, the change is the
+    template's and the fix is to the template."""
+    machine, stack = snap.state_machine, snap.stack
+    assert machine is not None
+    if template_matches and stack is not None:
+        return remedy(command("drsdoctor", "diff-stacks", "reference", stack.name),
+                      note=f"stack {stack.name}'s own template has this definition: correct the template "
+                           "where the command shows it differs, then redeploy the stack")
+    name = safe_file_name(machine.name or machine.arn.rsplit(":", 1)[-1]) + ".asl.json"
+    update = command("aws", "stepfunctions", "update-state-machine", "--state-machine-arn", machine.arn,
+                     "--definition", file_arg(name))
+    try:
+        if stack is None or not stack.template:
+            raise NoDefinition("its stack's template was not read")
+        logical = next((r.logical_id for r in stack.resources if r.physical_id == machine.arn), None)
+        text = known_good_definition(snap, _template_body(stack.template, stack.name), logical)
+        if Scrubber.of_snapshot(snap).text(text) != text:
+            raise NoDefinition("it holds a secret-looking value, which drsdoctor does not write")
+    except NoDefinition as why:
+        return remedy(update, note=f"the file is the definition in the template that deployed "
+                                   f"{machine.name}; drsdoctor could not write it: {why}")
+    resource = logical or "its state machine"
+    return remedy(update, files=[FixFile(name, text)],
+                  note=f"the file holds the definition in stack {stack.name}'s template ({resource}), with "
+                       "this deployment's values")
 
 
 @computed_once(maxsize=1)  # the shipped reference: parsed once a run, not once per execution diagnosed

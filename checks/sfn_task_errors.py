@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from drsdoctor.checks._fixes import missing_variable_fix, read_errors, state_function
+
 from drsdoctor.checkapi import (
     EXECUTION_FAILED,
     EXECUTION_STUCK,
@@ -17,6 +19,7 @@ from drsdoctor.checkapi import (
     passed,
     skip,
 )
+from drsdoctor.fixes import Remedy
 from drsdoctor.snapshot import Snapshot
 
 FAILURE_EVENTS = {
@@ -62,4 +65,13 @@ def task_errors(snap: Snapshot) -> Iterator[Finding]:
         yield fail(f"{snap.target}#{state}", f"state {state} failed with {error} {times}{hint}",
                    evidence=[cause[:500] for cause in seen.causes[:3]], shows=TASK_FAILING,
                    explains=(EXECUTION_FAILED,) if ended else (EXECUTION_STUCK,),
-                   fix={"state": state, "error": error})
+                   fix=_fix(snap, state, seen.causes) or {"state": state, "error": error})
+
+
+def _fix(snap: Snapshot, state: str, causes: list[str]) -> Remedy | None:
+    """A variable the state's function lacks put back, where its error names it; else its errors to read."""
+    function = state_function(snap, state)
+    if function is None:
+        return None
+    texts = [*causes, *function.recent_errors]
+    return missing_variable_fix(snap, function, texts) or read_errors(function.name)

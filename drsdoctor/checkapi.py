@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from drsdoctor.fixes import Remedy
+
 CheckFunction = Callable[["Snapshot"], "Iterable[Finding]"]
 
 if TYPE_CHECKING:
@@ -108,7 +110,9 @@ class Finding:
     layer: str = ""  # empty: the check's own layer
     shows: tuple[str, ...] = ()
     explains: tuple[str, ...] = ()
-    fix: Mapping[str, Any] | str | None = field(default=None, repr=False, compare=False)
+    fix: Mapping[str, Any] | str | Remedy | None = field(default=None, repr=False, compare=False)
+    # the fix as commands (argv and shell line) and the files they read; `remediation` is its line
+    remedy: Remedy | None = None
 
     @property
     def failing(self) -> bool:
@@ -120,6 +124,7 @@ class Finding:
             "title": self.title, "detail": self.detail, "evidence": list(self.evidence),
             "remediation": self.remediation, "service": self.service, "layer": self.layer,
             "shows": list(self.shows), "explains": list(self.explains),
+            "fix": self.remedy.to_dict() if self.remedy else None,
         }
 
 
@@ -158,12 +163,14 @@ class CheckSpec:
 
     def complete(self, partial: Finding) -> Finding:
         """Fill a finding yielded by the check with the check's own metadata."""
+        failing = partial.status in (FAIL, WARN)
+        remedy = partial.fix if isinstance(partial.fix, Remedy) and failing else partial.remedy
         return dataclasses.replace(
             partial, check=self.id, title=partial.title or self.title, service=self.service,
             layer=partial.layer or self.layer, severity=partial.severity or self.severity,
-            remediation=partial.remediation or (
-                _remediation(self.remediation, partial.fix) if partial.status in (FAIL, WARN) else ""),
-            fix=None,
+            remediation=partial.remediation or (remedy.line if remedy else (
+                _remediation(self.remediation, partial.fix) if failing else "")),
+            fix=None, remedy=remedy,
         )
 
 
@@ -214,7 +221,8 @@ def check(*, id: str, service: str, severity: str, title: str, remediation: str 
 
 # ---- what a check yields -------------------------------------------------------------------------
 
-Fix = Mapping[str, Any] | str | None
+# a mapping fills the check's remediation template; a string replaces it; a Remedy gives the commands
+Fix = Mapping[str, Any] | str | Remedy | None
 
 
 def _finding(status: str, resource: str, detail: str, evidence: Iterable[str], shows: Iterable[str] | str,
@@ -265,6 +273,8 @@ class _Blank(dict[str, Any]):
 
 
 def _remediation(template: str, fix: Fix) -> str:
+    if isinstance(fix, Remedy):
+        return fix.line
     if isinstance(fix, str):
         return fix
     if not template:

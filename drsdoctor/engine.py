@@ -42,6 +42,8 @@ from drsdoctor.checkapi import (
     iter_findings,
 )
 from drsdoctor.errors import InputError
+from drsdoctor.report.timeline import Timeline
+from drsdoctor.report.timeline import build as build_timeline
 from drsdoctor.secrets import Scrubber
 from drsdoctor.snapshot import Snapshot
 
@@ -313,6 +315,7 @@ class Report:
     plan: list[PlanAnswer] = field(default_factory=list)
     collected_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
+    timeline: Timeline | None = None  # the execution drawn in time (report/timeline.py)
 
     def counts(self) -> dict[str, int]:
         return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
@@ -351,4 +354,4 @@ def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: It
     scrubber = Scrubber.of_snapshot(snap)
     findings = scrubber.deep(run_checks(snap, chosen))
     return Report(snap.target, findings, rank_root_cause(findings), answer_plan(findings, chosen),
-                  snap.collected_at, scrubber.deep(notes))
+                  snap.collected_at, scrubber.deep(notes), scrubber.deep(build_timeline(snap)))

@@ -111,6 +111,7 @@ class Function:
     policy: str | None = None  # the resource-based policy document (JSON text) from GetPolicy
     last_invocation: datetime | None = None  # newest log event of the function
     recent_errors: list[str] = field(default_factory=list)  # error lines from its recent logs
+    error_times: list[datetime] = field(default_factory=list)  # when each of those lines was logged
 
 
 # ---- DynamoDB -------------------------------------------------------------------------------------

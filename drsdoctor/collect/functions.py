@@ -102,12 +102,17 @@ def _logs(gather: Gatherer, item: Function, group: str, since: datetime | None) 
         now = gather.snapshot.collected_at or datetime.now(timezone.utc)
         start = max(since, now - LOG_LOOKBACK) if since else now - LOG_LOOKBACK
         found: list[str] = []
+        times: list[datetime] = []  # the timeline draws each error line when it was logged
         for page in gather.pages("logs", "filter_log_events", group, "nextToken", "nextToken", max_pages=3,
                                  logGroupName=group, startTime=int(start.timestamp() * 1000),
                                  filterPattern=ERROR_FILTER, limit=100):
-            found.extend(event["message"].strip() for event in page.get("events", [])
-                         if ERROR_LINE.search(event.get("message", "")))
+            for event in page.get("events", []):
+                if ERROR_LINE.search(event.get("message", "")):
+                    found.append(event["message"].strip())
+                    if isinstance(event.get("timestamp"), int):  # else no line is drawn at a guessed time
+                        times.append(datetime.fromtimestamp(event["timestamp"] / 1000, timezone.utc))
         item.recent_errors = found[-MAX_ERRORS:]
+        item.error_times = times[-MAX_ERRORS:]
 
     for step in (newest_stream, recent_errors):
         try:

@@ -55,11 +55,14 @@ if TYPE_CHECKING:
               help="With --state-machine: every RUNNING execution, in parallel.")
 @click.option("--map", "map_path", type=click.Path(dir_okay=False), metavar="FILE",
               help="An orchestrator map (`discover --format yaml`, corrected): what discovery missed.")
+@click.option("--write-fixes", "fixes_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write the files the fix commands read (a known-good state machine definition) into DIR; "
+              "the printed commands then read them there. Nothing is run.")
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
              verbose: int, output_format: str, output_path: str | None, long_: bool, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
              from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
-             status: str | None, map_path: str | None) -> None:
+             status: str | None, map_path: str | None, fixes_dir: str | None) -> None:
     """Name the root cause of a stuck or failed recovery execution; or, with --state-machine ARN
     --running, of every running execution of that state machine (one table, a row each).
 
@@ -76,9 +79,9 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
     if machine_arn or status:
         from drsdoctor.commands.diagnose_fleet import diagnose_fleet
 
-        if execution_arn or from_bundle or save_bundle:
+        if execution_arn or from_bundle or save_bundle or fixes_dir:
             raise InputError("--state-machine diagnoses many executions: give it without an EXECUTION_ARN, "
-                             "--from-bundle or --save-bundle")
+                             "--from-bundle, --save-bundle or --write-fixes")
         if not machine_arn or not status:
             raise InputError("--running goes with --state-machine ARN" if status else
                              "say which executions of the state machine to diagnose: --running")
@@ -89,7 +92,7 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
-        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle,
+        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir,
                 long_ or bool(verbose))
     if not execution_arn:
         raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
@@ -110,23 +113,40 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         click.echo("How this orchestrator works:", err=True)
         for line in snap.topology.describe():
             click.echo(f"  {line}", err=True)
-    _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, long_ or bool(verbose))
+    _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir,
+            long_ or bool(verbose))
 
 
 def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: tuple[str, ...],
             skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
-            long: bool = False) -> NoReturn:
+            fixes_dir: str | None = None, long: bool = False) -> NoReturn:
     if save_bundle:
         from drsdoctor.collect.bundle import save_bundle as save
 
         save(snap, save_bundle)
     missing = note_budget(snap)
     report = _report(snap, only, skip, checks_dirs)
+    if fixes_dir:
+        write_fixes(report, fixes_dir)
     from drsdoctor import exitcodes
     from drsdoctor.report import render
 
     emit(render(report, output_format, long=long), output_path)
     sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
+
+
+def write_fixes(report: Report, folder: str) -> None:
+    """Write the files the failing findings' fix commands read into ``folder``, and point the commands there.
+    The findings are changed in place: the root cause and its chain are the same objects."""
+    for finding in report.findings:
+        if finding.remedy is None or not finding.failing:
+            continue
+        try:
+            finding.remedy = finding.remedy.write(folder)
+        except OSError as bad:
+            raise InputError(f"--write-fixes {folder}: cannot write the fix files there: "
+                             f"{bad.strerror or bad}") from None
+        finding.remediation = finding.remedy.line
 
 
 def budgeted_session(settings: AwsSettings, budget: float | None) -> AwsSession:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     default=None,
     help="Where a template file's nested stack templates are also looked for (by their TemplateURL's key).",
 )
-@output_options("text", "json", "markdown", "sarif")
+@output_options("text", "json", "markdown", "sarif", "html")
 @aws_options
 @timeout_option
 @common_options
@@ -91,7 +91,7 @@ def diff_stacks(
 
     result = deep(diff_sources(a, b))  # template and stack text: no escape sequence reaches the reader
     emit(render(result, output_format, long_, output_path), output_path)
-    if output_format in ("json", "sarif"):  # text and markdown say it in their body
+    if output_format in ("json", "sarif"):  # text, markdown and html say it in their body
         from drsdoctor.diff.render import unread_notes
 
         for note in unread_notes(result):
@@ -112,6 +112,10 @@ def render(result: DiffResult, output_format: str, long_: bool, output_path: str
         return render_markdown(result, long_)
     if output_format == "sarif":
         return render_sarif(result)
+    if output_format == "html":
+        from drsdoctor.diff.html import render_html
+
+        return render_html(result, long_)
     from drsdoctor.report.terminal import color_wanted
 
     color = output_path is None and color_wanted()

@@ -10,7 +10,7 @@ import click
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-FORMATS = ("text", "json", "markdown", "sarif", "junit")
+FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
 
 
 def _load_config(ctx: click.Context, _param: click.Parameter, value: str | None) -> str | None:

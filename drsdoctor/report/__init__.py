@@ -1,4 +1,4 @@
-"""Reports of a diagnosis, one module a format: text (rich), json, markdown, sarif, junit.
+"""Reports of a diagnosis, one module a format: text (rich), json, markdown, sarif, junit, html.
 
 `render(report, fmt)` is the one entry point; each format's module is imported only when used.
 """
@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from drsdoctor.engine import Report
 
-FORMATS = ("text", "json", "markdown", "sarif", "junit")
-_MODULES = {"text": "text", "json": "json_report", "markdown": "markdown", "sarif": "sarif", "junit": "junit"}
+FORMATS = ("text", "json", "markdown", "sarif", "junit", "html")
+_MODULES = {"text": "text", "json": "json_report", "markdown": "markdown", "sarif": "sarif", "junit": "junit",
+            "html": "html"}
 
 
 def render(report: Report, fmt: str = "text", color: bool | None = None, long: bool = False,

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from drsdoctor.snapshot import Snapshot
 
 SCHEMA = "drsdoctor.fleet/1"
-FORMATS = ("text", "json", "markdown")
+FORMATS = ("text", "json", "markdown", "html")
 CAUSE_WIDTH = 120  # one line of the root cause in a row; the whole of it is in the JSON report
 WIDTH = 220  # not on a terminal (a file, a ticket): wide enough that a row stays one line
 VERDICT = {exitcodes.OK: "healthy", exitcodes.PROBLEMS: "problems", exitcodes.INCOMPLETE: "incomplete"}
@@ -131,6 +131,10 @@ def render(fleet: Fleet, fmt: str = "text", color: bool | None = None) -> str:
         return json.dumps(fleet_dict(fleet), indent=2)
     if fmt == "markdown":
         return markdown(fleet)
+    if fmt == "html":
+        from drsdoctor.report.html import fleet_page
+
+        return fleet_page(fleet)
     return text(fleet, color)
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from drsdoctor.checkapi import Finding
 from drsdoctor.engine import Report
+from drsdoctor.report.timeline import Timeline
 
 SCHEMA = "drsdoctor.report/1"
 
@@ -26,6 +27,7 @@ def report_dict(report: Report) -> dict[str, Any]:
             "resource": root.finding.resource,
             "summary": root.summary,
             "remediation": root.finding.remediation,
+            "fix": root.finding.remedy.to_dict() if root.finding.remedy else None,
             "evidence": list(root.finding.evidence),
             "chain": [{"check": f.check, "layer": f.layer, "resource": f.resource, "detail": f.detail}
                       for f in root.chain],
@@ -37,7 +39,19 @@ def report_dict(report: Report) -> dict[str, Any]:
         "summary": {**report.counts(), "total": len(report.findings), "text": report.summary_line(),
                     "exit_code": report.exit_code},
         "notes": list(report.notes),
+        "timeline": timeline_dict(report.timeline),
     }
+
+
+def timeline_dict(timeline: Timeline | None) -> dict[str, Any] | None:
+    """The timeline's lanes (what each is, its status, one line about it) and where progress stopped; the
+    events themselves are drawn by --format html."""
+    if timeline is None:
+        return None
+    return {"start": timeline.start.isoformat(), "now": timeline.now.isoformat(),
+            "stop": timeline.stop.isoformat() if timeline.stop else None, "stop_label": timeline.stop_label,
+            "lanes": [{"kind": lane.kind, "title": lane.title, "status": lane.status, "note": lane.note,
+                       "rows": [row.label for row in lane.rows]} for lane in timeline.lanes]}
 
 
 def render(report: Report) -> str:

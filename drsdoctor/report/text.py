@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from itertools import groupby
 
 from drsdoctor.checkapi import ERROR, FAIL, PASS, SKIP, WARN, Finding
-from drsdoctor.engine import PlanAnswer, Report
+from drsdoctor.engine import PlanAnswer, Report, RootCause
 from drsdoctor.report import terminal
 from drsdoctor.report.layout import Lines, is_command
+from drsdoctor.report.timeline import text_lines
 
 MARK = {PASS: ("✔", "green"), WARN: ("!", "yellow"), FAIL: ("✖", "bold red"), ERROR: ("?", "magenta"),
         SKIP: ("-", "dim")}
@@ -39,8 +40,8 @@ def render(report: Report, color: bool | None = None, verbose: bool = False, lon
     color = terminal.color_wanted() if color is None else color
     long = long or verbose
     text = _render(report, Lines(width, color), long, compact=False)
-    # room for the timeline while there is none yet
-    budget = SCREEN if timeline_lines(report, width) else SCREEN - ROOM
+    # room for the timeline while there is none; a line or two to spare for longer names when there is one
+    budget = SCREEN - 2 if timeline_lines(report, width) else SCREEN - ROOM
     if not long and text.count("\n") > budget:  # the chain and findings shorter, to keep one screen
         text = _render(report, Lines(width, color), long, compact=True)
     return text
@@ -61,9 +62,8 @@ def _render(report: Report, out: Lines, long: bool, compact: bool) -> str:
 
 
 def timeline_lines(report: Report, width: int) -> list[str]:
-    """The compact timeline printed under the root cause's chain, when a report carries one (a few lines,
-    already fitted to `width`)."""
-    return list(getattr(report, "timeline_lines", None) or [])
+    """The compact timeline printed under the root cause (report/timeline.py: at most five lines)."""
+    return text_lines(report.timeline)
 
 
 def _header(out: Lines, report: Report) -> None:
@@ -87,16 +87,45 @@ def _root_cause(out: Lines, report: Report, long: bool, compact: bool = False) -
     for finding in root.chain:
         head = [("which explains ", "dim"), (f"[{finding.check}] ", "bold"), (f"({finding.layer}) ", "dim")]
         out.para(head, finding.detail, indent=2, hang=4, max_lines=cap)
-    for line in timeline_lines(report, out.width):
-        out.line((line, ""))
     _evidence(out, cause.evidence, long, compact)
     if cause.remediation:
         out.line(("  FIX:", "bold green"))
-        out.fix(cause.remediation, indent=4, style="bold")
+        _fix(out, cause, indent=4, style="bold", max_lines=None if long else 2 - compact)
     for other in root.also:
         out.para([("also failing: ", "yellow"), (f"[{other.check}] ", "bold")], other.detail, indent=2,
                  hang=4, max_lines=None if long else 2)
     out.blank()
+    _timeline(out, report, long)
+
+
+def _timeline(out: Lines, report: Report, long: bool) -> None:
+    """The execution in time, a line a part: the heading, then each line cut to the width (whole in long)."""
+    lines = timeline_lines(report, out.width)
+    for number, line in enumerate(lines):
+        body, heading = line.lstrip(), line.startswith("TIMELINE")
+        indent = len(line) - len(body)
+        if long or heading:
+            out.para([], body, "bold" if heading else "", indent=indent, hang=indent + 2)
+        elif number == len(lines) - 1:  # where progress stopped, and how long ago: never cut
+            out.para([], body, indent=indent, hang=indent + 2, max_lines=2)
+        else:
+            out.one_line([], body, indent=indent)
+    if lines:
+        out.blank()
+
+
+def _fix(out: Lines, finding: Finding, indent: int, style: str = "", max_lines: int | None = None,
+         notes: bool = True) -> None:
+    """A finding's fix: each command on its own line, whole, then (`notes`) what the commands read and do."""
+    remedy = finding.remedy
+    if remedy is None:
+        out.fix(finding.remediation, indent=indent, style=style, max_lines=max_lines)
+        return
+    for command in remedy.commands:
+        out.command(command.line, indent, style)
+    for note in (remedy.note, remedy.files_note()) if notes else ():
+        if note:
+            out.para([], f"({note})", "dim", indent=indent, max_lines=max_lines)
 
 
 def _evidence(out: Lines, evidence: Sequence[str], long: bool, compact: bool = False) -> None:
@@ -148,7 +177,7 @@ def _failing_findings(out: Lines, report: Report, compact: bool) -> None:
     rest = [f for f in failing if f not in shown_above]
     for _same, group in groupby(sorted(rest, key=_order), key=lambda f: (f.status, f.detail)):
         same = list(group)
-        _finding(out, same, long=False, compact=compact)
+        _finding(out, same, long=False, compact=compact, root=report.root_cause)
     out.blank()
 
 
@@ -174,7 +203,8 @@ def _every_finding(out: Lines, report: Report) -> None:
         out.blank()
 
 
-def _finding(out: Lines, same: list[Finding], long: bool, compact: bool = False) -> None:
+def _finding(out: Lines, same: list[Finding], long: bool, compact: bool = False,
+             root: RootCause | None = None) -> None:
     """One finding (or several checks that said the same thing): its mark, id and detail; for a problem,
     its evidence (in --long) and its fix. `compact`: the detail on one line."""
     finding = same[0]
@@ -190,9 +220,11 @@ def _finding(out: Lines, same: list[Finding], long: bool, compact: bool = False)
         for line in [line for line in dict.fromkeys(finding.evidence) if line not in finding.detail][:5]:
             out.para([], line, "dim", indent=6)
     if finding.status in (FAIL, WARN) and finding.remediation:
-        if is_command(finding.remediation.splitlines()[0]):
+        if root is not None and finding.remediation == root.finding.remediation:
+            out.line(("      fix: ", "green"), ("the root cause's, above", "dim"))
+        elif finding.remedy is not None or is_command(finding.remediation.splitlines()[0]):
             out.line(("      fix:", "green"))
-            out.fix(finding.remediation, indent=8, style="green")
+            _fix(out, finding, indent=8, style="green", notes=long)
         else:
             out.para([("fix: ", "green")], finding.remediation, "green", indent=6,
                      max_lines=None if long else (1 if compact else 2))
@@ -208,13 +240,13 @@ def _closing(out: Lines, report: Report) -> None:
         out.para([("ROOT CAUSE ", "bold red"), (f"[{cause.check}] ", "bold")], cause.detail, hang=2,
                  max_lines=SHORT["closing"])
         if cause.remediation:
-            first = cause.remediation.strip().splitlines()[0]
-            if is_command(first) and len(cause.remediation.strip().splitlines()) == 1 \
-                    and len("FIX: " + first) <= out.width:
-                out.line(("FIX: ", "bold green"), (first, "bold"))
+            commands = [c.line for c in cause.remedy.commands] if cause.remedy else \
+                cause.remediation.strip().splitlines()
+            if len(commands) == 1 and is_command(commands[0]) and len("FIX: " + commands[0]) <= out.width:
+                out.line(("FIX: ", "bold green"), (commands[0], "bold"))
             else:
                 out.line(("FIX:", "bold green"))
-                out.fix(cause.remediation, indent=2, style="bold", max_lines=SHORT["closing"])
+                _fix(out, cause, indent=2, style="bold", notes=False)
     counts = report.counts()
     style = "bold red" if counts[FAIL] else ("magenta" if counts[ERROR] else "bold green")
     if report.collected_at is not None:  # the one "now" of every time and "ago" in the report

@@ -194,7 +194,11 @@ def test_sfn005_fails_when_a_choice_rule_drifted_from_the_template() -> None:
     snap.state_machine.definition = json.dumps(drifted)
     (finding,) = findings("SFN005", snap)
     assert finding.status == "fail" and "WaveDone" in " ".join(finding.evidence)
-    assert finding.layer == "cause" and "drs-prod" in finding.remediation
+    # the fix puts the template's definition back, with the deployed ARN where the template has ${...}
+    assert finding.layer == "cause" and finding.remedy is not None and "drs-prod" in finding.remedy.note
+    assert finding.remediation.startswith("aws stepfunctions update-state-machine --state-machine-arn ")
+    (written,) = finding.remedy.files
+    assert json.loads(written.content) == DEFINITION
 
 
 def test_sfn005_compares_with_the_reference_when_it_has_the_reference_states() -> None:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from datetime import datetime, timezone
 
+import boto3
 import pytest
 
 from drsdoctor.collect import collect
@@ -12,10 +15,26 @@ from tests.collect.conftest import HISTORY_TABLE, JOB_ID, World, build_world
 
 
 def test_finds_every_function_and_names_its_part(world: World) -> None:
+    stamp = _log_an_error(world.names["poller"], '{"level": "ERROR", "message": "DescribeJobs denied"}')
     snap = collect(world.execution_arn, world.session())
     kinds = {function.name: function.kind for function in snap.functions}
     assert kinds == {world.names["orchestration"]: "orchestration", world.names["finder"]: "finder",
                      world.names["poller"]: "poller"}
+    [poller] = [function for function in snap.functions if function.kind == "poller"]
+    assert poller.recent_errors == ['{"level": "ERROR", "message": "DescribeJobs denied"}']
+    assert poller.error_times == [stamp]  # each error line with when it was logged (the timeline's)
+
+
+def _log_an_error(function: str, line: str) -> datetime:
+    """One invocation of ``function`` that logged ``line``, just after the execution started."""
+    logs = boto3.client("logs")
+    group = f"/aws/lambda/{function}"
+    logs.create_log_group(logGroupName=group)
+    logs.create_log_stream(logGroupName=group, logStreamName="s")
+    stamp = int(time.time() * 1000) + 1000
+    logs.put_log_events(logGroupName=group, logStreamName="s", logEvents=[
+        {"timestamp": stamp, "message": "START RequestId: 1"}, {"timestamp": stamp + 1, "message": line}])
+    return datetime.fromtimestamp((stamp + 1) / 1000, timezone.utc)
 
 
 def test_reads_execution_machine_and_history(world: World) -> None:
@@ -92,3 +111,4 @@ def test_a_bundle_hides_secret_looking_environment_values(world: World) -> None:
     assert orchestration is not None
     assert orchestration.environment["API_TOKEN"] == REDACTED
     assert orchestration.environment["EXECUTION_TABLE"] == HISTORY_TABLE
+

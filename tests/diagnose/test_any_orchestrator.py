@@ -9,15 +9,18 @@ import datetime
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from drsdoctor import exitcodes
 from drsdoctor.commands.diagnose import diagnose_execution
+from drsdoctor.report.json_report import report_dict
 from drsdoctor.sandbox import faults
 from drsdoctor.sandbox.seed import PlanSize
 from tests.diagnose.conftest import EXPECTED, create_operator, operator_session, root_cause_text, run_cli
+from tests.fixes.catalogue import check_fixes, check_root_cause_fix, deployment_names, reference_names
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +103,7 @@ def _end(world: Any, arn: str) -> None:
 
 @pytest.mark.parametrize("fault", FAULTS)
 def test_each_fault_has_the_same_root_cause_renamed(fault: str, world: Any, operator: dict[str, str],
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+                                                    monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert fault in faults.FAULTS
     world.switch_fault(fault)
     try:
@@ -118,6 +121,10 @@ def test_each_fault_has_the_same_root_cause_renamed(fault: str, world: Any, oper
     assert report.root_cause is not None, json.dumps(failing)
     assert report.root_cause.finding.check in checks, root_cause_text(report)
     assert word in root_cause_text(report)
+    # its fixes are commands on the renamed deployment's resources, none on the reference's names
+    check_root_cause_fix(report_dict(report))
+    assert check_fixes([f.to_dict() for f in report.findings], tmp_path,
+                       deployment_names(world, world.stack_name), forbidden=reference_names())
 
 
 def test_discover_prints_a_map_that_diagnose_accepts_and_checks(world: Any, operator: dict[str, str],
@@ -184,3 +191,49 @@ def test_a_self_polling_run_is_healthy_whatever_its_mirror_schedule(fault: str, 
     warned = [f for f in report.findings if f.check == "EVT001" and f.status == "warn"]
     assert bool(warned) == (fault != "none")
     assert all(names["function:mirror"] in f.detail and "does not drive" in f.detail for f in warned)
+    # the warning's fix enables the mirror's own rule
+    enable = f"aws events enable-rule --name {names['rule:mirror']}"
+    assert [f.remediation for f in warned] == [enable] * len(warned)
+
+
+# Each selfpoll fault's root cause ends in a command the AWS CLI accepts, on selfpoll's own resources. By
+# default the one whose fix is computed from the nested stack that holds the machine (its definition), to
+# keep the suite's time; DRSDOCTOR_WHOLE_CATALOGUE=1: every fault.
+SELFPOLL_FAULTS = ["probe-choice-drift"]
+SELFPOLL_ALL = ["server-launch-failure", "orchestrator-missing-follow-on", "probe-missing-drs-describe",
+                "probe-import-failure", *SELFPOLL_FAULTS]
+
+
+@pytest.mark.parametrize("fault", SELFPOLL_ALL if os.environ.get("DRSDOCTOR_WHOLE_CATALOGUE") else
+                         SELFPOLL_FAULTS)
+def test_each_selfpoll_fault_ends_in_a_command_for_its_deployment(fault: str, selfpoll: Any, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    selfpoll.switch_fault(fault)
+    try:
+        arn = selfpoll.start_recovery()
+        selfpoll.run_until_settled(arn)
+        credentials = create_operator(selfpoll.client("iam"), f"fixer-{fault}")
+        snap, report = _diagnose(selfpoll, credentials, monkeypatch, arn)
+    finally:
+        selfpoll.switch_fault("none")
+        _end(selfpoll, arn)
+    assert report.root_cause is not None, report.summary_line()
+    check_root_cause_fix(report_dict(report))
+    assert check_fixes([f.to_dict() for f in report.findings], tmp_path,
+                       deployment_names(selfpoll, selfpoll.stack_name), forbidden=reference_names())
+    remedy = report.root_cause.finding.remedy
+    assert remedy is not None
+    if fault == "probe-choice-drift":  # deployed as the fix says, the definition is its template's again
+        from drsdoctor.engine import diagnose
+
+        (definition,) = remedy.files
+        snap.state_machine.definition = definition.content
+        assert {f.status for f in diagnose(snap, only=["SFN005"]).findings} == {"pass"}
+    if fault == "probe-import-failure":  # the variable the probe lacks, with the value its siblings agree on
+        names = selfpoll.orchestrator.names(selfpoll)
+        lambda_ = selfpoll.client("lambda")
+        launcher = lambda_.get_function_configuration(FunctionName=names["function:launcher"])
+        variable = names["env:DRS_REGION"]
+        environment = json.loads(remedy.commands[0].argv[-1])["Variables"]
+        assert remedy.commands[0].argv[4] == names["function:probe"]
+        assert environment[variable] == launcher["Environment"]["Variables"][variable]

@@ -15,7 +15,9 @@ import pytest
 
 from drsdoctor import exitcodes
 from drsdoctor.aws import is_read_operation
+from drsdoctor.sandbox.seed import plan_layout
 from tests.diagnose.conftest import EXPECTED, Served, calls_in_verbose_output, create_operator, run_cli, serve
+from tests.fixes.catalogue import check_fixes, check_root_cause_fix, deployment_names
 from tests.report.screen import check_bundle
 
 pytestmark = pytest.mark.slow
@@ -53,6 +55,8 @@ def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, S
     check_bundle(bundle)
     report = json.loads(done.stdout)
     assert report["schema"] == "drsdoctor.report/1"
+    waves = [lane["title"] for lane in report["timeline"]["lanes"] if lane["kind"] == "wave"]  # a lane a wave
+    assert waves == [f"wave {n} {name}" for n, (name, _, _) in enumerate(plan_layout(None)[2], 1)]
     calls = calls_in_verbose_output(done.stderr)
     assert calls and all(is_read_operation(service, operation) for service, operation in calls), calls
     if fault == "none":
@@ -65,3 +69,6 @@ def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, S
     cause = report["root_cause"]
     assert cause is not None and cause["check"] in checks, cause
     assert word in json.dumps(cause)
+    # every fix a command the AWS CLI accepts, on this deployment's resources; the root cause's among them
+    check_root_cause_fix(report)
+    assert check_fixes(report["findings"], tmp_path, deployment_names(world, world.info["stack_name"]))

@@ -28,8 +28,11 @@ def newest_fact(snap: Snapshot) -> datetime | None:
 
 
 def commands_of(report: Report) -> set[str]:
-    return {line.strip() for finding in report.findings for line in finding.remediation.splitlines()
-            if line.strip()}
+    """Every command the findings' fixes give, each as it is pasted."""
+    commands = {line.strip() for finding in report.findings for line in finding.remediation.splitlines()}
+    commands |= {command.line for finding in report.findings if finding.remedy
+                 for command in finding.remedy.commands}
+    return commands - {""}
 
 
 def assert_fits_one_screen(text: str, report: Report) -> None:

@@ -124,4 +124,4 @@ def test_every_format_renders_a_report_with_errors(fmt: str) -> None:
 
 def test_an_unknown_format_is_an_input_error(broken: Report) -> None:
     with pytest.raises(InputError):
-        render(broken, "html")
+        render(broken, "pdf")  # html is a format now

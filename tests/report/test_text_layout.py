@@ -61,18 +61,6 @@ def test_the_runbook_answers_one_line_a_step(broken: Report) -> None:
     assert steps[2].startswith("  ✖ 3. EventBridge polling: No: rule drs-execution-finder-schedule is")
 
 
-def test_a_timeline_sits_between_the_chain_and_the_evidence(broken: Report) -> None:
-    """The hook for the compact timeline: a report that carries one shows it under the root cause's chain."""
-    import dataclasses
-
-    timeline = ["  timeline: 10:00 ─── started ─── 10:05 stuck"]
-    with_timeline = dataclasses.replace(broken)
-    with_timeline.timeline_lines = timeline  # type: ignore[attr-defined]
-    lines = render(with_timeline, "text", color=False, width=80).splitlines()
-    at = lines.index(timeline[0])
-    assert "which explains" in "".join(lines[:at]) and lines[at + 1].startswith("  evidence:")
-
-
 def test_the_width_is_columns_then_the_terminal_then_100(monkeypatch: pytest.MonkeyPatch) -> None:
     class Terminal(io.StringIO):
         def isatty(self) -> bool:

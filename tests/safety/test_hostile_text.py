@@ -74,7 +74,7 @@ ESCAPES = {
 }
 BAIT = "|bait|" + "".join(ESCAPES.values()) + "`tick`"
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202e]")
-FORMATS = ["text", "json", "markdown", "sarif", "junit"]
+FORMATS = ["text", "json", "markdown", "sarif", "junit", "html"]
 
 QUOTING_CHECK = '''
 from drsdoctor.checkapi import CRITICAL, check, fail
@@ -152,6 +152,10 @@ def test_no_format_shows_a_secret_or_obeys_an_escape(world: tuple[Path, Path], f
         assert "\\x1b[2J" in shown and "\\x1b]8;;https://evil.example/" in shown
     else:
         assert "\\x1b[2J" in out and "\\x07" in out  # shown, escaped: the reader sees what was there
+    if fmt == "html":  # well-formed, and no markup of its own came from the data
+        page = ET.fromstring(out.removeprefix("<!DOCTYPE html>"))
+        assert not [e.tag for e in page.iter() if e.tag in ("script", "img", "iframe", "a") or any(
+            name.startswith("on") for name in e.attrib)]
     if fmt == "junit":
         root = ET.fromstring(out)  # well-formed
         assert any(case.get("classname", "").endswith("ZZH001") for case in root.iter("testcase"))
@@ -250,7 +254,7 @@ Resources:
 """
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif", "html"])
 def test_diff_stacks_shows_no_secret_and_obeys_no_escape(tmp_path: Path, fmt: str) -> None:
     a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
     a.write_text(template("SlackHookToken0001xyz", "S3Signature0005abc", "poller " + ESCAPES["window title"]))
