@@ -349,9 +349,13 @@ def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: It
     if checks is None:
         loaded = load_checks(checks_dirs)
         checks, notes = loaded.checks, notes + loaded.problems
-    chosen = select(checks, only, skip)
+    # a recovery plan execution (DRS's own orchestration) is judged by the checks that read one, and only then
+    chosen = [spec for spec in select(checks, only, skip)
+              if ("recovery_plan" in spec.reads) == (snap.recovery_plan is not None)]
     # a check may quote a value it read (or an error message may): secrets never reach a report
     scrubber = Scrubber.of_snapshot(snap)
     findings = scrubber.deep(run_checks(snap, chosen))
-    return Report(snap.target, findings, rank_root_cause(findings), answer_plan(findings, chosen),
+    # the operators' fix plan is a state machine's: a recovery plan has none of its steps
+    plan = answer_plan(findings, chosen) if snap.recovery_plan is None else []
+    return Report(snap.target, findings, rank_root_cause(findings), plan,
                   snap.collected_at, scrubber.deep(notes), scrubber.deep(build_timeline(snap)))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from drsdoctor.jsoncodec import decode, encode
+from drsdoctor.planfacts import PlanExecutionSummary, RecoveryPlanRun
 from drsdoctor.topology.model import Topology
 
 BUNDLE_SCHEMA = "drsdoctor.bundle/1"
@@ -272,9 +273,28 @@ class RoleDecisions:
     needs_from: str = "kind"  # code: what the function's code calls | kind: what its kind of function needs
     assumed_by: str = ""  # the function role that assumes this one (sts:AssumeRole in the code)
     unreadable: str = ""  # why this role's policies could not be judged (an assumed role we may not read)
+    trust_policy: str = ""  # an assumed role's trust policy (JSON text), as IAM gave it
+
 
     def denied(self) -> list[Decision]:
         return [decision for decision in self.decisions if not decision.allowed]
+
+
+@dataclass
+class AccountReach:
+    """How drsdoctor read another account where DRS is called (the role it assumed, or the profile), or why it
+    could not: then `missing` names the facts it could not read there."""
+
+    account: str
+    region: str = ""
+    via: str = ""  # role ARN or profile:NAME; empty when not reached
+    how: str = ""  # operator-role | operator-profile | orchestrator-role
+    tried: list[str] = field(default_factory=list)  # every way tried, with why it failed
+    missing: list[str] = field(default_factory=list)  # the facts of that account not read
+
+    @property
+    def reached(self) -> bool:
+        return bool(self.via)
 
 
 # ---- CloudFormation -------------------------------------------------------------------------------
@@ -360,12 +380,23 @@ class Snapshot:
         optional={"iam:SimulatePrincipalPolicy": "AWS's own policy simulator decides the roles' needs: it "
                                                  "also applies the organization's SCPs, which drsdoctor's "
                                                  "local evaluator cannot read"}))
+    # the other accounts DRS is called in, and how drsdoctor read them (or why not)
+    accounts: list[AccountReach] = field(default_factory=list, metadata=gathered_by(optional={
+        "sts:AssumeRole": "reads DRS (jobs, log items) and the recovery role in the account where the "
+                          "recovery runs, with --assume-role or the orchestrator's own recovery role"}))
     stack: Stack | None = field(default=None, metadata=gathered_by(
         "cloudformation:DescribeStacks", "cloudformation:ListStackResources", "cloudformation:GetTemplate",
         "cloudformation:ListStacks",
         optional={"states:ListTagsForResource": "the state machine's aws:cloudformation:stack-name tag names "
                                                 "its stack in one call, instead of listing the account's "
                                                 "stacks (the first 200 are searched)"}))
+    # DRS's own orchestration: a recovery plan execution diagnosed (drsdoctor.planfacts), the plan's others
+    recovery_plan: RecoveryPlanRun | None = field(default=None, metadata=gathered_by(
+        "drs:GetRecoveryPlanExecution", "drs:ListRecoveryPlanExecutionSteps",
+        "drs:GetRecoveryPlanExecutionStep",
+        optional={"drs:GetRecoveryPlan": "the recovery plan's name, in the report"}))
+    plan_executions: list[PlanExecutionSummary] = field(default_factory=list, metadata=gathered_by(
+        "drs:ListRecoveryPlanExecutions"))
     # what this orchestrator is: its parts, how progress is driven, where the wave status lives
     topology: Topology = field(default_factory=Topology)
     fact_errors: list[FactError] = field(default_factory=list)

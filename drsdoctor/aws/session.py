@@ -44,6 +44,9 @@ class AwsSettings:
     read_timeout: float = 20.0
     max_pool_connections: int = 16  # the collector's threads share each client
     call_limit: float = deadline.CALL_LIMIT  # one call, retries and all, answered whole within this
+    # Other accounts' credentials (where DRS runs): roles to assume, and ACCOUNT -> profile (aws/accounts.py)
+    assume_roles: tuple[str, ...] = ()
+    account_profiles: tuple[tuple[str, str], ...] = ()
 
     def within(self, budget: float | None) -> AwsSettings:
         """These settings with no single attempt allowed to outlast a whole-run budget of `budget` seconds."""
@@ -132,6 +135,26 @@ class AwsSession:
             except ProfileNotFound as error:
                 raise InputError(str(error)) from None
         return self._boto
+
+    def elsewhere(self, *, profile: str | None = None,
+                  credentials: dict[str, str] | None = None) -> AwsSession:
+        """This session with other credentials (another account's, drsdoctor.aws.accounts): a named profile,
+        or sts:AssumeRole's Credentials. The guard, call log, audit trail, budget and clock are shared."""
+        import boto3
+        from botocore.exceptions import ProfileNotFound
+
+        try:
+            if profile is not None:
+                boto = boto3.session.Session(profile_name=profile, region_name=self.region)
+            else:
+                given = credentials or {}
+                boto = boto3.session.Session(aws_access_key_id=given.get("AccessKeyId"),
+                                             aws_secret_access_key=given.get("SecretAccessKey"),
+                                             aws_session_token=given.get("SessionToken"),
+                                             region_name=self.region)
+        except ProfileNotFound as error:
+            raise InputError(str(error)) from None
+        return replace(self, _clients={}, _lock=threading.Lock(), _boto=boto)
 
     def _make_client(self, service: str, region: str, attempts: int) -> Any:
         from botocore.config import Config

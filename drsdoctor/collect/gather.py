@@ -100,6 +100,15 @@ class Gatherer:
         self._lock = threading.Lock()
         self._clock_read = False
         self._last: Any = threading.local()  # this thread's last call: named when its answer cannot be read
+        self.reach: dict[str, AwsSession] = {}  # another account's session (where DRS runs) by account id
+
+    def elsewhere(self, session: AwsSession, region: str) -> Gatherer:
+        """A gatherer for another account's calls (`session`: its credentials), filling the same snapshot:
+        its own answers (another account's DescribeJobs is another answer), the same lock for the lists."""
+        other = Gatherer(session, self.snapshot, region, self._workers, self.progress,
+                         shared=self.once(f"answers of account session {id(session)}", Memo))
+        other._lock, other.reach = self._lock, self.reach
+        return other
 
     def once(self, key: str, compute: Callable[[], T]) -> T:
         """A value every execution of the machine computes alike (a role's policies): computed once."""

@@ -95,7 +95,7 @@ def gather_decisions(gather: Gatherer, snap: Snapshot, source_server: str | None
     if not wanted:
         return
     role_arns = list(dict.fromkeys(role.role_arn for role in wanted if not role.unreadable))
-    loaded = dict(zip(role_arns, gather.in_parallel([partial(_load, gather, arn) for arn in role_arns]),
+    loaded = dict(zip(role_arns, gather.in_parallel([partial(_load, gather, snap, arn) for arn in role_arns]),
                       strict=True))
     # One simulator, and each (role, actions, resource) decided once, for every execution of the machine.
     simulator: _Simulator = gather.once("iam simulator", lambda: _Simulator(gather.session, gather.region))
@@ -112,6 +112,10 @@ def gather_decisions(gather: Gatherer, snap: Snapshot, source_server: str | None
                 return None
             answer.unreadable = why_not
             return answer
+        if principal.trust is not None:
+            answer.trust_policy = json.dumps(principal.trust, sort_keys=True)
+        # AWS's simulator answers for its own account's roles: another account's are decided here
+        foreign = _account(role.role_arn) not in ("", snap.account)
         asked: dict[tuple[str, str], list[_Ask]] = {}
         for ask in role.asks:
             asked.setdefault((ask.resource, ask.passed_to), []).append(ask)
@@ -120,7 +124,8 @@ def gather_decisions(gather: Gatherer, snap: Snapshot, source_server: str | None
             context = {"iam:PassedToService": passed_to} if passed_to else {}
             unique = list(dict.fromkeys(ask.action for ask in asks))
             key = json.dumps(["decide", role.role_arn, unique, resource, context], sort_keys=True)
-            ask_aws = partial(simulator.decide, principal, unique, resource, context)
+            ask_aws = partial(_local, principal, unique, resource, context) if foreign else \
+                partial(simulator.decide, principal, unique, resource, context)
             engine, answers = gather.once(key, ask_aws)
             engines.add(engine)
             for a in answers:
@@ -148,10 +153,13 @@ def _from_code(snap: Snapshot, item: Function, found: code.Code, names: dict[str
     local = {**names, "function": item.name, "drs_region": drs_region(reading, env) or snap.region}
 
     def event(path: tuple[str, ...]) -> str | None:
-        return _input_value(snap, path)
+        return input_value(snap, path)
 
-    def ask(need: Any) -> _Ask:
-        resource = resource_arn(need, env, place, event) or authorised_on(need.action, local)
+    def ask(need: Any, role_arn: str = "") -> _Ask:
+        names = local
+        if role_arn and _account(role_arn) not in ("", snap.account):  # DRS acts in the role's account
+            names = {**local, "account": _account(role_arn)}
+        resource = resource_arn(need, env, place, event) or authorised_on(need.action, names)
         passed_to = "ec2.amazonaws.com" if need.action == "iam:PassRole" else ""
         return _Ask(need.action, resource, passed_to, need.where, need.follow_on)
 
@@ -169,7 +177,7 @@ def _from_code(snap: Snapshot, item: Function, found: code.Code, names: dict[str
                                   "told from the deployment or this execution's input")
             assumed[key] = _Role(item.kind, arn or f"role assumed by {item.name}", item.name,
                                  needs_from="code", assumed_by=item.role_arn, unreadable=why)
-        assumed[key].asks.append(ask(need))
+        assumed[key].asks.append(ask(need, arn or ""))
     return roles + list(assumed.values())
 
 
@@ -217,7 +225,7 @@ def _runtime_asks(item: Function, names: dict[str, str]) -> list[_Ask]:
             if need.action.startswith("logs:")]
 
 
-def _input_value(snap: Snapshot, path: tuple[str, ...]) -> str | None:
+def input_value(snap: Snapshot, path: tuple[str, ...]) -> str | None:
     """A text at `path` in this execution's input, or in the input of one of its tasks."""
     documents = [snap.execution.input] if snap.execution and snap.execution.input else []
     for event in snap.history.events if snap.history else []:
@@ -246,13 +254,28 @@ def _describe(value: Any) -> str:
     return "a value the code computes"
 
 
-def _load(gather: Gatherer, role_arn: str) -> tuple[Any, str]:
-    """The role's policies, or None and why not."""
+def _account(arn: str) -> str:
+    return "".join(arn.split(":")[4:5])
+
+
+def _local(principal: Any, actions: list[str], resource: str,
+           context: dict[str, Any]) -> tuple[str, list[Any]]:
+    from drsdoctor.iam.simulator import simulate
+
+    return "local", simulate(principal, actions, resource, context)
+
+
+def _load(gather: Gatherer, snap: Snapshot, role_arn: str) -> tuple[Any, str]:
+    """The role's policies (read in the role's own account), or None and why not."""
+    from drsdoctor.collect.xaccount import session_for
     from drsdoctor.iam.principal import load_role
 
+    session, unreachable = session_for(gather, snap, role_arn)
+    if session is None:
+        return None, f"its policies could not be read: {unreachable}"
     try:
         return gather.once(f"role {role_arn}",
-                           lambda: load_role(gather.session.client("iam", gather.region), role_arn)), ""
+                           lambda: load_role(session.client("iam", gather.region), role_arn)), ""
     except AwsCallError as failure:
         # the message alone: the fact error names the call and the role itself (no "GetRole on X failed:
         # GetRole on  failed:"); said in words where the kind is fixed outside AWS (a timeout, a throttle)

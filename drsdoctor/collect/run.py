@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from drsdoctor.aws import AwsSession
-from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables
+from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables, xaccount
 from drsdoctor.collect.gather import Gatherer, Memo, Progress, mark_unreached
 from drsdoctor.collect.target import parse_execution_arn
 from drsdoctor.snapshot import Rule, Snapshot, Table
@@ -53,6 +53,12 @@ class Collection:
     wave_servers: list[str]  # the record's waves' servers
     starts_jobs: bool = True  # the machine calls a function or DRS: it may have started a job
     now_given: bool = False  # the caller fixed the checks' "now" (one for many executions)
+    drs_reader: Gatherer | None = None  # reads DRS where it runs (another account's credentials)
+    unreached_account: str = ""  # the account DRS runs in, when it could not be reached: its facts missing
+
+    def reader(self) -> Gatherer:
+        return self.drs_reader or self.gather
+
     def read_roles(self) -> None:
         """The roles' decisions, on one of the servers and jobs the execution names."""
         roles.gather_decisions(self.gather, self.snap, self.wave_servers[0] if self.wave_servers else None,
@@ -72,7 +78,11 @@ class Collection:
         return execution.start_date
 
     def read_jobs(self, together: drs.Together | None = None) -> None:
-        self.snap.drs_jobs = drs.jobs(self.gather, self.drs_region, self.job_ids, self.jobs_since(), together)
+        if self.unreached_account:  # nothing to read with: the jobs are missing, not none
+            xaccount.unreached(self.snap, self.unreached_account)
+            return
+        self.snap.drs_jobs = drs.jobs(self.reader(), self.drs_region, self.job_ids, self.jobs_since(),
+                                      together)
 
     def servers(self) -> list[str]:
         """The source servers to describe, once the jobs are read."""
@@ -80,7 +90,9 @@ class Collection:
 
     def read_servers_and_logs(self, together: drs.Together | None = None) -> None:
         """The jobs' source servers and recovery instances, and the log items of the jobs that explain."""
-        gather, snap, region, server_ids = self.gather, self.snap, self.drs_region, self.servers()
+        if self.unreached_account:
+            return
+        gather, snap, region, server_ids = self.reader(), self.snap, self.drs_region, self.servers()
         jobs = drs.jobs_to_read(snap.drs_jobs, snap.execution_record)
         answers = gather.in_parallel([partial(drs.source_servers, gather, region, server_ids, together),
                                       partial(drs.recovery_instances, gather, region, server_ids, together),
@@ -217,7 +229,11 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     for item in snap.functions:
         part = snap.topology.part(item.arn)
         item.kind = part.role if part is not None and part.role else "other"
+    xaccount.locate(gather, snap)  # where each function calls DRS: account, region, role
+    reader = xaccount.reach(gather, snap)
     collection = _collection(gather, snap, targets)
+    collection.drs_reader = reader
+    collection.unreached_account = snap.topology.drs_account if reader is None else ""
     collection.now_given = now is not None
     return collection
 

@@ -62,7 +62,13 @@ def demo(fault: str, list_faults: bool, orchestrator: str, list_orchestrators: b
             # The world's own boto3 session: the sandbox needs no credentials from the user's environment.
             session = AwsSession(AwsSettings(region=world.region, endpoint_url=world.endpoint_url),
                                  _boto=world.session())
-            _, report = diagnose_execution(result.execution_arn, session)
+            if result.execution_arn.split(":")[2] == "drs":  # DRS's own recovery plan: as its operator says
+                from drsdoctor.commands.diagnose_plan import diagnose_plan_execution
+
+                _, report = diagnose_plan_execution(result.execution_arn, session,
+                                                    plan_role=world.outputs.get("OperatorRoleArn"))
+            else:
+                _, report = diagnose_execution(result.execution_arn, session)
             summary = result.summary()  # reads the world: before it closes
     finally:
         display.close()

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
+from drsdoctor.commands.account_options import account_options, account_settings
 from drsdoctor.commands.options import (
     FORMATS,
     Seconds,
@@ -58,19 +59,38 @@ if TYPE_CHECKING:
 @click.option("--write-fixes", "fixes_dir", type=click.Path(file_okay=False), metavar="DIR",
               help="Write the files the fix commands read (a known-good state machine definition) into DIR; "
               "the printed commands then read them there. Nothing is run.")
+@click.option("--recovery-plan", "plan_arn", metavar="ARN",
+              help="Diagnose the executions of this DRS recovery plan (chosen with --running): one row each.")
+@click.option("--plan-role", metavar="ARN",
+              help="For a DRS recovery plan: the role that starts its executions (DRS launches each step's "
+              "job with its permissions), when no errorDetail names it.")
+@account_options
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
              verbose: int, output_format: str, output_path: str | None, long_: bool, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
              from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
-             status: str | None, map_path: str | None, fixes_dir: str | None) -> None:
-    """Name the root cause of a stuck or failed recovery execution; or, with --state-machine ARN
-    --running, of every running execution of that state machine (one table, a row each).
+             status: str | None, map_path: str | None, fixes_dir: str | None = None,
+             plan_arn: str | None = None, plan_role: str | None = None,
+             assume_roles: tuple[str, ...] = (), account_profiles: tuple[str, ...] = ()) -> None:
+    """Name the root cause of a stuck or failed recovery execution (a Step Functions execution, or a DRS
+    recovery plan execution); or, with --state-machine ARN --running (or --recovery-plan ARN --running), of
+    every running execution of that state machine (or plan): one table, a row each.
 
     Exit codes: 0 healthy, 1 problems found, 2 bad input (a malformed ARN, another service's ARN,
     an EXPRESS machine), 3 could not complete (unknown execution, no credentials, unreachable,
     the --timeout budget ran out: the partial report is still printed). Over many executions: 1 if
     any has problems, else 3 if any could not be diagnosed, else 0 (also when none is running).
     """
+    if plan_arn:  # DRS's own recovery plans (commands/diagnose_plan.py)
+        from drsdoctor.commands.diagnose_plan import diagnose_running
+
+        if execution_arn or from_bundle or save_bundle or machine_arn or not status:
+            raise InputError("--recovery-plan ARN goes with --running alone (no EXECUTION_ARN, "
+                             "--state-machine, --from-bundle or --save-bundle)")
+        sys.exit(diagnose_running(plan_arn, region=region, profile=profile, endpoint_url=endpoint_url,
+                                  verbose=verbose, output_format=output_format, output_path=output_path,
+                                  only=only, skip=skip, checks_dirs=checks_dirs, plan_role=plan_role,
+                                  budget=budget))
     orchestrator_map = None
     if map_path:
         from drsdoctor.topology.orchestrator_map import load
@@ -88,7 +108,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         code = diagnose_fleet(machine_arn, status, region=region, profile=profile, endpoint_url=endpoint_url,
                               verbose=verbose, output_format=output_format, output_path=output_path,
                               only=only, skip=skip, checks_dirs=checks_dirs, history_limit=history_limit,
-                              budget=budget, orchestrator_map=orchestrator_map)
+                              budget=budget, orchestrator_map=orchestrator_map,
+                              accounts=account_settings(assume_roles, account_profiles))
         sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
@@ -96,12 +117,22 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
                 long_ or bool(verbose))
     if not execution_arn:
         raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
+    from drsdoctor.collect.plans import is_drs_arn
+
+    if is_drs_arn(execution_arn):  # a DRS recovery plan execution
+        from drsdoctor.commands.diagnose_plan import diagnose_plan
+
+        snap = diagnose_plan(execution_arn, region=region, profile=profile, endpoint_url=endpoint_url,
+                             verbose=verbose, plan_role=plan_role, budget=budget)
+        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir,
+                long_ or bool(verbose))
     from drsdoctor.aws import AwsSettings
     from drsdoctor.collect import parse_execution_arn
 
     target = parse_execution_arn(execution_arn)  # a bad ARN fails here, before any AWS call
     session = budgeted_session(AwsSettings(region=target.region or region, profile=profile,
-                                           endpoint_url=endpoint_url), budget)
+                                           endpoint_url=endpoint_url,
+                                           **account_settings(assume_roles, account_profiles)), budget)
     try:
         with _progress() as say:
             snap = collect_snapshot(target.arn, session, history_limit=history_limit, progress=say,
@@ -132,7 +163,10 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
     from drsdoctor.report import render
 
     emit(render(report, output_format, long=long), output_path)
-    sys.exit(exitcodes.INCOMPLETE if missing else report.exit_code)
+    code = exitcodes.INCOMPLETE if missing else report.exit_code
+    if code == exitcodes.OK and any(not reach.reached for reach in snap.accounts):
+        code = exitcodes.INCOMPLETE  # DRS's account was out of reach: "healthy" would be a verdict on nothing
+    sys.exit(code)
 
 
 def write_fixes(report: Report, folder: str) -> None:

@@ -4,7 +4,7 @@ diagnosed in parallel with the facts they share gathered once; one table, a row 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from drsdoctor.commands.options import echo_call_log, emit
 from drsdoctor.errors import DrsdoctorError, InputError
@@ -22,7 +22,8 @@ def diagnose_fleet(machine_arn: str, status: str, *, region: str | None, profile
                    endpoint_url: str | None, verbose: int, output_format: str, output_path: str | None,
                    only: tuple[str, ...], skip: tuple[str, ...], checks_dirs: tuple[str, ...],
                    history_limit: int, budget: float | None,
-                   orchestrator_map: OrchestratorMap | None = None) -> int:
+                   orchestrator_map: OrchestratorMap | None = None,
+                   accounts: dict[str, Any] | None = None) -> int:
     """The command's work after its options are checked; returns the exit code."""
     from drsdoctor.report.fleet import FORMATS
 
@@ -36,7 +37,8 @@ def diagnose_fleet(machine_arn: str, status: str, *, region: str | None, profile
 
     machine = parse_state_machine_arn(machine_arn)  # a bad ARN fails here, before any AWS call
     session = budgeted_session(AwsSettings(region=machine.region or region, profile=profile,
-                                           endpoint_url=endpoint_url, max_pool_connections=POOL_CONNECTIONS),
+                                           endpoint_url=endpoint_url, max_pool_connections=POOL_CONNECTIONS,
+                                           **(accounts or {})),  # --assume-role, --account-profile
                                budget)
     try:
         with _progress() as say:

@@ -25,6 +25,7 @@ class Principal:
     source: str
     context: dict[str, ContextValue] = field(default_factory=dict)  # aws:PrincipalArn, aws:PrincipalTag/*
     unresolved: list[str] = field(default_factory=list)  # policies named but not readable offline
+    trust: Any = None  # the role's trust policy document, when read from IAM
 
 
 def _principal_context(arn: str, tags: list[tuple[str, str]]) -> dict[str, ContextValue]:
@@ -104,8 +105,10 @@ def load_role(iam_client: Any, role_name_or_arn: str) -> Principal:
     if boundary:
         policies.boundary = _managed(iam_client, boundary, "boundary")
     tags = [(tag["Key"], tag["Value"]) for tag in role.get("Tags", [])]
+    trust = role.get("AssumeRolePolicyDocument")
     return Principal(arn=role["Arn"], name=role["RoleName"], policies=policies, source="aws",
-                     context=_principal_context(role["Arn"], tags))
+                     context=_principal_context(role["Arn"], tags),
+                     trust=_document(trust) if trust is not None else None)
 
 
 # --- from a CloudFormation template ----------------------------------------------------------

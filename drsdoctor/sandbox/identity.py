@@ -35,6 +35,10 @@ def role_arn_of(principal_arn: str) -> str:
     return f"{partition_account}:role/{rest.split('/')[0]}"
 
 
+def _account(arn: str) -> str:
+    return "".join(arn.split(":")[4:5])
+
+
 class SandboxIdentity:
     """identify/authorize callables for DrsWireApp over moto's in-process STS and IAM backends."""
 
@@ -45,19 +49,32 @@ class SandboxIdentity:
 
     def identify(self, access_key_id: str) -> str:
         """The role (or user) behind an access key; any other key is the account's root, as moto treats it."""
+        from moto.iam.models import iam_backends
         from moto.sts.models import sts_backends
 
-        sts = sts_backends[self.account_id][self.partition]
+        # moto issues a role's keys in the role's own account: a role of another account is that account's
+        account = self.account_of(access_key_id)
+        sts = sts_backends[account][self.partition]
         assumed = sts.get_assumed_role_from_access_key(access_key_id)
         if assumed is not None:
             return str(assumed.arn)
-        from moto.iam.models import iam_backends
-
         try:
-            user = iam_backends[self.account_id][self.partition].get_user_from_access_key_id(access_key_id)
+            user = iam_backends[account][self.partition].get_user_from_access_key_id(access_key_id)
         except Exception:  # moto raises its own not-found types here
             user = None
-        return str(user.arn) if user is not None else f"arn:{self.partition}:iam::{self.account_id}:root"
+        return str(user.arn) if user is not None else f"arn:{self.partition}:iam::{account}:root"
+
+    def account_of(self, access_key_id: str) -> str:
+        """The account an access key belongs to (moto's mapping); the world's account for any other key."""
+        from moto.iam.models import get_account_id_from
+
+        found = get_account_id_from(access_key_id)
+        return found if found in self._accounts() else self.account_id
+
+    def _accounts(self) -> set[str]:
+        from moto.iam.models import iam_backends
+
+        return {self.account_id, *list(iam_backends.keys())}
 
     def authorize(self, principal_arn: str, action: str, resource: str,
                   request_context: dict[str, str | list[str]] | None = None) -> str:
@@ -69,7 +86,7 @@ class SandboxIdentity:
         if policies is None:
             return "implicitDeny"
         context: dict[str, str | list[str]] = {"aws:RequestedRegion": self.region,
-                                               "aws:PrincipalAccount": self.account_id,
+                                               "aws:PrincipalAccount": _account(principal_arn),
                                                "aws:PrincipalArn": role_arn_of(principal_arn),
                                                **(request_context or {})}
         if action.lower() == "iam:passrole":
@@ -81,8 +98,8 @@ class SandboxIdentity:
         """The role's (or user's) policies as they stand in IAM right now."""
         from moto.iam.models import iam_backends
 
-        backend = iam_backends[self.account_id][self.partition]
         role_arn = role_arn_of(principal_arn)
+        backend = iam_backends[_account(role_arn) or self.account_id][self.partition]
         name = role_arn.rsplit("/", 1)[-1]
         try:
             holder: Any = backend.get_role(name) if ":role/" in role_arn else backend.get_user(name)

@@ -39,7 +39,7 @@ import botocore.loaders
 import botocore.session
 
 from drsdoctor.errors import DrsdoctorError
-from drsdoctor.sandbox import motopatch
+from drsdoctor.sandbox import motopatch, trust
 from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.drs.ec2 import Ec2Instances
 from drsdoctor.sandbox.drs.model import DrsModel, Phases
@@ -100,6 +100,7 @@ class Sandbox:
         self.drs = DrsModel(region=self.region, account_id=self.account_id, now=self.clock.now,
                             phases=DRS_PHASES)
         self.drs.ec2 = Ec2Instances(self.account_id)  # recovery instances are instances EC2 knows
+        self.recovery_drs = self.drs  # where the jobs run (another account's: orchestrators/xaccount.py)
         self.identity = SandboxIdentity(self.account_id, self.region)
         self.drs_app = DrsWireApp(self.drs, identify=self.identity.identify,
                                   authorize=self.identity.authorize,
@@ -141,6 +142,7 @@ class Sandbox:
         try:
             world.server.start()
             motopatch.install(world.clock, world.runtime)
+            trust.install(world.identity, exempt=lambda key: key in OWN_ACCESS_KEYS)
             world._reset_moto()
             world.deploy()
             world._prewarm()
@@ -178,6 +180,7 @@ class Sandbox:
             self.scheduler.stop()
         self.runtime.close()
         motopatch.uninstall()
+        trust.uninstall()
         self.server.stop()
 
     def _reset_moto(self) -> None:
@@ -289,7 +292,8 @@ class Sandbox:
     def info(self) -> dict[str, Any]:
         """What `sandbox serve` prints: where the world is and how to start a recovery."""
         return {"endpoint_url": self.endpoint_url, "region": self.region,
-                "state_machine_arn": self.state_machine_arn, "plans": [p.plan_id for p in self.plans],
+                "state_machine_arn": self.state_machine_arn if "state-machine" in self.names else None,
+                "plans": [p.plan_id for p in self.plans],
                 "start_input": self.start_input, "drs_endpoint_url": self.endpoint_url,
                 "stack_name": self.stack_name, "fault": self.fault, "orchestrator": self.orchestrator.name,
                 "names": dict(self.names)}
@@ -299,6 +303,8 @@ class Sandbox:
     def start_recovery(self, plan_id: str | None = None, name: str | None = None) -> str:
         """Start the state machine on a plan (the first by default); returns the execution ARN."""
         plan = plan_id or self.plans[0].plan_id
+        if self.orchestrator.start is not None:  # not a state machine: DRS's own recovery plan
+            return self.orchestrator.start(self, plan)
         kwargs = {"name": name} if name else {}
         execution_input = json.dumps(self.orchestrator.start_input(self, plan))
         started = self.client("stepfunctions").start_execution(
@@ -311,10 +317,11 @@ class Sandbox:
 
     def progress(self, execution_arn: str) -> tuple[str, list[str], tuple[Any, ...]]:
         """(execution status, wave statuses, a signature that changes whenever anything moves)."""
-        status = self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"]
+        status = (self.orchestrator.status(self, execution_arn) if self.orchestrator.status is not None else
+                  self.client("stepfunctions").describe_execution(executionArn=execution_arn)["status"])
         record = self.orchestrator.progress(self, execution_arn)
         waves = [str(w.get("status")) for w in record.get("waves", [])]
-        jobs, _ = self.drs.describe_jobs()
+        jobs, _ = self.recovery_drs.describe_jobs()
         job_states = tuple(sorted((job.job_id, job.status,
                                    tuple(sorted((s.source_server_id, s.launch_status) for s in job.servers)))
                                   for job in jobs))

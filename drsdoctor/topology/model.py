@@ -77,12 +77,29 @@ class StatusPlace:
 
 
 @dataclass
+class DrsCaller:
+    """A function that calls DRS: in which account and region, as which role (one it assumes, or its own),
+    and whether it starts the jobs (drs:StartRecovery) or asks about them (drs:DescribeJobs)."""
+
+    function: str  # the function's name
+    region: str = ""
+    account: str = ""
+    role: str = ""  # the role ARN it assumes for its DRS calls; empty: its own role
+    region_from: str = ""  # the environment variable that names its DRS region, where one does
+    starts_jobs: bool = False
+    polls_jobs: bool = False
+    evidence: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Topology:
     parts: list[Part] = field(default_factory=list)
     edges: list[Edge] = field(default_factory=list)
     progress: Progress = field(default_factory=Progress)
     wave_status: list[StatusPlace] = field(default_factory=list)
     drs_region: str = ""
+    drs_account: str = ""  # the account DRS is called in, where it is not the state machine's
+    drs_callers: list[DrsCaller] = field(default_factory=list)  # where each function calls DRS, as whom
     poll_interval_seconds: int | None = None  # how often the loop waits, where the design says
     wave_timeout_minutes: int | None = None  # how long a wave may take, where the design says
     unknown: list[str] = field(default_factory=list)  # what discovery could not tell
@@ -156,6 +173,14 @@ class Topology:
                 )
         if self.drs_region:
             lines.append(f"DRS region: {self.drs_region}")
+        if self.drs_account:
+            lines.append(f"DRS account: {self.drs_account}")
+        for caller in self.drs_callers:
+            does = " and ".join(word for word, yes in (("starts jobs", caller.starts_jobs),
+                                                         ("asks about them", caller.polls_jobs)) if yes)
+            role = f" as role {caller.role}" if caller.role else ""
+            lines.append(f"DRS: {caller.function} {does or 'calls DRS'} in {caller.account or '?'}/"
+                         f"{caller.region or '?'}{role}")
         lines += [f"could not tell: {item}" for item in self.unknown]
         lines += [f"map: {note}" for note in self.map_notes]
         return lines

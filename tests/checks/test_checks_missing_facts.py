@@ -18,6 +18,7 @@ from builders import EXEC_ARN, SM_ARN, TABLES, healthy, stuck
 
 from drsdoctor.checkapi import ERROR, FAIL, PASS, SKIP, CheckSpec, Finding
 from drsdoctor.engine import load_checks, run_check
+from drsdoctor.planfacts import RecoveryPlanRun
 from drsdoctor.snapshot import (
     DrsJob,
     Execution,
@@ -32,6 +33,8 @@ from drsdoctor.snapshot import (
     fact_actions,
 )
 
+PLAN_ARN = "arn:aws:drs:us-east-1:123456789012:recovery-plan/rp-0123456789abcdef0"
+PLAN_EXECUTION_ARN = "arn:aws:drs:us-east-1:123456789012:recovery-plan-execution/rpe-0123456789abcdef0"
 CHECKS = load_checks(entry_points=False).checks
 FACTS = fact_actions()
 BASES: dict[str, Callable[[], Snapshot]] = {"healthy": healthy, "stuck": stuck}
@@ -51,7 +54,10 @@ NOT_FOUND: dict[str, Callable[[Snapshot], Any]] = {
     "source_servers": lambda s: [],
     "recovery_instances": lambda s: [],
     "role_decisions": lambda s: [],
+    "accounts": lambda s: [],
     "stack": lambda s: None,
+    "recovery_plan": lambda s: None,
+    "plan_executions": lambda s: [],
 }
 
 # The fact present but saying nothing: empty lists, blank fields, an empty history.
@@ -71,7 +77,10 @@ EMPTY: dict[str, Callable[[Snapshot], Any]] = {
     "source_servers": lambda s: [],
     "recovery_instances": lambda s: [],
     "role_decisions": lambda s: [dataclasses.replace(role, decisions=[]) for role in s.role_decisions],
+    "accounts": lambda s: [],
     "stack": lambda s: Stack(name="drs-orchestrator"),
+    "recovery_plan": lambda s: RecoveryPlanRun(arn=PLAN_EXECUTION_ARN, plan_arn=PLAN_ARN, status=""),
+    "plan_executions": lambda s: [],
 }
 
 # Where the absence IS the finding, a `fail` is the right answer. (check, way) -> why.

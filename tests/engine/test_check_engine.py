@@ -19,7 +19,8 @@ from drsdoctor.snapshot import FactError, Snapshot
 
 BUILT_IN = {"SFN001", "SFN002", "SFN003", "SFN004", "SFN005", "IAM001", "IAM002", "IAM003", "EVT001",
             "EVT002", "EVT003", "EVT004", "LMB001", "LMB002", "LMB003", "LMB004", "DDB001", "DDB002",
-            "DDB003", "DRS001", "DRS002", "DRS003"}
+            "DDB003", "DRS001", "DRS002", "DRS003", "PLN001", "PLN002", "PLN003", "PLN004", "PLN005",
+            "XAC001", "XAC002", "XAC003"}
 
 
 def test_the_built_in_checks_are_found() -> None:

@@ -96,7 +96,8 @@ def test_every_fact_declares_read_only_actions() -> None:
         assert actions, fact
         for action in actions:
             service, operation = action.split(":")
-            assert service and operation.startswith(verbs), action
+            # the one exception: reaching DRS in a recovery account (issue 14); its sessions stay read-only
+            assert service and (operation.startswith(verbs) or action == "sts:AssumeRole"), action
 
 
 def _json_values() -> st.SearchStrategy[object]:

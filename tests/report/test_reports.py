@@ -73,7 +73,7 @@ def test_the_long_text_report_groups_every_finding_by_service_with_marks(broken:
 def test_the_default_text_report_lists_only_the_problems(broken: Report) -> None:
     text = render(broken, "text", color=False)
     assert "EVT002" not in text  # a pass: in --long only
-    assert "Findings that failed, warned or could not tell: 5 of 34" in text
+    assert f"Findings that failed, warned or could not tell: 5 of {len(broken.findings)}" in text
 
 
 def test_markdown_report_pastes_into_a_ticket(broken: Report) -> None:

@@ -118,6 +118,9 @@ class DrsModel:
         with self.lock:
             return self._server(source_server_id)
 
+    def job(self, job_id: str) -> Job | None:
+        return self._jobs.get(job_id)
+
     def find_source_server(self, source_server_id: str) -> SourceServer | None:
         return self._servers.get(source_server_id)
 
@@ -142,8 +145,10 @@ class DrsModel:
 
     # -- DRS API ----------------------------------------------------------------------------------
     def start_recovery(self, source_server_ids: list[str], *, is_drill: bool = False,
-                       tags: dict[str, str] | None = None, denied_actions: Iterable[str] = ()) -> Job:
-        """Accept a LAUNCH job; `denied_actions` are follow-on actions the caller may not perform."""
+                       tags: dict[str, str] | None = None, denied_actions: Iterable[str] = (),
+                       at: datetime | None = None) -> Job:
+        """Accept a LAUNCH job; `denied_actions` are follow-on actions the caller may not perform; `at`: when
+        it was asked (a recovery plan's step that began before the clock was last read), default now."""
         with self.lock:
             self._enter()
             if not 1 <= len(source_server_ids) <= MAX_SERVERS_PER_JOB:
@@ -160,7 +165,7 @@ class DrsModel:
             self._check_quotas(active, len(ordered))
             known = [sid for sid in ordered if sid in self._servers]
             initiated_by = "START_DRILL" if is_drill else "START_RECOVERY"
-            job = self._new_job("LAUNCH", initiated_by, is_drill, tags, known)
+            job = self._new_job("LAUNCH", initiated_by, is_drill, tags, known, at)
             job.denied_actions = list(denied_actions)
             for sid in known:
                 server = self._servers[sid]
@@ -292,10 +297,10 @@ class DrsModel:
                 serviceCode="drs")
 
     def _new_job(self, kind: str, initiated_by: str, is_drill: bool, tags: dict[str, str] | None,
-                 source_server_ids: list[str]) -> Job:
+                 source_server_ids: list[str], at: datetime | None = None) -> Job:
         job_id = self._new_id("drsjob-")
         job = Job(job_id=job_id, arn=self.arn("job", job_id), type=kind, initiated_by=initiated_by,
-                  created_at=self._now(), seq=next(self._seq), is_drill=is_drill, tags=dict(tags or {}),
+                  created_at=at or self._now(), seq=next(self._seq), is_drill=is_drill, tags=dict(tags or {}),
                   servers=[ParticipatingServer(sid) for sid in source_server_ids])
         self._jobs[job_id] = job
         return job

@@ -18,7 +18,7 @@ from typing import Any
 import botocore.session
 from werkzeug.wrappers import Request, Response
 
-from drsdoctor.sandbox.drs import serialize
+from drsdoctor.sandbox.drs import plans_wire, serialize
 from drsdoctor.sandbox.drs.entities import DrsServiceError, parse_iso, validation_error
 from drsdoctor.sandbox.drs.follow_on import follow_on_requests
 from drsdoctor.sandbox.drs.model import DrsModel
@@ -59,6 +59,11 @@ def is_drs_request(environ: dict[str, Any]) -> bool:
     return scope is not None and scope[2] == "drs"
 
 
+def _account_of(principal: str | None) -> str:
+    """The account of a caller's ARN (arn:aws:sts::ACCOUNT:assumed-role/...; arn:aws:iam::ACCOUNT:root)."""
+    return "".join((principal or "").split(":")[4:5])
+
+
 def allow_all(_principal: str, _action: str, _resource: str) -> bool:
     return True
 
@@ -86,6 +91,7 @@ class DrsWireApp:
                         for op in map(service_model().operation_model, service_model().operation_names)}
         self._regions: dict[str, DrsWireApp] = {model.region: self}
         self._regions_lock = threading.Lock()
+        self._accounts: dict[str, DrsWireApp] = {model.account_id: self}  # shared by every app of the world
 
     def regional(self, region: str) -> DrsWireApp:
         """DRS in another region of the account: its own (at first empty) world, on the same clock, behind
@@ -99,11 +105,32 @@ class DrsWireApp:
                 app = DrsWireApp(model, identify=self.identify, authorize=self.authorize,
                                  throttle=self.throttle, authorize_in_context=self.authorize_in_context)
                 app._regions, app._regions_lock = self._regions, self._regions_lock
+                app._accounts = self._accounts
                 self._regions[region] = app
             return app
 
+    def account(self, account_id: str) -> DrsWireApp:
+        """DRS in another account: its own world (every region of it), on the same clock, behind the same
+        IAM. DRS is per account: a caller with that account's credentials sees only that account's."""
+        with self._regions_lock:
+            home = self._accounts.get(account_id)
+            if home is None:
+                from drsdoctor.sandbox.drs.ec2 import Ec2Instances
+
+                model = DrsModel(region=self.model.region, account_id=account_id, now=self.model.now,
+                                 phases=self.model.phases, quotas=self.model.quotas)
+                model.ec2 = Ec2Instances(account_id)
+                home = DrsWireApp(model, identify=self.identify, authorize=self.authorize,
+                                  throttle=self.throttle, authorize_in_context=self.authorize_in_context)
+                home._accounts = self._accounts
+                self._accounts[account_id] = home
+            return home
+
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         scope = credential_scope(environ)
+        caller_account = _account_of(self.identify(scope[0])) if scope is not None else None
+        if caller_account and caller_account != self.model.account_id:
+            return self.account(caller_account)(environ, start_response)
         if scope is not None and scope[1] != self.model.region:
             return self.regional(scope[1])(environ, start_response)
         request = Request(environ)
@@ -127,6 +154,7 @@ class DrsWireApp:
                                   retryAfterSeconds="1")
         params = self._params(request, operation, labels)
         handler = getattr(self, "_" + _snake(operation.name), None)
+        handler = handler or plans_wire.handler(self, operation.name)  # recovery plans: plans_wire.py
         if handler is None:
             raise DrsServiceError("ValidationException", f"{operation.name} is not simulated",
                                   reason="unknownOperation")

@@ -3,6 +3,8 @@
     reference      drsdoctor's own (drsdoctor/reference/), the default
     renamed:SEED   the reference with every name replaced by names drawn from SEED (an integer)
     selfpoll       a second design: a JSONata machine that polls DRS itself, nested stacks (selfpoll/)
+    drs-recovery-plan  DRS's own recovery plan, no state machine (recoveryplan/)
+    reference-xaccount, selfpoll-xaccount   the same with DRS in a second account (xaccount.py)
 
 Registering an orchestrator is one module and one line:
 1. write drsdoctor/sandbox/orchestrators/NAME.py with `def orchestrator() -> Orchestrator` (see
@@ -26,6 +28,9 @@ DEFAULT = "reference"
 REGISTERED: dict[str, str] = {
     "reference": f"{__name__}.reference",
     "selfpoll": f"{__name__}.selfpoll",
+    "drs-recovery-plan": f"{__name__}.recoveryplan",
+    "reference-xaccount": f"{__name__}.xaccount",
+    "selfpoll-xaccount": f"{__name__}.xaccount_selfpoll",
 }
 FAMILIES: dict[str, str] = {
     "renamed": f"{__name__}.renamed",

@@ -65,6 +65,10 @@ class Orchestrator:
     progress: Callable[[Sandbox, str], dict[str, Any]]
     record: Callable[[Sandbox, str], dict[str, Any] | None]  # what the orchestrator keeps about a run
     faults: Mapping[str, Fault] = field(default_factory=dict)
+    # An orchestrator that is not a state machine (DRS's own recovery plans): how a run starts (plan id -> the
+    # ARN diagnose takes) and how it is going (SUCCEEDED, FAILED, ABORTED or RUNNING); None: Step Functions.
+    start: Callable[[Sandbox, str], str] | None = None
+    status: Callable[[Sandbox, str], str] | None = None
 
     def fault(self, name: str) -> Fault:
         """The fault of that name in this orchestrator's catalogue; a bad name is the user's input error."""
