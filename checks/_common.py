@@ -134,6 +134,12 @@ def ago(now: datetime, then: datetime) -> str:
     return f"{seconds // 3600} hours ago" if seconds < 172800 else f"{seconds // 86400} days ago"
 
 
+def at(now: datetime, moment: datetime) -> str:
+    """"18:47:26 UTC, 20 minutes ago": a moment and its age, written the same way by every check, both on
+    the report's one clock (`now`: when the facts were read)."""
+    return f"{clock(moment)}, {ago(now, moment)}"
+
+
 def clock(moment: datetime) -> str:
     return moment.strftime("%H:%M:%S UTC") if moment.utcoffset() == timedelta(0) else moment.isoformat()
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from drsdoctor.checks._common import (
-    ago,
-    clock,
+    at,
     poll_interval,
     polled,
     progress_mode,
@@ -55,9 +54,11 @@ def wave_status(snap: Snapshot) -> Iterator[Finding]:
         return
     now, interval = now_of(snap), poll_interval(snap)
     changed = wave.updated_at or record.updated_at
-    age = f" since {clock(changed)} ({ago(now, changed)})" if changed else ""
+    age = f" since {at(now, changed)}" if changed else ""
     if wave.status.upper() in UNKNOWN:
-        yield fail(where, f"wave {wave.number} status is {wave.status or 'empty'}{age}",
+        # the record says when it was last written, not since when it says UNKNOWN (the poller rewrites it)
+        written = f", last written at {at(now, changed)}" if changed else ""
+        yield fail(where, f"wave {wave.number} status is {wave.status or 'empty'}{written}",
                    evidence=[f"record status {record.status}, job {wave.job_id or '(none)'}"],
                    shows=WAVE_STATUS_STALE, fix=fix)
         return

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import timedelta
 
-from drsdoctor.checks._common import ago, clock, finder_rules, polled, rate_seconds
+from drsdoctor.checks._common import ago, at, finder_rules, polled, rate_seconds
 
 from drsdoctor.checkapi import (
     EXECUTION_STUCK,
@@ -65,11 +65,12 @@ def invocations_recent(snap: Snapshot) -> Iterator[Finding]:
         since = max((moment for moment in (started, record.updated_at if record else None) if moment),
                     default=None)
         if since is not None and now - since <= allowed:
-            yield passed(function.arn, f"polling began {ago(now, since)}: {function.name} is not due yet")
+            what = "the execution started" if since == started else "the execution's record last changed"
+            yield passed(function.arn, f"{what} at {at(now, since)}: {function.name} is not due yet")
         elif quiet > allowed:
             last = function.last_invocation
             yield fail(function.arn, f"{function.kind} function {function.name} was last invoked at "
-                                     f"{clock(last)} ({ago(now, last)}); it should run every {period}s",
+                                     f"{at(now, last)}; it should run every {period}s",
                        evidence=[f"newest log event: {function.last_invocation.isoformat()}"],
                        shows=POLLER_NOT_RUNNING, explains=(WAVE_STATUS_STALE, EXECUTION_STUCK), fix=fix)
         else:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from drsdoctor.checks._common import ago, clock, timings
+from drsdoctor.checks._common import at, timings
 
 from drsdoctor.cache import computed_once
 from drsdoctor.checkapi import (
@@ -69,8 +69,7 @@ def polling_loop(snap: Snapshot) -> Iterator[Finding]:
         yield passed(execution.arn, f"no state repeated {MIN_ITERATIONS} times or more")
         return
     since = entries[0].timestamp
-    looping = (f"{' -> '.join(order)} ({iterations} iterations since {clock(since)}, "
-               f"{ago(now_of(snap), since)})")
+    looping = f"{' -> '.join(order)} ({iterations} iterations since {at(now_of(snap), since)})"
     partial = [] if history.complete else ["only the newest events were read: the loop may be older"]
     streaks = _streaks(events, loop)
     stuck = [(streak, why) for streak in streaks if (why := _stuck(streak, snap))]
@@ -78,7 +77,7 @@ def polling_loop(snap: Snapshot) -> Iterator[Finding]:
         streak, why = stuck[0]
         yield fail(execution.arn, f"the execution loops {looping}; {streak.path} has stayed "
                                   f"{json.dumps(streak.value)} for {streak.rounds} rounds since "
-                                  f"{clock(streak.since)}: {why}",
+                                  f"{at(now_of(snap), streak.since)}: {why}",
                    evidence=[f"{s.path} = {json.dumps(s.value)} for the last {s.rounds} rounds"
                              for s, _ in stuck] + partial, shows=EXECUTION_STUCK, fix={"value": streak.path})
         return
@@ -96,7 +95,7 @@ def _stuck(streak: Streak, snap: Snapshot) -> str | None:
         return "the wave is finished but the loop does not act on it"
     ended = _wave_job_ended(snap)
     if ended is not None and now_of(snap) - ended >= MIN_ITERATIONS * _poll_interval(snap):
-        return (f"DRS ended the wave's job at {clock(ended)}, {ago(now_of(snap), ended)}, "
+        return (f"DRS ended the wave's job at {at(now_of(snap), ended)}, "
                 "yet the status the loop reads has not moved")
     if now_of(snap) - streak.since > _wave_timeout(snap):
         return f"longer than a wave may take ({int(_wave_timeout(snap).total_seconds() // 60)} minutes)"

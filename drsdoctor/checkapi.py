@@ -145,11 +145,21 @@ class CheckSpec:
     description: str = ""
 
     def actions(self) -> tuple[str, ...]:
-        """The read-only API actions this check's facts need, derived from the Snapshot's declarations."""
+        """The read-only API actions this check's facts need, derived from the Snapshot's declarations: not
+        the optional ones (`drsdoctor permissions` leaves them out the same way)."""
         from drsdoctor.snapshot import fact_actions
 
-        declared = fact_actions()
-        return tuple(sorted({action for fact in self.reads for action in declared.get(fact, ())}))
+        declared, optional = fact_actions(), _optional_actions()
+        return tuple(sorted({action for fact in self.reads for action in declared.get(fact, ())
+                             if action not in optional}))
+
+    def optional_actions(self) -> tuple[str, ...]:
+        """The actions its facts' collectors use when allowed and do without when denied."""
+        from drsdoctor.snapshot import fact_actions
+
+        declared, optional = fact_actions(), _optional_actions()
+        return tuple(sorted({action for fact in self.reads for action in declared.get(fact, ())
+                             if action in optional}))
 
     def complete(self, partial: Finding) -> Finding:
         """Fill a finding yielded by the check with the check's own metadata."""
@@ -162,6 +172,14 @@ class CheckSpec:
                 _remediation(self.remediation, partial.fix) if failing else "")),
             fix=None, remedy=remedy,
         )
+
+
+def _optional_actions() -> set[str]:
+    """Every optional action, as `drsdoctor permissions` lists them (drsdoctor.aws.allowlist): an action
+    optional for one fact is optional everywhere."""
+    from drsdoctor.snapshot import optional_fact_actions
+
+    return {action for actions in optional_fact_actions().values() for action in actions}
 
 
 # Every check registered by importing its module; the engine reads it after loading modules.

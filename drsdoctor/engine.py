@@ -297,9 +297,10 @@ def answer_plan(findings: Sequence[Finding], checks: Sequence[CheckSpec]) -> lis
         if status == PASS:  # one line per check says what was verified
             shown = list({finding.check: finding for finding in reversed(worst)}.values())[::-1]
         shown = sorted(shown, key=lambda finding: -LAYERS.index(finding.layer))  # the cause first
-        more = f" (+{len(shown) - 2} more)" if len(shown) > 2 else ""
+        details = list(dict.fromkeys(finding.detail for finding in shown))  # one unread fact said once
+        more = f" (+{len(details) - 2} more)" if len(details) > 2 else ""
         verdict = {FAIL: "No", ERROR: "Unknown", WARN: "Mostly", PASS: "Yes"}[status]
-        text = "; ".join(finding.detail for finding in shown[:2])
+        text = "; ".join(details[:2])
         answers.append(PlanAnswer(step, question, status, f"{verdict}: {text}{more}", ids))
     return answers
 

@@ -27,4 +27,5 @@ class AwsCallError(DrsdoctorError):
         self.service, self.operation, self.resource = service, operation, resource
         self.code, self.permission = code, permission
         need = f" (needs {permission})" if permission else ""
-        super().__init__(f"{service}:{operation} on {resource} failed: {code}: {message}{need}")
+        where = f" on {resource}" if resource else ""  # a call refused before it named one: no empty "on"
+        super().__init__(f"{service}:{operation}{where} failed: {code}: {message}{need}")

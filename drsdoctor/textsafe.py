@@ -45,6 +45,11 @@ def safe_output(text: str) -> str:
     return "".join(parts)
 
 
+def plain(text: str) -> str:
+    """A rendered result without its colour codes: for a file, a pipe, or NO_COLOR."""
+    return _SGR.sub("", text)
+
+
 class _Escaper(Scrubber):
     """Scrubber's walk over strings, lists, dicts and dataclasses, escaping instead of redacting."""
 

@@ -187,7 +187,7 @@ def in_words(failure: AwsFailure, budget: float | None = None) -> str:
             after: AwsFailure | None = getattr(failure, "after", None)
             if after is not None:  # retried until the budget ran out: what it kept getting is the news
                 same = (after.service, after.operation) == (failure.service, failure.operation)
-                where = failure.resource if same else after.resource
+                where = (failure.resource or after.resource) if same else after.resource
                 last = AwsFailure(after.service, after.operation, where, after.code, after.message,
                                   after.needed_permission, after.kind)
                 return f"{in_words(last)} (tried again until {within} --timeout ran out)"

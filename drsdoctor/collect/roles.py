@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
-from drsdoctor.aws.failures import AwsFailure, classify
+from drsdoctor.aws.failures import IN_WORDS, AwsFailure, classify
 from drsdoctor.aws.session import BudgetExhausted
 from drsdoctor.collect import code
 from drsdoctor.collect.gather import Gatherer
@@ -277,8 +277,12 @@ def _load(gather: Gatherer, snap: Snapshot, role_arn: str) -> tuple[Any, str]:
         return gather.once(f"role {role_arn}",
                            lambda: load_role(session.client("iam", gather.region), role_arn)), ""
     except AwsCallError as failure:
+        # the message alone: the fact error names the call and the role itself (no "GetRole on X failed:
+        # GetRole on  failed:"); said in words where the kind is fixed outside AWS (a timeout, a throttle)
+        words = getattr(failure, "kind", "") in IN_WORDS
         gather.record("role_decisions", role_arn, AwsFailure(
-            "iam", failure.operation, role_arn, failure.code, str(failure), failure.permission,
+            "iam", failure.operation, role_arn, failure.code,
+            str(failure) if words else getattr(failure, "message", str(failure)), failure.permission,
             classify(failure.code)))
         need = f" (needs {failure.permission})" if failure.permission else ""
         return None, f"its policies could not be read: {failure.code}{need}"

@@ -52,6 +52,7 @@ class Collection:
     job_ids: list[str]  # named by the execution record and the history
     wave_servers: list[str]  # the record's waves' servers
     starts_jobs: bool = True  # the machine calls a function or DRS: it may have started a job
+    now_given: bool = False  # the caller fixed the checks' "now" (one for many executions)
     drs_reader: Gatherer | None = None  # reads DRS where it runs (another account's credentials)
     unreached_account: str = ""  # the account DRS runs in, when it could not be reached: its facts missing
 
@@ -101,6 +102,8 @@ class Collection:
 
     def finish(self) -> Snapshot:
         mark_unreached(self.snap)  # a fact found through one that could not be read is missing, not empty
+        if not self.now_given:  # "now" is when the last fact was read: no fact is newer than the report's now
+            self.snap.collected_at = self.gather.session.endpoint_time.latest or datetime.now(timezone.utc)
         self.gather.progress(f"done: {self.gather.session.call_log.summary()}")
         return self.snap
 
@@ -231,6 +234,7 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
     collection = _collection(gather, snap, targets)
     collection.drs_reader = reader
     collection.unreached_account = snap.topology.drs_account if reader is None else ""
+    collection.now_given = now is not None
     return collection
 
 

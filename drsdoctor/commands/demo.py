@@ -12,7 +12,7 @@ import sys
 import click
 
 from drsdoctor.commands import complete
-from drsdoctor.commands.options import common_options, echo_call_log, emit, output_options
+from drsdoctor.commands.options import common_options, echo_call_log, emit, long_option, output_options
 
 
 @click.command(epilog=(
@@ -31,9 +31,10 @@ from drsdoctor.commands.options import common_options, echo_call_log, emit, outp
 @click.option("--list-orchestrators", is_flag=True,
               help="Print the orchestrators' names, one a line, and exit.")
 @output_options()
+@long_option
 @common_options
 def demo(fault: str, list_faults: bool, orchestrator: str, list_orchestrators: bool, output_format: str,
-         output_path: str | None, verbose: int) -> None:
+         output_path: str | None, long_: bool, verbose: int) -> None:
     """Deploy an orchestrator (the reference by default) into the sandbox, break it (or not), run a
     recovery, diagnose it."""
     from drsdoctor.sandbox import orchestrators
@@ -81,5 +82,5 @@ def demo(fault: str, list_faults: bool, orchestrator: str, list_orchestrators: b
         click.echo(line, err=True)
     if verbose:  # the read-only calls the diagnosis made, as `diagnose -v` shows them
         echo_call_log(session.call_log)
-    emit(render(report, output_format), output_path)
+    emit(render(report, output_format, long=long_ or bool(verbose)), output_path)
     sys.exit(report.exit_code)

@@ -18,6 +18,7 @@ from drsdoctor.commands.options import (
     common_options,
     echo_call_log,
     emit,
+    long_option,
     output_options,
 )
 from drsdoctor.errors import InputError
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
 @aws_options
 @common_options
 @output_options(*FORMATS)
+@long_option
 @click.option("--check", "only", multiple=True, metavar="ID", help="Run only this check (repeatable).",
               shell_complete=complete.check_ids)
 @click.option("--skip", multiple=True, metavar="ID", help="Do not run this check (repeatable).",
@@ -71,7 +73,7 @@ if TYPE_CHECKING:
               "job with its permissions), when no errorDetail names it.")
 @account_options
 def diagnose(execution_arn: str | None, region: str | None, profile: str | None, endpoint_url: str | None,
-             verbose: int, output_format: str, output_path: str | None, only: tuple[str, ...],
+             verbose: int, output_format: str, output_path: str | None, long_: bool, only: tuple[str, ...],
              skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
              from_bundle: str | None, history_limit: int, budget: float | None, machine_arn: str | None,
              status: str | None, map_path: str | None, fixes_dir: str | None = None,
@@ -118,7 +120,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         sys.exit(code)
     if from_bundle:
         snap = _from_bundle(from_bundle, execution_arn)
-        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir)
+        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir,
+                long_ or bool(verbose))
     if not execution_arn:
         raise InputError("give an EXECUTION_ARN, or --from-bundle FILE")
     from drsdoctor.collect.plans import is_drs_arn
@@ -128,7 +131,8 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
 
         snap = diagnose_plan(execution_arn, region=region, profile=profile, endpoint_url=endpoint_url,
                              verbose=verbose, plan_role=plan_role, budget=budget)
-        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir)
+        _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir,
+                long_ or bool(verbose))
     from drsdoctor.aws import AwsSettings
     from drsdoctor.collect import parse_execution_arn
 
@@ -147,12 +151,13 @@ def diagnose(execution_arn: str | None, region: str | None, profile: str | None,
         click.echo("How this orchestrator works:", err=True)
         for line in snap.topology.describe():
             click.echo(f"  {line}", err=True)
-    _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir)
+    _finish(snap, output_format, output_path, only, skip, checks_dirs, save_bundle, fixes_dir,
+            long_ or bool(verbose))
 
 
 def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: tuple[str, ...],
             skip: tuple[str, ...], checks_dirs: tuple[str, ...], save_bundle: str | None,
-            fixes_dir: str | None = None) -> NoReturn:
+            fixes_dir: str | None = None, long: bool = False) -> NoReturn:
     if save_bundle:
         from drsdoctor.collect.bundle import save_bundle as save
 
@@ -164,7 +169,7 @@ def _finish(snap: Snapshot, output_format: str, output_path: str | None, only: t
     from drsdoctor import exitcodes
     from drsdoctor.report import render
 
-    emit(render(report, output_format), output_path)
+    emit(render(report, output_format, long=long), output_path)
     code = exitcodes.INCOMPLETE if missing else report.exit_code
     if code == exitcodes.OK and any(not reach.reached for reach in snap.accounts):
         code = exitcodes.INCOMPLETE  # DRS's account was out of reach: "healthy" would be a verdict on nothing
@@ -246,8 +251,10 @@ def _progress() -> Iterator[Callable[[str], None]]:
     """A spinner on stderr while collecting, only when stderr is a terminal."""
     from rich.console import Console
 
+    from drsdoctor.report.terminal import color_wanted
+
     console = Console(stderr=True)
-    if not console.is_terminal:
+    if not console.is_terminal or not color_wanted(sys.stderr):  # NO_COLOR: no spinner's escape codes
         yield lambda _message: None
         return
     with console.status("collecting facts") as status:

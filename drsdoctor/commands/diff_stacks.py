@@ -120,5 +120,7 @@ def render(result: DiffResult, output_format: str, long_: bool, output_path: str
         from drsdoctor.diff.html import render_html
 
         return render_html(result, long_)
-    color = output_path is None and sys.stdout.isatty()
+    from drsdoctor.report.terminal import color_wanted
+
+    color = output_path is None and color_wanted()
     return render_text(result, long_, color=color)

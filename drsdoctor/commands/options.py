@@ -82,8 +82,21 @@ def _config_value(ctx: click.Context, option: click.Option, where: str, item: An
     return converted if option.multiple else converted[0]
 
 
+def _no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """--no-color: as NO_COLOR=1 does, for this run (drsdoctor.report.terminal reads it)."""
+    if value:
+        from drsdoctor.report.terminal import NO_COLOR_FLAG
+
+        ctx.meta[NO_COLOR_FLAG] = True
+    return value
+
+
 def common_options(function: F) -> F:
-    """--config and -v, on every command."""
+    """--config, -v and --no-color, on every command."""
+    function = click.option(
+        "--no-color", is_flag=True, is_eager=True, expose_value=False, callback=_no_color,
+        help="No colour or other escape codes in the output (NO_COLOR=1 does the same).",
+    )(function)
     function = click.option("-v", "--verbose", count=True, help="More detail (-v shows the AWS call log).")(
         function
     )
@@ -157,9 +170,12 @@ def output_options(*formats: str) -> Callable[[F], F]:
 def emit(text: str, output_path: str | None) -> None:
     """Write a result to --output, or to stdout: only colour survives of the control codes (the last guard;
     results are made safe where they are rendered, drsdoctor.textsafe)."""
-    from drsdoctor.textsafe import safe_output
+    from drsdoctor.report.terminal import color_wanted
+    from drsdoctor.textsafe import plain, safe_output
 
     text = safe_output(text)
+    if output_path or not color_wanted():  # a file, a pipe, NO_COLOR, --no-color: no colour codes at all
+        text = plain(text)
     if output_path:
         from drsdoctor.errors import InputError
 
@@ -178,6 +194,13 @@ def echo_call_log(call_log: Any) -> None:
     for record in call_log.records:
         click.echo(f"  {safe(record.line())}", err=True)
     click.echo(call_log.summary(), err=True)
+
+
+def long_option(function: F) -> F:
+    """--long: the text report lists every finding, not only the problems (-v does too)."""
+    return click.option("--long", "long_", is_flag=True,
+                        help="Text report: every finding, grouped by service, none cut short (-v does too).")(
+        function)
 
 
 def timeout_option(function: F) -> F:

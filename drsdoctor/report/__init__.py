@@ -16,8 +16,10 @@ _MODULES = {"text": "text", "json": "json_report", "markdown": "markdown", "sari
             "html": "html"}
 
 
-def render(report: Report, fmt: str = "text", color: bool | None = None) -> str:
-    """The report as text in ``fmt``; ``color`` (text only) defaults to whether stdout is a terminal."""
+def render(report: Report, fmt: str = "text", color: bool | None = None, long: bool = False,
+           width: int | None = None) -> str:
+    """The report as text in ``fmt``; ``color`` (text only) defaults to whether colour is wanted on stdout
+    and ``width`` to the terminal's (drsdoctor.report.terminal), ``long`` (text only) lists every finding."""
     if fmt not in _MODULES:
         from drsdoctor.errors import InputError
 
@@ -27,5 +29,5 @@ def render(report: Report, fmt: str = "text", color: bool | None = None) -> str:
     report = deep(report)  # what AWS, a bundle or a check said: no escape sequence reaches the reader
     module = importlib.import_module(f"{__name__}.{_MODULES[fmt]}")
     if fmt == "text":
-        return str(module.render(report, color=color))
+        return str(module.render(report, color=color, long=long, width=width))
     return str(module.render(report))

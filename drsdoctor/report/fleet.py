@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import sys
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -146,7 +145,9 @@ def text(fleet: Fleet, color: bool | None = None) -> str:
     from rich.text import Text
 
     if color is None:
-        color = sys.stdout.isatty()
+        from drsdoctor.report.terminal import color_wanted
+
+        color = color_wanted()
     out = io.StringIO()
     console = Console(file=out, force_terminal=color, no_color=not color, width=_width(color),
                       highlight=False, emoji=False, color_system="standard" if color else None)

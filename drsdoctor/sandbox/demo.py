@@ -51,34 +51,53 @@ class DemoResult:
 
 
 class ProgressDisplay:
-    """Progress on stderr: a rich status line on a terminal, plain lines otherwise."""
+    """Progress on stderr. On a terminal (and colour allowed: NO_COLOR, --no-color), each step is printed as
+    it starts and a status line under them runs the elapsed time live; otherwise plain lines, one a step."""
 
-    def __init__(self, stream: TextIO | None = None) -> None:
+    def __init__(self, stream: TextIO | None = None, clock: Callable[[], float] = time.monotonic,
+                 live: bool | None = None) -> None:
+        from drsdoctor.report.terminal import color_wanted
+
         self.stream = stream or sys.stderr
-        self.started = time.monotonic()
+        self.clock = clock
+        self.started = clock()
+        self.message = "starting the sandbox"
         self._status: Any = None
         self._last = ""
-        if self.stream.isatty():
+        if color_wanted(self.stream) if live is None else live:
             from rich.console import Console
 
-            self._status = Console(file=self.stream).status("starting the sandbox")
+            console = Console(file=self.stream, force_terminal=True, highlight=False)
+            self._status = console.status(_Elapsed(self))
             self._status.start()
+
+    def line(self, message: str) -> str:
+        """A progress line: the time since the start, then what is happening."""
+        return f"[{self.clock() - self.started:5.1f}s] {message}"
 
     def step(self, message: str) -> None:
         if message == self._last:
             return
-        self._last = message
-        line = f"[{time.monotonic() - self.started:5.1f}s] {message}"
-        if self._status is not None:
-            self._status.update(line)
-            self._status.console.log(message)
+        self._last = self.message = message
+        if self._status is not None:  # no source location: rich's log() would add demo.py:NN
+            self._status.console.print(self.line(message), markup=False, highlight=False)
         else:
-            print(line, file=self.stream, flush=True)
+            print(self.line(message), file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._status is not None:
             self._status.stop()
             self._status = None
+
+
+class _Elapsed:
+    """The status line's text, rendered at each refresh: its elapsed time moves while a step runs."""
+
+    def __init__(self, display: ProgressDisplay) -> None:
+        self.display = display
+
+    def __rich__(self) -> str:
+        return self.display.line(self.display.message)
 
 
 def run_demo(fault: str | None = None, report: Report | None = None,

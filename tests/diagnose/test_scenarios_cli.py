@@ -18,6 +18,7 @@ from drsdoctor.aws import is_read_operation
 from drsdoctor.sandbox.seed import plan_layout
 from tests.diagnose.conftest import EXPECTED, Served, calls_in_verbose_output, create_operator, run_cli, serve
 from tests.fixes.catalogue import check_fixes, check_root_cause_fix, deployment_names
+from tests.report.screen import check_bundle
 
 pytestmark = pytest.mark.slow
 
@@ -46,9 +47,12 @@ def test_the_cli_names_the_root_cause_against_sandbox_serve(served: tuple[str, S
                                                             tmp_path: Path) -> None:
     fault, world = served
     arn = world.run_recovery()
-    done = run_cli("diagnose", arn, "--format", "json", "-v", credentials=credentials,
-                   endpoint_url=world.endpoint_url)
+    bundle = tmp_path / "bundle.json"
+    done = run_cli("diagnose", arn, "--format", "json", "-v", "--save-bundle", str(bundle),
+                   credentials=credentials, endpoint_url=world.endpoint_url)
     assert "Traceback" not in done.stderr
+    # the text report of the same facts fits an 80x50 terminal, and its times agree (tests/report/screen.py)
+    check_bundle(bundle)
     report = json.loads(done.stdout)
     assert report["schema"] == "drsdoctor.report/1"
     waves = [lane["title"] for lane in report["timeline"]["lanes"] if lane["kind"] == "wave"]  # a lane a wave

@@ -135,3 +135,17 @@ def test_permissions_include_what_other_commands_declare() -> None:
     for name in DECLARING_MODULES:
         for action in getattr(importlib.import_module(name), "READ_ACTIONS", ()):
             assert name in needed[action]
+
+
+def test_checks_and_permissions_agree_on_what_is_needed_and_what_is_optional() -> None:
+    """`checks` once listed lambda:ListTags and iam:SimulatePrincipalPolicy as needed while `permissions`
+    called them optional: both now read the one declaration (the Snapshot's facts)."""
+    rows = json.loads(drsdoctor("checks", "--format", "json").stdout)["checks"]
+    needed = {action for row in rows for action in row["actions"]}
+    optional = {action for row in rows for action in row["optional_actions"]}
+    policy = json.loads(drsdoctor("permissions").stdout)
+    granted = {action for statement in policy["Statement"] for action in statement["Action"]}
+    assert needed <= granted  # every action a check needs, the policy grants
+    assert optional and not optional & granted  # what checks calls optional, permissions leaves out
+    assert {"lambda:ListTags", "iam:SimulatePrincipalPolicy"} <= optional
+    assert not {"lambda:ListTags", "iam:SimulatePrincipalPolicy"} & needed

@@ -33,6 +33,12 @@ def _junit_failures(xml: str) -> set[str]:
             if case.find("failure") is not None}
 
 
+def _after_root_cause(text: str) -> str:
+    """The line under the text report's ROOT CAUSE heading (the header above it wraps to the width)."""
+    lines = text.splitlines()
+    return lines[lines.index("ROOT CAUSE") + 1].lstrip()
+
+
 def diagnose(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "drsdoctor", "diagnose", "--from-bundle", str(bundle), *args]
     return subprocess.run(command, capture_output=True, text=True, timeout=60)
@@ -43,12 +49,19 @@ def diagnose(bundle: Path, *args: str) -> subprocess.CompletedProcess[str]:
     ("sarif", lambda out: json.loads(out)["runs"][0]["properties"]["rootCause"]),
     ("junit", lambda out: "EVT001" if "drsdoctor.events.EVT001" in _junit_failures(out) else None),
     ("markdown", lambda out: "EVT001" if "**EVT001** (cause" in out else None),
-    ("text", lambda out: "EVT001" if out.splitlines()[3].lstrip().startswith("[EVT001]") else None),
+    ("text", lambda out: "EVT001" if _after_root_cause(out).startswith("[EVT001]") else None),
 ])
 def test_a_broken_bundle_names_the_rule_in_every_format_and_exits_1(bundles, fmt: str, parse) -> None:
     result = diagnose(bundles["broken"], "--format", fmt)
     assert result.returncode == 1, result.stderr
     assert parse(result.stdout) == "EVT001"
+
+
+def test_verbose_lists_every_finding_as_long_does(bundles) -> None:
+    """By default the text report lists the problems; -v (like --long) every finding, passes included."""
+    verbose = diagnose(bundles["broken"], "-v").stdout
+    assert "✔ EVT002 rule drs-execution-finder-schedule runs on rate(1 minute)" in verbose
+    assert "EventBridge\n  ✖ EVT001" in verbose  # grouped by service
 
 
 def test_a_healthy_bundle_exits_0_with_no_root_cause(bundles) -> None:

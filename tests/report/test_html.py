@@ -142,8 +142,11 @@ def test_the_text_report_shows_a_compact_timeline_under_the_root_cause(report: R
     assert text.index("FIX:") < text.index("TIMELINE") < text.index("The fix plan")
     block = lines[start:lines.index("", start)]
     assert 3 <= len(block) <= 5, block
-    assert "wave 1" in block[2] and "wave 3 web PENDING" in block[2]
+    assert all(len(line) <= 100 for line in block)  # a line each, cut to the width
+    assert block[2].startswith("  wave 1")
     assert block[-1].startswith("  last progress ") and block[-1].endswith("40 min before now")
+    # --long (or -v) prints every line of it whole, wrapped
+    assert "wave 3 web PENDING" in " ".join(render(report, "text", color=False, long=True).split())
     assert SECRET not in text
 
 

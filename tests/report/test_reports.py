@@ -64,10 +64,16 @@ def test_text_report_in_a_terminal_is_coloured(broken: Report) -> None:
     assert "\x1b[" in render(broken, "text", color=True)
 
 
-def test_text_report_groups_findings_by_service_with_marks(broken: Report) -> None:
-    text = render(broken, "text", color=False)
+def test_the_long_text_report_groups_every_finding_by_service_with_marks(broken: Report) -> None:
+    text = render(broken, "text", color=False, long=True)
     assert "EventBridge\n  ✖ EVT001" in text
     assert "  ✔ EVT002 rule drs-execution-finder-schedule runs on rate(1 minute)" in text
+
+
+def test_the_default_text_report_lists_only_the_problems(broken: Report) -> None:
+    text = render(broken, "text", color=False)
+    assert "EVT002" not in text  # a pass: in --long only
+    assert f"Findings that failed, warned or could not tell: 5 of {len(broken.findings)}" in text
 
 
 def test_markdown_report_pastes_into_a_ticket(broken: Report) -> None:

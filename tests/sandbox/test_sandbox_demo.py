@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from drsdoctor.sandbox import faults
+from tests.report.terminal import Running
 
 
 def drsdoctor(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
@@ -35,8 +36,11 @@ def test_an_unknown_fault_is_a_usage_error_in_one_line() -> None:
     assert "Traceback" not in done.stderr
 
 
-# Both demos start at once: each spends most of its run waiting on its own world's clock.
-DEMOS = {"broken": ("demo", "--fault", "finder-rule-disabled", "--format", "json"), "healthy": ("demo",)}
+# Both demos start at once: each spends most of its run waiting on its own world's clock. The healthy one runs
+# on a terminal (pseudo-terminals for stdout and stderr) with NO_COLOR set, as an operator who asked for no
+# colour would run it.
+DEMOS = {"broken": ("demo", "--fault", "finder-rule-disabled", "--format", "json")}
+ON_TERMINAL = {"healthy": (("demo",), {"NO_COLOR": "1"})}
 
 
 @pytest.fixture(scope="module")
@@ -48,19 +52,25 @@ def demos(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Callab
         with out.open("w") as stdout, err.open("w") as stderr:  # files, not pipes: nobody reads until the end
             running[name] = (subprocess.Popen([sys.executable, "-m", "drsdoctor", *args], stdout=stdout,
                                               stderr=stderr, text=True), out, err)
+    on_terminal = {name: Running(args, env) for name, (args, env) in ON_TERMINAL.items()}
 
     def finished(name: str) -> Done:
+        if name in on_terminal:
+            done = on_terminal[name].finish()
+            return Done(done.returncode, done.stdout, done.stderr, done.escapes())
         process, out, err = running[name]
         process.wait(timeout=300)
         return Done(process.returncode, out.read_text(), err.read_text())
 
     try:
-        yield {name: functools.partial(finished, name) for name in DEMOS}
+        yield {name: functools.partial(finished, name) for name in [*DEMOS, *ON_TERMINAL]}
     finally:
         for process, _, _ in running.values():
             if process.poll() is None:
                 process.kill()
                 process.wait(timeout=30)
+        for terminal in on_terminal.values():
+            terminal.kill()
 
 
 @dataclass
@@ -68,6 +78,7 @@ class Done:
     returncode: int
     stdout: str
     stderr: str
+    escapes: int = 0  # escape codes written, on a terminal
 
 
 @pytest.mark.slow
@@ -92,3 +103,7 @@ def test_a_healthy_demo_completes_every_wave_and_exits_0(demos: dict[str, Callab
     assert "waves: database COMPLETED, app COMPLETED, web COMPLETED" in done.stderr
     assert "recovery instances: 6" in done.stderr
     assert done.stdout.strip()  # the diagnosis, in text
+    # on a terminal with NO_COLOR: not one escape code, in the report or the progress; and the progress
+    # lines carry no source location (rich's log() added demo.py:74)
+    assert done.escapes == 0, done.stdout[:1000] + done.stderr[:1000]
+    assert "demo.py:" not in done.stderr and "deploying the reference orchestrator" in done.stderr
