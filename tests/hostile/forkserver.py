@@ -1,13 +1,13 @@
-"""A fork server for the hostile harness: one interpreter imports drsdoctor's commands once, then forks a child
-per run. Each child is a real process running `python -m drsdoctor ARGS` as the interpreter would (its own
-environment, working directory, stdout and stderr files, argv), and its exit code is the one the test reads,
-through waitpid: only the interpreter's start and imports (about a second of CPU a run) are shared.
+"""A fork server for the hostile harness: one interpreter imports drsdoctor's commands once, then forks a
+child per run. Each child is a real process running `python -m drsdoctor ARGS` as the interpreter would (its
+own environment, working directory, stdout and stderr files, argv), and its exit code is the one the test
+reads, through waitpid: only the interpreter's start and imports (about a second of CPU a run) are shared.
 
     with ForkServer(cwd=ROOT) as forks:
         done = forks.run(["diagnose", ARN], env=ENV, timeout=120)   # a subprocess.CompletedProcess
 
-Protocol (one JSON object a line): the test writes {"id", "argv", "env", "cwd", "stdout", "stderr"}; the server
-answers {"id", "pid"} once it forked and {"id", "code"} once the child ended.
+Protocol (one JSON object a line): the test writes {"id", "argv", "env", "cwd", "stdout", "stderr"}; the
+server answers {"id", "pid"} once it forked and {"id", "code"} once the child ended.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ PRELOAD = ("drsdoctor.cli", "drsdoctor.commands.diagnose", "drsdoctor.commands.d
            "drsdoctor.aws", "boto3", "botocore.session")
 
 
-# ---- the server (python -m tests.hostile.forkserver) --------------------------------------------------------
+# ---- the server (python -m tests.hostile.forkserver) ------------------------------------------------------
 
 def _child(request: dict[str, Any]) -> None:
     """In the forked child: become `python -m drsdoctor ARGV` and exit as the interpreter would."""

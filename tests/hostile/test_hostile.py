@@ -79,13 +79,15 @@ class Outcome:
                 f"stderr: {self.stderr[:500]!r}")
 
 
-def run(server: HostileServer, mode: str, command: str, trail: Path, forks: ForkServer | None = None) -> Outcome:
+def run(server: HostileServer, mode: str, command: str, trail: Path,
+        forks: ForkServer | None = None) -> Outcome:
     """One command against one mode, in its own process: forked from `forks` (the interpreter and its imports
     made once), else a fresh interpreter."""
     env = {key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "DRSDOCTOR_"))}
     env.update(AWS_ACCESS_KEY_ID="AKIAHOSTILE", AWS_SECRET_ACCESS_KEY="hostile",
                AWS_DEFAULT_REGION="eu-west-1", DRSDOCTOR_CALL_LOG=str(trail))
-    args = [*COMMANDS[command], "--endpoint-url", server.url(mode), "--timeout", f"{BUDGET.get(mode, QUICK):g}"]
+    args = [*COMMANDS[command], "--endpoint-url", server.url(mode),
+            "--timeout", f"{BUDGET.get(mode, QUICK):g}"]
     started = time.monotonic()
     if forks is not None:
         done = forks.run(args, env=env, timeout=120)
@@ -110,8 +112,8 @@ def outcomes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[Outcome]
     with HostileServer() as server, ForkServer(ROOT) as forks, ThreadPoolExecutor(max_workers=4) as pool:
         # the modes that wait out the budget first, so they overlap the quick ones
         cases.sort(key=lambda case: case[0] not in BUDGET)
-        yield list(pool.map(lambda case: run(server, *case, folder / f"{case[0]}-{case[1]}.jsonl", forks),
-                            cases))
+        yield list(pool.map(lambda case: run(server, case[0], case[1],
+                                             folder / f"{case[0]}-{case[1]}.jsonl", forks), cases))
 
 
 def test_every_command_against_every_mode_is_one_line_and_exit_3(outcomes: list[Outcome]) -> None:
