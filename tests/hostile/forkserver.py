@@ -27,10 +27,11 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parents[2]  # where `-m tests.hostile.forkserver` is found
 # What every hostile run imports before its first request: the commands the harness runs and the AWS stack.
 PRELOAD = ("drsdoctor.cli", "drsdoctor.commands.diagnose", "drsdoctor.commands.diagnose_fleet",
-           "drsdoctor.commands.diff_stacks", "drsdoctor.commands.iam", "drsdoctor.collect.run",
-           "drsdoctor.aws", "boto3", "botocore.session")
+           "drsdoctor.commands.diff_stacks", "drsdoctor.commands.iam", "drsdoctor.commands.discover",
+           "drsdoctor.collect.run", "drsdoctor.aws", "boto3", "botocore.session")
 
 
 # ---- the server (python -m tests.hostile.forkserver) ------------------------------------------------------
@@ -127,7 +128,7 @@ class ForkServer:
     def __init__(self, cwd: Path) -> None:
         self.cwd = cwd
         self.folder = Path(tempfile.mkdtemp(prefix="drsdoctor-forks-"))
-        self.process = subprocess.Popen([sys.executable, "-m", "tests.hostile.forkserver"], cwd=cwd,
+        self.process = subprocess.Popen([sys.executable, "-m", "tests.hostile.forkserver"], cwd=ROOT,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.process.stdout is not None and self.process.stdin is not None
         first = self.process.stdout.readline()
@@ -170,17 +171,20 @@ class ForkServer:
                 if not future.done():
                     future.set_exception(RuntimeError("the fork server ended"))
 
-    def run(self, argv: list[str], env: dict[str, str], timeout: float) -> subprocess.CompletedProcess[str]:
-        """`python -m drsdoctor ARGV` with this environment, as subprocess.run(capture_output=True, text=True,
-        timeout=timeout) would run it: a TimeoutExpired once it runs longer (the child killed)."""
+    def run(self, argv: list[str], env: dict[str, str], timeout: float,
+            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        """`python -m drsdoctor ARGV` with this environment (in `cwd`, else the server's), as
+        subprocess.run(capture_output=True, text=True, timeout=timeout) would run it: a TimeoutExpired once it
+        runs longer (the child killed)."""
         assert self.process.stdin is not None
         with self.lock:
             number, self.next_id = self.next_id, self.next_id + 1
             pid = self.pids.setdefault(number, Future())
             code = self.codes.setdefault(number, Future())
             stdout, stderr = self.folder / f"{number}.out", self.folder / f"{number}.err"
-            self.process.stdin.write(json.dumps({"id": number, "argv": argv, "env": env, "cwd": str(self.cwd),
-                                                 "stdout": str(stdout), "stderr": str(stderr)}) + "\n")
+            request = {"id": number, "argv": argv, "env": env, "cwd": str(cwd or self.cwd),
+                       "stdout": str(stdout), "stderr": str(stderr)}
+            self.process.stdin.write(json.dumps(request) + "\n")
             self.process.stdin.flush()
         try:
             returncode = code.result(timeout=timeout)
