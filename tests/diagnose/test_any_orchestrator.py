@@ -109,7 +109,8 @@ def _end(world: Any, arn: str) -> None:
 
 
 @pytest.mark.parametrize(("world", "fault"), [pytest.param(seed_of(f), f, id=f"{f}-{seed_of(f)}")
-                                              for f in sorted(EXPECTED)], indirect=["world"])
+                                              for f in sorted(EXPECTED)], indirect=["world"],
+                         scope="module")  # so pytest runs one seed's tests together, one world a seed
 def test_each_fault_has_the_same_root_cause_renamed(fault: str, world: Any, operator: dict[str, str],
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     assert fault in faults.FAULTS
