@@ -47,7 +47,8 @@ class Dispatcher:
     def __init__(self, drs_app: WSGIApp, is_drs: Callable[[dict[str, Any]], bool] | None = None,
                  now: Callable[[], Any] | None = None, throttle: Throttler | None = None,
                  switch_fault: Callable[[str], str | None] | None = None,
-                 current_fault: Callable[[], str | None] | None = None) -> None:
+                 current_fault: Callable[[], str | None] | None = None,
+                 gate: Callable[[dict[str, Any]], Any] | None = None) -> None:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.moto_app = DomainDispatcherApplication(create_backend_app)
@@ -60,6 +61,7 @@ class Dispatcher:
         self.now = now
         self.throttle = throttle
         self.switch_fault, self.current_fault = switch_fault, current_fault
+        self.gate = gate  # a refusal (status, headers, body) the sandbox answers itself, or None
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if self.now is not None:
@@ -79,6 +81,11 @@ class Dispatcher:
             return [body]
         if self.is_drs(environ):
             return self.drs_app(environ, start_response)
+        refused = self.gate(environ) if self.gate is not None else None
+        if refused is not None:
+            status, headers, body = refused
+            start_response(status, [*headers, ("Content-Length", str(len(body)))])
+            return [body]
         return self.moto_app(environ, start_response)
 
     def _fault(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

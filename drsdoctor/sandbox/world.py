@@ -44,6 +44,7 @@ from drsdoctor.sandbox.clock import Clock
 from drsdoctor.sandbox.drs.ec2 import Ec2Instances
 from drsdoctor.sandbox.drs.model import DrsModel, Phases
 from drsdoctor.sandbox.drs.wire import DrsWireApp, is_drs_request
+from drsdoctor.sandbox.ec2gate import Ec2Gate
 from drsdoctor.sandbox.identity import SandboxIdentity
 from drsdoctor.sandbox.orchestrators import DEFAULT, Names, Orchestrator
 from drsdoctor.sandbox.orchestrators import get as get_orchestrator
@@ -108,7 +109,8 @@ class Sandbox:
         self.throttler = Throttler(exempt=self._own_key)
         self.server = LoopbackServer(Dispatcher(self.drs_app, is_drs_request, self.clock.now, self.throttler,
                                                 switch_fault=self.switch_fault,
-                                                current_fault=lambda: self.fault), port)
+                                                current_fault=lambda: self.fault,
+                                                gate=Ec2Gate(self.identity).answer), port)
         self.endpoint_url = self.server.endpoint_url
         self.runtime = FunctionRuntime(self.clock, self.endpoint_url, self.region)
         self.scheduler: Scheduler | None = None

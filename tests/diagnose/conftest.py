@@ -3,6 +3,7 @@ must be diagnosed as."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import datetime
 import json
@@ -14,6 +15,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -23,6 +25,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from drsdoctor.aws import AwsSession, AwsSettings
 from drsdoctor.sandbox.world import STUCK_AFTER_REAL_SECONDS, STUCK_AFTER_SECONDS
 from drsdoctor.snapshot import fact_actions
+from tests.hostile.forkserver import ForkServer
 
 # fault -> (checks that may name it as the root cause, a word the root cause must mention)
 EXPECTED: dict[str, tuple[set[str], str]] = {
@@ -182,6 +185,18 @@ def serve(fault: str = "none") -> Iterator[Served]:
             process.wait(timeout=30)
 
 
+_FORKS: list[ForkServer] = []  # one a test process, started with its first CLI run
+
+
+def forks() -> ForkServer:
+    """The test process's fork server: each CLI run is a real process with its real exit code, without
+    paying for the interpreter's start and drsdoctor's imports every time."""
+    if not _FORKS:
+        _FORKS.append(ForkServer(Path.cwd()))
+        atexit.register(_FORKS[0].close)
+    return _FORKS[0]
+
+
 def run_cli(*args: str, credentials: dict[str, str], endpoint_url: str | None = None,
             timeout: float = 300) -> subprocess.CompletedProcess[str]:
     env = {key: value for key, value in os.environ.items()
@@ -191,8 +206,7 @@ def run_cli(*args: str, credentials: dict[str, str], endpoint_url: str | None = 
     env["AWS_DEFAULT_REGION"] = "us-east-1"
     if endpoint_url:
         env["AWS_ENDPOINT_URL"] = endpoint_url
-    return subprocess.run([sys.executable, "-m", "drsdoctor", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env)
+    return forks().run(list(args), env=env, timeout=timeout, cwd=Path.cwd())
 
 
 def calls_in_verbose_output(stderr: str) -> list[tuple[str, str]]:

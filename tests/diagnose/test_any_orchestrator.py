@@ -1,7 +1,9 @@
 """Diagnose any orchestrator: the reference renamed by its harness (every function, table, variable, state,
 rule and role name drawn from a seed) is diagnosed as the reference is, from what its deployment shows:
 each fault of the catalogue gives the same root cause, and healthy and mid-run executions exit 0 with no
-failing finding. One world a seed, faults switched in it."""
+failing finding. One world a seed, faults switched in it: the faults take turns over the seeds, so faults
+side by side in the catalogue see different renamings (the second design, selfpoll: test_selfpoll_catalogue).
+"""
 
 from __future__ import annotations
 
@@ -24,21 +26,27 @@ from tests.fixes.catalogue import check_fixes, check_root_cause_fix, deployment_
 
 pytestmark = pytest.mark.slow
 
-SEED = int(os.environ.get("DRSDOCTOR_RENAMED_SEED", "20261202"))  # any seed: names drawn from it
-# The faults whose diagnosis depends on finding parts by their names (the schedule, the finder's target, a
-# table): run by default. DRSDOCTOR_WHOLE_CATALOGUE=1 runs the whole catalogue (minutes, not seconds).
-BY_NAME = ("finder-permission-removed", "finder-rule-disabled", "poller-table-env-mismatch")
-FAULTS = sorted(EXPECTED) if os.environ.get("DRSDOCTOR_WHOLE_CATALOGUE") else list(BY_NAME)
+# Any seeds: names are drawn from them. DRSDOCTOR_RENAMED_SEED=N runs everything on that one seed.
+SEEDS = (int(os.environ["DRSDOCTOR_RENAMED_SEED"]),) if os.environ.get("DRSDOCTOR_RENAMED_SEED") \
+    else (20261202, 7)
+FIRST = SEEDS[0]  # the seed of the tests that are not about one fault
 # a root cause names the renamed part where the reference's word was one of its names (the name map's key)
 RENAMED_WORD = {"finder-permission-removed": "function:execution-finder",
                 "poller-table-env-mismatch": "table:execution-history@archive"}
 
 
+def seed_of(fault: str) -> int:
+    """The seed whose renaming `fault` is diagnosed on: the catalogue's faults take turns."""
+    return SEEDS[sorted(EXPECTED).index(fault) % len(SEEDS)]
+
+
 @pytest.fixture(scope="module")
-def world() -> Iterator[Any]:
+def world(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The reference renamed from the seed the test asks for (`indirect`): pytest runs one seed's tests
+    together, so one world at a time stands, one a seed."""
     from drsdoctor.sandbox.world import Sandbox
 
-    with Sandbox.start(orchestrator=f"renamed:{SEED}", plan=PlanSize(2, 2)) as started:
+    with Sandbox.start(orchestrator=f"renamed:{request.param}", plan=PlanSize(2, 2)) as started:
         yield started
 
 
@@ -51,6 +59,7 @@ def _diagnose(world: Any, operator: dict[str, str], monkeypatch: pytest.MonkeyPa
     return diagnose_execution(arn, operator_session(world.endpoint_url, operator, monkeypatch))
 
 
+@pytest.mark.parametrize("world", [FIRST], indirect=True)
 def test_the_renamed_reference_is_learnt_from_its_deployment(world: Any, operator: dict[str, str],
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     world.switch_fault("none")
@@ -72,6 +81,7 @@ def test_the_renamed_reference_is_learnt_from_its_deployment(world: Any, operato
     assert report.exit_code == exitcodes.OK
 
 
+@pytest.mark.parametrize("world", [FIRST], indirect=True)
 def test_a_renamed_run_still_running_has_no_failing_finding(world: Any, operator: dict[str, str],
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     world.switch_fault("none")
@@ -101,7 +111,9 @@ def _end(world: Any, arn: str) -> None:
         world.clock.wait_until(world.clock.now() + datetime.timedelta(days=1), real_timeout=0.1)
 
 
-@pytest.mark.parametrize("fault", FAULTS)
+@pytest.mark.parametrize(("world", "fault"), [pytest.param(seed_of(f), f, id=f"{f}-{seed_of(f)}")
+                                              for f in sorted(EXPECTED)], indirect=["world"],
+                         scope="module")  # so pytest runs one seed's tests together, one world a seed
 def test_each_fault_has_the_same_root_cause_renamed(fault: str, world: Any, operator: dict[str, str],
                                                     monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     assert fault in faults.FAULTS
@@ -127,6 +139,7 @@ def test_each_fault_has_the_same_root_cause_renamed(fault: str, world: Any, oper
                        deployment_names(world, world.stack_name), forbidden=reference_names())
 
 
+@pytest.mark.parametrize("world", [FIRST], indirect=True)
 def test_discover_prints_a_map_that_diagnose_accepts_and_checks(world: Any, operator: dict[str, str],
                                                                 tmp_path: Any) -> None:
     import yaml
@@ -157,83 +170,3 @@ def test_discover_prints_a_map_that_diagnose_accepts_and_checks(world: Any, oper
     bad = run_cli("diagnose", arn, "--map", str(tmp_path / "bad.yaml"), credentials=operator,
                   endpoint_url=world.endpoint_url)
     assert bad.returncode == exitcodes.USAGE and "Traceback" not in bad.stderr
-
-
-# ---- a second design: the state machine polls DRS itself; a mirror's schedule drives nothing -------------
-
-@pytest.fixture(scope="module")
-def selfpoll() -> Iterator[Any]:
-    from drsdoctor.sandbox.world import Sandbox
-
-    with Sandbox.start(orchestrator="selfpoll") as started:
-        yield started
-
-
-@pytest.mark.parametrize("fault", ["none", "mirror-schedule-disabled"])
-def test_a_self_polling_run_is_healthy_whatever_its_mirror_schedule(fault: str, selfpoll: Any,
-                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    selfpoll.switch_fault(fault)
-    try:
-        arn = selfpoll.start_recovery()
-        outcome = selfpoll.run_until_settled(arn)
-        credentials = create_operator(selfpoll.client("iam"), f"operator-{fault}")
-        snap, report = _diagnose(selfpoll, credentials, monkeypatch, arn)
-    finally:
-        selfpoll.switch_fault("none")
-    names = selfpoll.orchestrator.names(selfpoll)
-    assert outcome.status == "SUCCEEDED"
-    topology = snap.topology
-    assert topology.progress.mode == "self-polling" and topology.progress.rules == []
-    assert topology.history_place() is not None
-    assert {f.name: f.kind for f in snap.functions}[names["function:mirror"]] == "other"
-    assert [f"{f.check} {f.detail}" for f in report.findings if f.status == "fail"] == []
-    assert report.exit_code == exitcodes.OK
-    warned = [f for f in report.findings if f.check == "EVT001" and f.status == "warn"]
-    assert bool(warned) == (fault != "none")
-    assert all(names["function:mirror"] in f.detail and "does not drive" in f.detail for f in warned)
-    # the warning's fix enables the mirror's own rule
-    enable = f"aws events enable-rule --name {names['rule:mirror']}"
-    assert [f.remediation for f in warned] == [enable] * len(warned)
-
-
-# Each selfpoll fault's root cause ends in a command the AWS CLI accepts, on selfpoll's own resources. By
-# default the one whose fix is computed from the nested stack that holds the machine (its definition), to
-# keep the suite's time; DRSDOCTOR_WHOLE_CATALOGUE=1: every fault.
-SELFPOLL_FAULTS = ["probe-choice-drift"]
-SELFPOLL_ALL = ["server-launch-failure", "orchestrator-missing-follow-on", "probe-missing-drs-describe",
-                "probe-import-failure", *SELFPOLL_FAULTS]
-
-
-@pytest.mark.parametrize("fault", SELFPOLL_ALL if os.environ.get("DRSDOCTOR_WHOLE_CATALOGUE") else
-                         SELFPOLL_FAULTS)
-def test_each_selfpoll_fault_ends_in_a_command_for_its_deployment(fault: str, selfpoll: Any, tmp_path: Path,
-                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
-    selfpoll.switch_fault(fault)
-    try:
-        arn = selfpoll.start_recovery()
-        selfpoll.run_until_settled(arn)
-        credentials = create_operator(selfpoll.client("iam"), f"fixer-{fault}")
-        snap, report = _diagnose(selfpoll, credentials, monkeypatch, arn)
-    finally:
-        selfpoll.switch_fault("none")
-        _end(selfpoll, arn)
-    assert report.root_cause is not None, report.summary_line()
-    check_root_cause_fix(report_dict(report))
-    assert check_fixes([f.to_dict() for f in report.findings], tmp_path,
-                       deployment_names(selfpoll, selfpoll.stack_name), forbidden=reference_names())
-    remedy = report.root_cause.finding.remedy
-    assert remedy is not None
-    if fault == "probe-choice-drift":  # deployed as the fix says, the definition is its template's again
-        from drsdoctor.engine import diagnose
-
-        (definition,) = remedy.files
-        snap.state_machine.definition = definition.content
-        assert {f.status for f in diagnose(snap, only=["SFN005"]).findings} == {"pass"}
-    if fault == "probe-import-failure":  # the variable the probe lacks, with the value its siblings agree on
-        names = selfpoll.orchestrator.names(selfpoll)
-        lambda_ = selfpoll.client("lambda")
-        launcher = lambda_.get_function_configuration(FunctionName=names["function:launcher"])
-        variable = names["env:DRS_REGION"]
-        environment = json.loads(remedy.commands[0].argv[-1])["Variables"]
-        assert remedy.commands[0].argv[4] == names["function:probe"]
-        assert environment[variable] == launcher["Environment"]["Variables"][variable]

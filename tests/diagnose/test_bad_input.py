@@ -14,6 +14,7 @@ import boto3
 import pytest
 
 from drsdoctor import exitcodes
+from tests.diagnose.conftest import forks
 
 REGION = "eu-west-1"
 
@@ -23,8 +24,7 @@ def run_diagnose(*args: str, endpoint: str | None = None) -> subprocess.Complete
            "AWS_DEFAULT_REGION": REGION}
     env.pop("AWS_ENDPOINT_URL", None)
     extra = ["--endpoint-url", endpoint] if endpoint else []
-    return subprocess.run([sys.executable, "-m", "drsdoctor", "diagnose", *args, *extra], capture_output=True,
-                          text=True, timeout=120, env=env)
+    return forks().run(["diagnose", *args, *extra], env=env, timeout=120, cwd=Path.cwd())
 
 
 def assert_one_line(done: subprocess.CompletedProcess[str], code: int, says: str) -> None:
@@ -98,9 +98,8 @@ def test_no_credentials_is_exit_3_in_one_line() -> None:
                 "AWS_CONFIG_FILE": "/nonexistent/config", "AWS_EC2_METADATA_DISABLED": "true",
                 "AWS_DEFAULT_REGION": REGION})
     arn = "arn:aws:states:eu-west-1:123456789012:execution:orch-dev-recovery:run-1"
-    command = [sys.executable, "-m", "drsdoctor", "diagnose", arn, "--endpoint-url",
-               f"http://127.0.0.1:{_closed_port()}"]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+    done = forks().run(["diagnose", arn, "--endpoint-url", f"http://127.0.0.1:{_closed_port()}"], env=env,
+                       timeout=120, cwd=Path.cwd())
     assert_one_line(done, exitcodes.INCOMPLETE, "no usable AWS credentials")
 
 

@@ -93,20 +93,58 @@ def test_a_denied_call_degrades_only_the_checks_that_need_it(world: Any,
 
 # ---- roles judged on what their function's deployed code calls ------------------------------------------
 
-def test_a_call_the_poller_role_lacks_is_a_finding_at_its_line(
-        world: Any, recovered: str, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+def _poller_calling_ec2() -> tuple[dict[str, str], int]:
+    """The reference's code with its poller reading EC2 instances first thing each poll; the call's line."""
     sources = dict(function_sources())
     poller = sources["execution_poller.py"]
     marker = "def poll(execution_id: str) -> dict[str, Any]:\n"
     sources["execution_poller.py"] = poller.replace(marker, marker + POLLER_EC2.lstrip("\n"))
     changed = sources["execution_poller.py"]
-    line = changed[:changed.index("describe_instances")].count("\n") + 1
+    return sources, changed[:changed.index("describe_instances")].count("\n") + 1
+
+
+def test_a_call_the_poller_role_lacks_is_a_finding_at_its_line(
+        world: Any, recovered: str, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    sources, line = _poller_calling_ec2()
     with deployed(world, "execution-poller", sources):
         findings = findings_of(world, recovered, operator, monkeypatch, "IAM002")
     [poller_role] = [f for f in findings if "poller" in f.detail]
-    assert poller_role.status == "warn", poller_role  # the sandbox shows no sign the call was refused
+    assert poller_role.status == "warn", poller_role  # the run diagnosed never went through the new code
     assert "ec2:DescribeInstances" in poller_role.detail
     assert f"execution_poller.py:{line}" in poller_role.detail
+
+
+def test_a_run_stuck_on_a_call_the_poller_role_lacks_has_it_as_its_root_cause(
+        world: Any, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same code run: every poll is refused (UnauthorizedOperation), the wave is never updated, the run
+    is stuck on that refusal. A call the code makes that the role denies, on a path this run took, is the
+    root cause (a warning only while the path has not run)."""
+    sources, line = _poller_calling_ec2()
+    with deployed(world, "execution-poller", sources):
+        arn = world.start_recovery()
+        try:
+            outcome = world.run_until_settled(arn)
+            session = operator_session(world.endpoint_url, operator, monkeypatch)
+            _, report = diagnose_execution(arn, session)
+        finally:
+            _close(world, arn)
+    assert outcome.status == "STUCK", outcome
+    assert report.exit_code == exitcodes.PROBLEMS
+    assert report.root_cause is not None
+    cause = report.root_cause.finding
+    assert (cause.check, cause.status) == ("IAM002", "fail"), cause
+    assert "ec2:DescribeInstances" in cause.detail and f"execution_poller.py:{line}" in cause.detail
+
+
+def _close(world: Any, arn: str) -> None:
+    """Stop a stuck run and close its record as an operator would, so the finder stops polling it."""
+    sfn = world.client("stepfunctions")
+    if sfn.describe_execution(executionArn=arn)["status"] == "RUNNING":
+        sfn.stop_execution(executionArn=arn, cause="test over")
+    table = world.resource("dynamodb").Table(world.outputs["ExecutionHistoryTableName"])
+    table.update_item(Key={"executionId": arn}, UpdateExpression="SET #s = :aborted",
+                      ExpressionAttributeNames={"#s": "status"},
+                      ExpressionAttributeValues={":aborted": "ABORTED"})
 
 
 def test_an_orchestrator_that_assumes_a_role_for_drs_is_judged_on_that_role(
