@@ -71,7 +71,8 @@ class Collection:
         return execution.start_date
 
     def read_jobs(self, together: drs.Together | None = None) -> None:
-        self.snap.drs_jobs = drs.jobs(self.gather, self.drs_region, self.job_ids, self.jobs_since(), together)
+        self.snap.drs_jobs = drs.jobs(self.gather, self.drs_region, self.job_ids, self.jobs_since(), together,
+                                      self.wave_servers)
 
     def servers(self) -> list[str]:
         """The source servers to describe, once the jobs are read."""
