@@ -326,14 +326,16 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """1 when a check failed; 3 when nothing at all could be diagnosed (only errors); else 0.
+        """1 when a check failed; 3 when none failed but one could not tell (a fact it needs was not read:
+        "healthy" would be a verdict from facts nobody read, as at 90% of calls throttled); else 0.
 
-        The same rule as `drsdoctor diagnose` (commands/diagnose.py): a partial report still counts.
+        The same rule as `drsdoctor diagnose` (commands/diagnose.py): a problem found in a partial report
+        still counts.
         """
         counts = self.counts()
         if counts[FAIL]:
             return exitcodes.PROBLEMS
-        if counts[ERROR] and not (counts[PASS] or counts[WARN]):
+        if counts[ERROR]:
             return exitcodes.INCOMPLETE
         return exitcodes.OK
 
