@@ -22,6 +22,7 @@ from drsdoctor.checkapi import (
     WAVE_STATUS_STALE,
     Finding,
     check,
+    error,
     fail,
     passed,
     skip,
@@ -51,6 +52,12 @@ def log_errors(snap: Snapshot) -> Iterator[Finding]:
         logged = f"{function_label(function)} logged {len(function.recent_errors)} error line(s)"
         if function.kind == "orchestration" and own_failure is False:
             yield skip(function.arn, f"{logged}, other runs': no Task state of this execution failed")
+            continue
+        if function.kind == "orchestration" and snap.history is None:
+            unread = snap.missing("history")
+            why = f": {unread.describe()}" if unread else ""
+            yield error(function.arn, f"{logged}; whether they are this execution's cannot be told without "
+                                      f"its history{why}")
             continue
         lines = [line for line in function.recent_errors if not _another_run(line, snap.target)]
         if not lines:

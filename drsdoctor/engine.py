@@ -218,11 +218,13 @@ def _explained_by(cause: Finding, failing: list[Finding], implied: bool = True) 
 
 
 def rank_root_cause(findings: Sequence[Finding]) -> RootCause | None:
-    """The deepest failing finding that explains the most observed symptoms; fail before warn; and never
-    a cause that reaches a symptom only by implication where the execution's own failure explains it."""
+    """The deepest failing finding that explains the most observed symptoms; fail before warn (a warning
+    only where every check could tell); and never a cause that reaches a symptom only by implication
+    where the execution's own failure explains it."""
     failing = [finding for finding in findings if finding.status in (FAIL, WARN)]
-    if not failing:
-        return None
+    could_not_tell = any(finding.status == ERROR for finding in findings)
+    if not failing or (could_not_tell and all(finding.status == WARN for finding in failing)):
+        return None  # nothing wrong, or only a warning where some check could not tell: no cause to name
     observed = {id(f) for f in failing if f.layer == SYMPTOM}
     reached = {id(f): _explained_by(f, failing) for f in failing}
     direct = {id(f): _explained_by(f, failing, implied=False) for f in failing}
@@ -241,8 +243,11 @@ def rank_root_cause(findings: Sequence[Finding]) -> RootCause | None:
     root = ordered[0][1]
     chain = list(reached[id(root)])
     chain.sort(key=lambda finding: -LAYERS.index(finding.layer))
+    # other causes to fix; when the root is the execution's own failure (no cause found for it), also a
+    # cause that only warns: a gap on a path this run never reached fails the next run that does
+    listed = (FAIL,) if root.layer == CAUSE else (FAIL, WARN)
     also = [f for _, f in ordered[1:]
-            if f.layer == CAUSE and f.status == FAIL and f.check != root.check
+            if f.layer == CAUSE and f.status in listed and f.check != root.check
             and all(f is not c for c in chain)]
     return RootCause(root, chain, also[:3])
 

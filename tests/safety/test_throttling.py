@@ -6,6 +6,7 @@ fault shows that 30% of diagnose's calls throttled still name the same root caus
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,8 +16,9 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from drsdoctor import exitcodes
+from drsdoctor.sandbox.drs.wire import credential_scope
 from drsdoctor.sandbox.server import LoopbackServer
-from drsdoctor.sandbox.throttle import Throttler, check_share
+from drsdoctor.sandbox.throttle import Throttler, check_share, throttle_answer
 from tests.diagnose.conftest import EXPECTED, create_operator, operator_session, root_cause_text
 from tests.fakes import FakeMonotonic
 
@@ -223,6 +225,81 @@ def test_90_percent_of_calls_throttled_gives_the_same_root_cause_or_exit_3(
     # check fails on what was read: before issue 10, seed 2 named DDB001 (its table was never queried) and
     # seeds 0 and 2 exited 0, "healthy"
     assert [outcome[2] for outcome in outcomes] == [exitcodes.INCOMPLETE] * len(SEEDS), outcomes
+
+
+# ---- an execution's own failure outranks a world fault it never reached (issue 10, item 11) ---------------
+# The same world, after the tests above: the fault switched to a poller role without drs:DescribeJobs, and a
+# recovery started while another job holds its first wave's servers, so StartRecovery answers
+# ConflictException and the run fails at its own state before any poller could have polled it.
+
+@pytest.fixture(scope="module")
+def conflicted_run(throttled_world: Any, stuck_run: str) -> str:
+    world = throttled_world  # its clock paused by stuck_run: the other job never ends, nothing ages
+    world.switch_fault("poller-missing-drs-describe")
+    world.drs.start_recovery(world.plans[0].waves[0].source_server_ids)
+    arn = world.start_recovery(name="conflicted")
+    sfn = world.client("stepfunctions")
+    for _ in range(600):  # a run that fails at once needs no simulated time, only its Lambda calls
+        if sfn.describe_execution(executionArn=arn)["status"] != "RUNNING":
+            break
+        time.sleep(0.1)
+    assert sfn.describe_execution(executionArn=arn)["status"] == "FAILED"
+    return str(arn)
+
+
+@pytest.mark.slow
+def test_an_execution_that_failed_at_its_own_state_gets_that_as_root_cause_and_the_world_fault_as_also(
+        throttled_world: Any, conflicted_run: str, throttled_operator: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from drsdoctor.commands.diagnose import diagnose_execution
+
+    world = throttled_world
+    world.throttler.share = 0.0
+    try:
+        session = operator_session(world.endpoint_url, throttled_operator, monkeypatch)
+        _, report = diagnose_execution(conflicted_run, session)
+    finally:
+        world.throttler.share = 0.3
+    assert report.root_cause is not None
+    root = report.root_cause.finding
+    assert (root.check, root.status) == ("SFN003", "fail") and "ConflictException" in root.detail, root
+    also = [finding.check for finding in report.root_cause.also]
+    checks, word = EXPECTED["poller-missing-drs-describe"]  # the world fault: found, and listed under also
+    assert checks & set(also), also
+    assert any(word in finding.detail for finding in report.root_cause.also)
+    assert report.exit_code == exitcodes.PROBLEMS
+
+    # 90% of calls throttled: the same root cause, or exit 3; never the world fault instead
+    unthrottled = ("SFN003", {f.check for f in report.findings if f.status == "fail"}, exitcodes.PROBLEMS)
+    for seed in (1, 3):
+        assert_same_or_incomplete(unthrottled, diagnosis(world, conflicted_run, throttled_operator,
+                                                         monkeypatch, 0.9, seed))
+
+
+class Refusing:
+    """The sandbox answering one Step Functions operation with its throttling error on every attempt (for
+    callers from outside the world): the execution, or its history, cannot be read."""
+
+    def __init__(self, throttler: Throttler, operation: str) -> None:
+        self.throttler, self.target = throttler, f"AWSStepFunctions.{operation}"
+
+    def answer(self, environ: dict[str, Any]) -> Any:
+        scope = credential_scope(environ)
+        outside = scope is not None and not self.throttler.exempt(scope[0])
+        if not outside or environ.get("HTTP_X_AMZ_TARGET") != self.target:
+            return None
+        return throttle_answer(scope[2], environ) if scope else None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("operation", ["DescribeExecution", "GetExecutionHistory"])
+def test_an_own_failure_that_cannot_be_read_is_never_the_world_fault(
+        throttled_world: Any, conflicted_run: str, throttled_operator: dict[str, str],
+        monkeypatch: pytest.MonkeyPatch, operation: str) -> None:
+    throttler = throttled_world.throttler
+    monkeypatch.setattr(throttler, "answer", Refusing(throttler, operation).answer)
+    root, failing, code = diagnosis(throttled_world, conflicted_run, throttled_operator, monkeypatch, 0.0, 0)
+    assert code == exitcodes.INCOMPLETE and root is None, (root, failing, code)
 
 
 @pytest.mark.parametrize("share", ["1", "1.5", "-0.2", "lots"])
