@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drsdoctor import exitcodes
+from drsdoctor.aws.failures import classify
 from drsdoctor.checkapi import (
     CAUSE,
     ERROR,
@@ -317,6 +318,9 @@ class Report:
     plan: list[PlanAnswer] = field(default_factory=list)
     collected_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
+    # calls that could not complete (throttled past every retry, timed out, answered garbled): not a denial,
+    # which is the operator's choice, after which a partial report still counts
+    unfinished: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
@@ -331,16 +335,16 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """1 when a check failed; 3 when none failed but one could not tell (a fact it needs was not read:
-        "healthy" would be a verdict from facts nobody read, as at 90% of calls throttled); else 0.
+        """1 when a check failed; 3 when nothing at all could be diagnosed (only errors), or when a call could
+        not complete and no cause could be named (at 90% of calls throttled, "healthy", or a symptom named
+        as the cause, would be a verdict from facts nobody read); else 0.
 
-        The same rule as `drsdoctor diagnose` (commands/diagnose.py): a problem found in a partial report
-        still counts.
+        The same rule as `drsdoctor diagnose` (commands/diagnose.py): a partial report still counts.
         """
         counts = self.counts()
-        if counts[FAIL]:
+        if counts[FAIL] and (self.root_cause is not None or not self.unfinished):
             return exitcodes.PROBLEMS
-        if counts[ERROR]:
+        if counts[ERROR] and (self.unfinished or not (counts[PASS] or counts[WARN])):
             return exitcodes.INCOMPLETE
         return exitcodes.OK
 
@@ -356,5 +360,11 @@ def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: It
     # a check may quote a value it read (or an error message may): secrets never reach a report
     scrubber = Scrubber.of_snapshot(snap)
     findings = scrubber.deep(run_checks(snap, chosen))
-    return Report(snap.target, findings, rank_root_cause(findings), answer_plan(findings, chosen),
-                  snap.collected_at, scrubber.deep(notes))
+    # a fact found through one that failed (collect.gather's NotRead) counts through the one that failed
+    unfinished = sorted({error.call for error in snap.fact_errors
+                         if error.code != "NotRead" and classify(error.code) != "denied"})
+    root = rank_root_cause(findings)
+    if unfinished and root is not None and root.finding.layer == SYMPTOM:
+        root = None  # seen stuck, but what would say why could not be read: no cause to name (exit 3)
+    return Report(snap.target, findings, root, answer_plan(findings, chosen), snap.collected_at,
+                  scrubber.deep(notes), unfinished)

@@ -183,7 +183,7 @@ def diagnosis(world: Any, arn: str, operator: dict[str, str], monkeypatch: pytes
 
     throttler = world.throttler
     kept = throttler.share, throttler.seed
-    throttler.share, throttler.seed = share, seed
+    throttler.reseed(share, seed)  # the same calls throttled whatever this world answered before
     session = operator_session(world.endpoint_url, operator, monkeypatch)
     session.clock = FakeMonotonic()  # backoff moves this clock: the test never sleeps
     try:
@@ -192,7 +192,7 @@ def diagnosis(world: Any, arn: str, operator: dict[str, str], monkeypatch: pytes
         assert unreadable.exit_code == exitcodes.INCOMPLETE, unreadable
         return None, set(), exitcodes.INCOMPLETE
     finally:
-        throttler.share, throttler.seed = kept
+        throttler.reseed(*kept)
     root = report.root_cause.finding.check if report.root_cause else None
     return root, {f.check for f in report.findings if f.status == "fail"}, report.exit_code
 
@@ -207,7 +207,7 @@ def assert_same_or_incomplete(unthrottled: tuple[str | None, set[str], int],
         assert failing <= unthrottled[1], (unthrottled, throttled)  # a fact missing failed nothing
 
 
-SEEDS = (0, 2)  # at 90% a call gives up once in 2.3 (0.9 ** 8): each seed misses other facts
+SEEDS = (0, 1, 2)  # at 90% a call gives up once in 2.3 (0.9 ** 8): each seed misses other facts
 
 
 @pytest.mark.slow
@@ -222,7 +222,8 @@ def test_90_percent_of_calls_throttled_gives_the_same_root_cause_or_exit_3(
     for outcome in outcomes:
         assert_same_or_incomplete(unthrottled, outcome)
     # at 90% each of these seeds misses a fact the root cause needs, and no check fails on what was read:
-    # before issue 10, seed 2 named DDB001 (its table was never queried) and seed 0 exited 0, "healthy"
+    # before issue 10, seed 0 exited 0, "healthy" (and, after other calls, DDB001 was named for a record
+    # never looked for: the state machine's definition, which names its tables, was not read)
     assert [outcome[2] for outcome in outcomes] == [exitcodes.INCOMPLETE] * len(SEEDS), outcomes
 
 
