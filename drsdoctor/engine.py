@@ -219,13 +219,11 @@ def _explained_by(cause: Finding, failing: list[Finding], implied: bool = True) 
 
 
 def rank_root_cause(findings: Sequence[Finding]) -> RootCause | None:
-    """The deepest failing finding that explains the most observed symptoms; fail before warn (a warning
-    only where every check could tell); and never a cause that reaches a symptom only by implication
-    where the execution's own failure explains it."""
+    """The deepest failing finding that explains the most observed symptoms; fail before warn; and never
+    a cause that reaches a symptom only by implication where the execution's own failure explains it."""
     failing = [finding for finding in findings if finding.status in (FAIL, WARN)]
-    could_not_tell = any(finding.status == ERROR for finding in findings)
-    if not failing or (could_not_tell and all(finding.status == WARN for finding in failing)):
-        return None  # nothing wrong, or only a warning where some check could not tell: no cause to name
+    if not failing:
+        return None
     observed = {id(f) for f in failing if f.layer == SYMPTOM}
     reached = {id(f): _explained_by(f, failing) for f in failing}
     direct = {id(f): _explained_by(f, failing, implied=False) for f in failing}
@@ -364,7 +362,8 @@ def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: It
     unfinished = sorted({error.call for error in snap.fact_errors
                          if error.code != "NotRead" and classify(error.code) != "denied"})
     root = rank_root_cause(findings)
-    if unfinished and root is not None and root.finding.layer == SYMPTOM:
-        root = None  # seen stuck, but what would say why could not be read: no cause to name (exit 3)
+    if unfinished and root is not None and (root.finding.layer == SYMPTOM or root.finding.status == WARN):
+        # seen stuck, or only a warning, where what would say why could not be read: no cause to name
+        root = None
     return Report(snap.target, findings, root, answer_plan(findings, chosen), snap.collected_at,
                   scrubber.deep(notes), unfinished)
