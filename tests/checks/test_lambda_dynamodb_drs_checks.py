@@ -105,6 +105,12 @@ def orchestration_logged(errors: list[str], failed: bool, complete: bool = True)
     return snap
 
 
+def healthy_without_history(errors: list[str]) -> Snapshot:
+    snap = orchestration_logged(errors, failed=False)
+    snap.history = None
+    return snap
+
+
 QUOTA_LINE = ("[ERROR] DrsThrottled: drs:StartRecovery: DRS job quota full, retrying: An error occurred "
               "(ServiceQuotaExceededException)\rTraceback (most recent call last):")
 
@@ -120,6 +126,8 @@ QUOTA_LINE = ("[ERROR] DrsThrottled: drs:StartRecovery: DRS job quota full, retr
     ("a line that names another execution is that one's", lambda: orchestration_logged(
         ['{"level": "ERROR", "executionId": "' + SM_ARN.replace("stateMachine", "execution") + ':other"}'],
         failed=True), "skip"),
+    ("without its history, whose they are cannot be told", lambda: healthy_without_history([QUOTA_LINE]),
+     "error"),
     ("a line that names this execution is its own", lambda: orchestration_logged(
         ['{"level": "ERROR", "executionId": "' + EXEC_ARN + '"}'], failed=True), "fail"),
 ])
