@@ -207,7 +207,7 @@ def assert_same_or_incomplete(unthrottled: tuple[str | None, set[str], int],
         assert failing <= unthrottled[1], (unthrottled, throttled)  # a fact missing failed nothing
 
 
-SEEDS = (0, 1, 2)  # at 90% a call gives up once in 2.3 (0.9 ** 8): each seed misses other facts
+SEEDS = (0, 1)  # at 90% a call gives up once in 2.3 (0.9 ** 8): each seed misses other facts
 
 
 @pytest.mark.slow
