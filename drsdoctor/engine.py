@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from drsdoctor import exitcodes
+from drsdoctor.aws.failures import classify
 from drsdoctor.checkapi import (
     CAUSE,
     ERROR,
@@ -243,8 +244,11 @@ def rank_root_cause(findings: Sequence[Finding]) -> RootCause | None:
     root = ordered[0][1]
     chain = list(reached[id(root)])
     chain.sort(key=lambda finding: -LAYERS.index(finding.layer))
+    # other causes to fix; when the root is the execution's own failure (no cause found for it), also a
+    # cause that only warns: a gap on a path this run never reached fails the next run that does
+    listed = (FAIL,) if root.layer == CAUSE else (FAIL, WARN)
     also = [f for _, f in ordered[1:]
-            if f.layer == CAUSE and f.status == FAIL and f.check != root.check
+            if f.layer == CAUSE and f.status in listed and f.check != root.check
             and all(f is not c for c in chain)]
     return RootCause(root, chain, also[:3])
 
@@ -316,6 +320,9 @@ class Report:
     collected_at: datetime | None = None
     notes: list[str] = field(default_factory=list)
     timeline: Timeline | None = None  # the execution drawn in time (report/timeline.py)
+    # calls that could not complete (throttled past every retry, timed out, answered garbled): not a denial,
+    # which is the operator's choice, after which a partial report still counts
+    unfinished: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {status: sum(1 for f in self.findings if f.status == status) for status in STATUSES}
@@ -330,14 +337,16 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """1 when a check failed; 3 when nothing at all could be diagnosed (only errors); else 0.
+        """1 when a check failed; 3 when nothing at all could be diagnosed (only errors), or when a call could
+        not complete and no cause could be named (at 90% of calls throttled, "healthy", or a symptom named
+        as the cause, would be a verdict from facts nobody read); else 0.
 
         The same rule as `drsdoctor diagnose` (commands/diagnose.py): a partial report still counts.
         """
         counts = self.counts()
-        if counts[FAIL]:
+        if counts[FAIL] and (self.root_cause is not None or not self.unfinished):
             return exitcodes.PROBLEMS
-        if counts[ERROR] and not (counts[PASS] or counts[WARN]):
+        if counts[ERROR] and (self.unfinished or not (counts[PASS] or counts[WARN])):
             return exitcodes.INCOMPLETE
         return exitcodes.OK
 
@@ -355,7 +364,14 @@ def diagnose(snap: Snapshot, checks: Sequence[CheckSpec] | None = None, only: It
     # a check may quote a value it read (or an error message may): secrets never reach a report
     scrubber = Scrubber.of_snapshot(snap)
     findings = scrubber.deep(run_checks(snap, chosen))
+    # a fact found through one that failed (collect.gather's NotRead) counts through the one that failed
+    unfinished = sorted({error.call for error in snap.fact_errors
+                         if error.code != "NotRead" and classify(error.code) != "denied"})
+    root = rank_root_cause(findings)
+    if unfinished and root is not None and (root.finding.layer == SYMPTOM or root.finding.status == WARN):
+        # seen stuck, or only a warning, where what would say why could not be read: no cause to name
+        root = None
     # the operators' fix plan is a state machine's: a recovery plan has none of its steps
     plan = answer_plan(findings, chosen) if snap.recovery_plan is None else []
-    return Report(snap.target, findings, rank_root_cause(findings), plan,
-                  snap.collected_at, scrubber.deep(notes), scrubber.deep(build_timeline(snap)))
+    return Report(snap.target, findings, root, plan, snap.collected_at, scrubber.deep(notes),
+                  timeline=scrubber.deep(build_timeline(snap)), unfinished=unfinished)

@@ -98,8 +98,15 @@ def jobs_to_read(jobs: list[DrsJob], record: ExecutionRecord | None) -> list[Drs
 
 
 def jobs(gather: Gatherer, region: str, job_ids: list[str], since: datetime | None,
-         together: Together | None = None) -> list[DrsJob]:
-    """The jobs by id; with no id known, the jobs started since the execution began (one page)."""
+         together: Together | None = None, servers: Iterable[str] = ()) -> list[DrsJob]:
+    """The jobs by id; with no id known, the jobs started since the execution began (one page) that launch
+    one of `servers` (the record's waves' servers) when the record names any: a job of other servers is
+    another run's, however close its start (fifty plans started together share one DRS)."""
+    ours = set(servers)
+
+    def mine(job: DrsJob) -> bool:
+        return not ours or not job.servers or any(server.source_server_id in ours for server in job.servers)
+
     def by_filter(filters: dict[str, Any], pages: int) -> list[DrsJob]:
         found: list[DrsJob] = []
         named = ",".join(filters.get("jobIDs", [])) or "jobs"
@@ -121,12 +128,13 @@ def jobs(gather: Gatherer, region: str, job_ids: list[str], since: datetime | No
         if since is None:
             return []
         if together is None:
-            return by_filter({"fromDate": stamp(since)}, 1)
+            return [job for job in by_filter({"fromDate": stamp(since)}, 1) if mine(job)]
         # the jobs since the group's earliest start; this execution's are those since its own
         started = together.answer("jobs since", region, [stamp(since)],
                                   lambda stamps: by_filter({"fromDate": stamps[0]}, 1))
         began = since.replace(microsecond=0)
-        return [job for job in started if job.creation_time is None or job.creation_time >= began]
+        return [job for job in started
+                if (job.creation_time is None or job.creation_time >= began) and mine(job)]
 
     return gather.fact("drs_jobs", ",".join(job_ids), describe) or []
 

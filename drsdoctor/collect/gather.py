@@ -44,7 +44,7 @@ FOUND_THROUGH: dict[str, tuple[str, ...]] = {
     "tables": ("functions",),
     "rules": ("functions",),
     "role_decisions": ("functions",),
-    "execution_record": ("functions", "tables"),
+    "execution_record": ("state_machine", "functions", "tables"),  # the tables to look in: its Task targets
     "drs_jobs": ("execution_record", "history"),
     "job_log_items": ("drs_jobs",),
 }

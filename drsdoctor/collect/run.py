@@ -11,9 +11,9 @@ from typing import Any
 
 from drsdoctor.aws import AwsSession
 from drsdoctor.collect import drs, functions, roles, rules, stack, stepfunctions, tables, xaccount
-from drsdoctor.collect.gather import Gatherer, Memo, Progress, mark_unreached
+from drsdoctor.collect.gather import NOT_REACHED, Gatherer, Memo, Progress, mark_unreached
 from drsdoctor.collect.target import parse_execution_arn
-from drsdoctor.snapshot import Rule, Snapshot, Table
+from drsdoctor.snapshot import FactError, Rule, Snapshot, Table
 from drsdoctor.topology import definition, design
 from drsdoctor.topology.model import StatusPlace
 from drsdoctor.topology.orchestrator_map import OrchestratorMap
@@ -82,7 +82,7 @@ class Collection:
             xaccount.unreached(self.snap, self.unreached_account)
             return
         self.snap.drs_jobs = drs.jobs(self.reader(), self.drs_region, self.job_ids, self.jobs_since(),
-                                      together)
+                                      together, self.wave_servers)
 
     def servers(self) -> list[str]:
         """The source servers to describe, once the jobs are read."""
@@ -241,12 +241,16 @@ def begin(execution_arn: str, session: AwsSession, *, history_limit: int = DEFAU
 def _record(gather: Gatherer, snap: Snapshot, candidates: list[str], execution_input: dict[str, Any],
             orchestrator_map: OrchestratorMap | None) -> None:
     """The execution's record: the likeliest tables first, each through its key schema, until one holds
-    it. The first table's empty answer is kept when none does (the record is missing from it)."""
-    missing = None
+    it. The first table's empty answer is kept when none does (the record is missing from it). A table that
+    could not be described may hold it: then the record is missing (a fact error), never "none"."""
+    missing, unread = None, []
     for name in candidates[:MAX_RECORD_TABLES]:
         described = tables.table(gather, name)
-        if described is None or not described.exists:
-            if missing is None:  # the likeliest table is not there: nothing to read the record from
+        if described is None:
+            unread.append(name)
+            continue
+        if not described.exists:
+            if missing is None and not unread:  # the likeliest table is not there: nothing to read it from
                 snap.execution_record = None
                 return
             continue
@@ -255,7 +259,13 @@ def _record(gather: Gatherer, snap: Snapshot, candidates: list[str], execution_i
             snap.execution_record = record
             return
         missing = missing or record
-    snap.execution_record = missing
+    snap.execution_record = None if unread else missing
+    for name in unread:
+        problem = snap.missing("tables", name)
+        snap.fact_errors.append(FactError(
+            fact="execution_record", call=problem.call if problem else "dynamodb:DescribeTable",
+            code=problem.code if problem else NOT_REACHED, resource=name,
+            message=f"not collected: {name}, which may hold it, could not be described"))
 
 
 def _place_record(snap: Snapshot) -> None:

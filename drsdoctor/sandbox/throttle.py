@@ -43,6 +43,13 @@ class Throttler:
         self._sent: dict[str, int] = {}
         self._lock = threading.Lock()
 
+    def reseed(self, share: float, seed: int) -> None:
+        """Throttle `share` of calls from now on, drawn from `seed` as if nothing had been sent before: a run
+        repeats whatever ran earlier in the same world."""
+        with self._lock:
+            self.share, self.seed = check_share(share), seed
+            self._sent.clear()
+
     def answer(self, environ: dict[str, Any]) -> Answer | None:
         """The throttling answer for this request, or None to let it through."""
         if self.share <= 0.0:

@@ -7,9 +7,9 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import pytest
-from builders import NOW, Snapshot, findings, fn_arn, healthy, run, statuses, stuck
+from builders import EXEC_ARN, NOW, SM_ARN, Snapshot, findings, fn_arn, healthy, run, statuses, stuck
 
-from drsdoctor.snapshot import DrsJob, JobLogItem, JobServer, Table, WaveRecord
+from drsdoctor.snapshot import DrsJob, HistoryEvent, JobLogItem, JobServer, Table, WaveRecord
 
 
 def poller_env(**changes: str) -> Snapshot:
@@ -90,6 +90,53 @@ def test_lmb004_names_the_error_line_of_a_traceback_lambda_logged_as_one_event()
         "\rTraceback (most recent call last):\r  File \"/var/runtime/bootstrap.py\", line 1"]
     (failing,) = [f for f in findings("LMB004", snap) if f.status == "fail"]
     assert failing.detail.endswith("No module named 'poller'") and "\r" not in failing.detail
+
+
+def orchestration_logged(errors: list[str], failed: bool, complete: bool = True) -> Snapshot:
+    """The function the state machine calls logged `errors`; its Task failed in this execution or not."""
+    snap = healthy()
+    called = snap.function_of_kind("orchestration")
+    assert called is not None and snap.history is not None
+    called.recent_errors = errors
+    if failed:
+        snap.history.events.insert(0, HistoryEvent(id=999, type="LambdaFunctionFailed", timestamp=NOW,
+                                                   details={"error": "DrsThrottled"}))
+    snap.history.complete = complete
+    return snap
+
+
+def healthy_without_history(errors: list[str]) -> Snapshot:
+    snap = orchestration_logged(errors, failed=False)
+    snap.history = None
+    return snap
+
+
+QUOTA_LINE = ("[ERROR] DrsThrottled: drs:StartRecovery: DRS job quota full, retrying: An error occurred "
+              "(ServiceQuotaExceededException)\rTraceback (most recent call last):")
+
+
+@pytest.mark.parametrize(("name", "build", "expected"), [
+    # fifty plans at DRS's job quota: thirty refused runs logged errors in the function all of them call
+    ("a called function's errors while no Task of this execution failed are other runs'",
+     lambda: orchestration_logged([QUOTA_LINE], failed=False), "skip"),
+    ("its own Task failed: the errors are its own", lambda: orchestration_logged([QUOTA_LINE], failed=True),
+     "fail"),
+    ("a history read in part cannot clear them", lambda: orchestration_logged([QUOTA_LINE], False, False),
+     "fail"),
+    ("a line that names another execution is that one's", lambda: orchestration_logged(
+        ['{"level": "ERROR", "executionId": "' + SM_ARN.replace("stateMachine", "execution") + ':other"}'],
+        failed=True), "skip"),
+    ("without its history, whose they are cannot be told", lambda: healthy_without_history([QUOTA_LINE]),
+     "error"),
+    ("a line that names this execution is its own", lambda: orchestration_logged(
+        ['{"level": "ERROR", "executionId": "' + EXEC_ARN + '"}'], failed=True), "fail"),
+])
+def test_lmb004_judges_only_this_execution_s_lines(name: str, build: Callable[[], Snapshot],
+                                                   expected: str) -> None:
+    snap = build()
+    called = snap.function_of_kind("orchestration")
+    assert called is not None
+    assert dict((r, s) for s, r in run("LMB004", snap))[called.arn] == expected
 
 
 @pytest.mark.parametrize(("name", "build", "expected"), [

@@ -119,6 +119,75 @@ def test_each_running_execution_gets_its_own_root_cause_and_shared_facts_are_rea
     assert "none: no check failed" in lines["fleet-0"] and "1/1 POLLING" in lines["fleet-0"]
 
 
+def start_on(world: Any, machine: str, number: int, settled: str) -> str:
+    """Seed a one-server plan, start `machine` on it, and return once `settled` is in its history."""
+    server = world.drs.add_source_server(f"quota-{number}").source_server_id
+    tables = world.resource("dynamodb")
+    group, plan = f"pg-quota-{number}", f"plan-quota-{number}"
+    tables.Table(world.outputs["ProtectionGroupsTableName"]).put_item(
+        Item=protection_group(group, f"quota {number}", [server]))
+    tables.Table(world.outputs["RecoveryPlansTableName"]).put_item(
+        Item=recovery_plan(plan, f"quota {number}", [("only", [group])]))
+    sfn = world.client("stepfunctions")
+    arn = sfn.start_execution(stateMachineArn=machine, name=f"quota-{number}",
+                              input=json.dumps(world.orchestrator.start_input(world, plan)))["executionArn"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # moto's engine runs the definition in a thread of its own
+        if any(event["type"] == settled for event in sfn.get_execution_history(executionArn=arn)["events"]):
+            return str(arn)
+        time.sleep(0.1)
+    raise AssertionError(f"{arn} never reached {settled}")
+
+
+@pytest.mark.slow
+def test_runs_refused_at_drs_s_job_quota_judge_none_of_the_others_jobs_or_logs(
+        world: Any, operator: dict[str, str], executions: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Plans started together past DRS's job quota (the benchmark's fifty, here two): with the sandbox's
+    one clock every job began "since" each refused run began, and the refused runs' wave starts logged
+    errors in the function all the runs share. The refused run reads no other run's jobs (so the calls per
+    execution stay flat: its own history, record and jobs' log items) and its root cause is its wave that
+    never started; the run waiting for its wave keeps no root cause (the errors are not its own).
+    A second machine of the same definition: its runs (which a stop cannot end while they back off on the
+    stopped clock) are not among the three the other tests diagnose."""
+    from drsdoctor.sandbox.drs.model import Quotas
+
+    sfn = world.client("stepfunctions")
+    described = sfn.describe_state_machine(stateMachineArn=world.state_machine_arn)
+    machine = sfn.create_state_machine(name="quota-recovery", definition=described["definition"],
+                                       roleArn=described["roleArn"])["stateMachineArn"]
+    quotas = world.drs.quotas
+    waiting = start_on(world, machine, 0, "WaitStateEntered")
+    world.drs.quotas = Quotas(concurrent_jobs=len(world.drs.describe_jobs()[0]))  # every job running
+    try:
+        refused = [start_on(world, machine, 1, "LambdaFunctionFailed")]
+    finally:
+        world.drs.quotas = quotas
+    session = operator_session(world.endpoint_url, operator, monkeypatch)
+    fleet = diagnose_machine(machine, session)
+
+    rows = {row.arn: row for row in fleet.rows}
+    assert sorted(rows) == sorted([waiting, *refused])
+    roots = {arn: row.report.root_cause if row.report else None for arn, row in rows.items()}
+    assert roots[waiting] is None, roots[waiting]
+    for arn in refused:  # no other run's job taken for its own
+        assert roots[arn] is not None and roots[arn].finding.check == "DRS001", roots[arn]
+        assert "no DRS job was created" in roots[arn].finding.detail
+    findings = rows[waiting].report.findings if rows[waiting].report else []
+    logged = [f for f in findings if f.check == "LMB004" and "error line" in f.detail]
+    assert logged and all(f.status == "skip" and "other runs'" in f.detail for f in logged), logged
+
+    sent = Counter((record.service, record.operation) for record in session.call_log.records)
+    assert sent["sfn", "DescribeExecution"] == sent["sfn", "GetExecutionHistory"] == 2
+    assert sent["dynamodb", "GetItem"] + sent["dynamodb", "Query"] == 2
+    assert sent["drs", "DescribeJobLogItems"] == 1  # the waiting run's job; the refused run has none
+    per_execution = {("sfn", "DescribeExecution"), ("sfn", "GetExecutionHistory"), ("dynamodb", "GetItem"),
+                     ("dynamodb", "Query"), ("drs", "DescribeJobLogItems")}
+    shared = {call: count for call, count in sent.items() if call not in per_execution}
+    assert shared["sfn", "DescribeStateMachine"] == shared["cloudwatch-logs", "FilterLogEvents"] == 1, shared
+    assert shared["iam", "SimulatePrincipalPolicy"] == 1 and shared["drs", "DescribeJobs"] <= 2, shared
+    assert session.call_log.distinct_calls() == len(session.call_log)  # no call twice
+
+
 @pytest.mark.slow
 def test_a_drs_read_refused_for_the_group_is_an_error_in_each_execution_s_report(
         world: Any, executions: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
