@@ -68,7 +68,7 @@ def test_zsh_completes_check_ids_with_their_titles() -> None:
 
 def test_fish_completes_orchestrator_names() -> None:
     answer = complete("fish", "drsdoctor sandbox serve --orchestrator", "s")
-    assert answer == ["plain,selfpoll"]
+    assert answer == ["plain,selfpoll", "plain,selfpoll-xaccount"]
 
 
 def test_bash_completes_the_fault_names_of_the_orchestrator_chosen_before() -> None:
