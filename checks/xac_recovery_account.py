@@ -23,7 +23,7 @@ HOW = {"operator-role": "with the role you named (--assume-role)",
                    "arn:aws:iam::{account}:role/ROLE (a role there that trusts your principal and allows "
                    "what `drsdoctor permissions` lists for DRS and IAM), or --account-profile "
                    "{account}=PROFILE",
-       reads=("functions", "accounts"))  # where DRS is called is learnt from the functions' code and environment
+       reads=("functions", "accounts"))  # where DRS is called: from the functions
 def recovery_account_read(snap: Snapshot) -> Iterator[Finding]:
     if not snap.accounts:
         yield skip(snap.target, "DRS is called in the execution's own account")

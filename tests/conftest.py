@@ -83,7 +83,7 @@ def _is_xdist_controller(config: pytest.Config) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # The terminal that runs the suite must not shape its reports: a test that wants a width or no colour says so.
+    # The terminal running the suite must not shape reports: a test that wants a width or no colour says so.
     for variable in ("COLUMNS", "LINES", "NO_COLOR"):
         os.environ.pop(variable, None)
     config.stash[TOTAL] = Tally()

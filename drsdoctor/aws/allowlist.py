@@ -16,6 +16,8 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
+from drsdoctor import pyast
+
 # Modules that declare the read-only actions their commands call, as READ_ACTIONS.
 DECLARING_MODULES = ("drsdoctor.diff", "drsdoctor.iam", "drsdoctor.collect")
 # Calls AWS answers whatever the caller's policies say, so no policy grants them: allowed, never printed.
@@ -52,7 +54,7 @@ def declared(module: str) -> tuple[str, ...]:
     first call of every command, and importing drsdoctor.collect for it costs `iam simulate` half a second."""
     spec = importlib.util.find_spec(module)
     if spec is not None and spec.origin and spec.origin.endswith(".py"):
-        for node in ast.parse(Path(spec.origin).read_text()).body:
+        for node in pyast.parse(Path(spec.origin).read_text()).body:
             if (isinstance(node, ast.Assign) and len(node.targets) == 1
                     and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "READ_ACTIONS"):
                 try:

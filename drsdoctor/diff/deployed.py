@@ -247,9 +247,9 @@ def _document(document: Any) -> Any:
             pass
         try:
             # moto stores inline policies created by CloudFormation as a Python repr, not JSON
-            import ast
+            from drsdoctor import pyast
 
-            return ast.literal_eval(document)
+            return pyast.literal_eval(document)
         except (ValueError, SyntaxError, MemoryError, RecursionError):
             return document
     return document

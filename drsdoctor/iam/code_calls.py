@@ -10,10 +10,10 @@ resources. What a method means (its operation, its IAM action) is code_needs.py'
 from __future__ import annotations
 
 import ast
-import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from drsdoctor import pyast
 from drsdoctor.iam.code_values import (
     IDENTIFIER,
     Assumed,
@@ -35,9 +35,6 @@ from drsdoctor.iam.code_values import (
 
 __all__ = ["IDENTIFIER", "Assumed", "Call", "Env", "Input", "Text", "calls_in"]
 
-# CPython's parser keeps its recursion depth per interpreter: two threads parsing at once can fail with
-# "SystemError: AST constructor recursion depth mismatch"; the collector reads functions in parallel.
-_PARSING = threading.Lock()
 MAX_DEPTH = 6  # calls followed into functions of the package, caller to callee
 
 
@@ -61,8 +58,7 @@ def calls_in(sources: dict[str, str], handler: str = "") -> tuple[list[Call], li
     problems = []
     for path, text in sorted(sources.items()):
         try:
-            with _PARSING:
-                tree = ast.parse(text, filename=path)
+            tree = pyast.parse(text, filename=path)
             reader.add(path, tree)
         except (SyntaxError, ValueError) as error:
             problems.append(f"{path}: {error}")

@@ -49,9 +49,9 @@ def _document(raw: Any) -> Any:
         return json.loads(unquote(raw))
     except ValueError:
         # moto serialises a document CloudFormation gave it as a Python dict literal
-        import ast
+        from drsdoctor import pyast
 
-        return ast.literal_eval(unquote(raw))
+        return pyast.literal_eval(unquote(raw))
 
 
 def _call(client: Any, operation: str, resource: str, **kwargs: Any) -> Any:
