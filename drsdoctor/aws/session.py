@@ -127,11 +127,10 @@ class AwsSession:
 
     def _boto_session(self) -> Any:
         if self._boto is None:
-            import boto3
             from botocore.exceptions import ProfileNotFound
 
             try:
-                self._boto = boto3.session.Session(profile_name=self.settings.profile)
+                self._boto = boto3_session(profile_name=self.settings.profile)
             except ProfileNotFound as error:
                 raise InputError(str(error)) from None
         return self._boto
@@ -140,18 +139,16 @@ class AwsSession:
                   credentials: dict[str, str] | None = None) -> AwsSession:
         """This session with other credentials (another account's, drsdoctor.aws.accounts): a named profile,
         or sts:AssumeRole's Credentials. The guard, call log, audit trail, budget and clock are shared."""
-        import boto3
         from botocore.exceptions import ProfileNotFound
 
         try:
             if profile is not None:
-                boto = boto3.session.Session(profile_name=profile, region_name=self.region)
+                boto = boto3_session(profile_name=profile, region_name=self.region)
             else:
                 given = credentials or {}
-                boto = boto3.session.Session(aws_access_key_id=given.get("AccessKeyId"),
-                                             aws_secret_access_key=given.get("SecretAccessKey"),
-                                             aws_session_token=given.get("SessionToken"),
-                                             region_name=self.region)
+                boto = boto3_session(aws_access_key_id=given.get("AccessKeyId"),
+                                     aws_secret_access_key=given.get("SecretAccessKey"),
+                                     aws_session_token=given.get("SessionToken"), region_name=self.region)
         except ProfileNotFound as error:
             raise InputError(str(error)) from None
         return replace(self, _clients={}, _lock=threading.Lock(), _boto=boto)
@@ -204,3 +201,28 @@ class AwsSession:
         if self.out_of_budget() or deadline.abandoned():
             parts = [*event_name.split("."), "", ""]  # before-send.<service>.<Operation>
             raise self.ran_out(parts[1], parts[2])
+
+
+_LOADER: list[Any] = []  # botocore's loader of the first session, shared by every later one
+_LOADER_LOCK = threading.Lock()
+
+
+def boto3_session(loader: Any = None, **arguments: Any) -> Any:
+    """A boto3 session whose service models are read once a process (or once a `loader`): each new session
+    would parse them again (about 0.05 s of CPU a client), and `--running` and other accounts make their own.
+    A named profile that does not exist fails here, as boto3 alone fails."""
+    import boto3
+    import botocore.session
+
+    with _LOADER_LOCK:
+        core = botocore.session.get_session()
+        shared = loader or (_LOADER[0] if _LOADER else None)
+        if shared is not None:
+            core.register_component("data_loader", shared)
+        boto = boto3.session.Session(botocore_session=core, **arguments)
+        used = core.get_component("data_loader")
+        if not _LOADER and loader is None:
+            _LOADER.append(used)
+        used.search_paths[:] = list(dict.fromkeys(used.search_paths))  # boto3 appends its path each time
+    core.get_scoped_config()  # reads the profile: ProfileNotFound now, not at the first call
+    return boto

@@ -66,7 +66,8 @@ DEFAULT_LEAD = datetime.timedelta(hours=6)
 DRS_PHASES = Phases(pending=5, cleanup=10, snapshot=20, conversion=40, launch=20, denied=5, terminate=10)
 # A healthy wave changes something (job, server or wave status) at least every three simulated minutes.
 STUCK_AFTER_SECONDS = 6 * 60
-# ...and for a few real seconds: a thread starved on a busy machine must not look like a stuck execution.
+# ...while the execution's engine runs on (its events go on), or else for a few real seconds: a thread
+# starved on a busy machine must not look like a stuck execution.
 STUCK_AFTER_REAL_SECONDS = 2.0
 FINISHED = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
 
@@ -251,11 +252,11 @@ class Sandbox:
 
     def session(self) -> boto3.session.Session:
         """A boto3 session for the sandbox account (any credentials work against moto)."""
-        core = botocore.session.get_session()
+        from drsdoctor.aws.session import boto3_session
+
         # One loader a world: each new session would read the service models again (~0.2 s CPU a client).
-        core.register_component("data_loader", self._loader)
-        return boto3.session.Session(aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
-                                     region_name=self.region, botocore_session=core)
+        return boto3_session(self._loader, aws_access_key_id="sandbox", aws_secret_access_key="sandbox",
+                             region_name=self.region)
 
     def client(self, service: str) -> Any:
         """A boto3 client against the sandbox (one per service, shared: boto3 clients are thread-safe)."""
@@ -348,7 +349,8 @@ class Sandbox:
                 break
             # No record yet: the execution has not begun (its engine starved on a busy machine): not stuck.
             if (signature[1] is not None and (now - last_change).total_seconds() >= stuck_after
-                    and time.monotonic() - last_change_real >= STUCK_AFTER_REAL_SECONDS):
+                    and (self._engine_lived_through(execution_arn, last_change, stuck_after)
+                         or time.monotonic() - last_change_real >= STUCK_AFTER_REAL_SECONDS)):
                 status = "STUCK"
                 break
             # Look again after a fifth of a real second: often enough to see each change, cheap for the world.
@@ -356,6 +358,16 @@ class Sandbox:
         return Outcome(execution_arn, status, self.execution_record(execution_arn),
                        (self.clock.now() - started_sim).total_seconds(), time.monotonic() - started_real,
                        waves)
+
+    def _engine_lived_through(self, execution_arn: str, since: datetime.datetime, seconds: float) -> bool:
+        """Whether the execution's own newest event is `seconds` of simulated time past `since`: its engine
+        kept running (looping) all that while, so a quiet world is stuck, not an engine thread starved on a
+        busy machine. Without that proof, run_until_settled waits a few real seconds instead."""
+        if not execution_arn.startswith("arn:aws:states:"):
+            return False
+        newest = self.client("stepfunctions").get_execution_history(
+            executionArn=execution_arn, maxResults=1, reverseOrder=True)["events"]
+        return bool(newest) and (newest[0]["timestamp"] - since).total_seconds() >= seconds
 
     def recovery_instances(self) -> list[dict[str, Any]]:
         """Recovery instances DRS launched, as DescribeRecoveryInstances reports them."""

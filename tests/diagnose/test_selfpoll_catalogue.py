@@ -178,3 +178,30 @@ def test_each_selfpoll_fault_is_named_as_its_root_cause(
         environment = json.loads(remedy.commands[0].argv[-1])["Variables"]
         assert remedy.commands[0].argv[4] == names["function:probe"]
         assert environment[variable] == launcher["Environment"]["Variables"][variable]
+
+
+def test_a_self_polling_run_still_running_has_no_failing_finding(
+        world: Any, operator: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Diagnosed while its first wave's DRS job is under way: nothing is wrong yet, so nothing fails."""
+    import datetime
+
+    world.switch_fault("none")
+    arn = world.start_recovery()
+    try:
+        for _ in range(200):  # until DRS has a job of this run, not until the run ends
+            status, _, _ = world.progress(arn)
+            jobs, _ = world.recovery_drs.describe_jobs()
+            if status == "RUNNING" and any(job.status != "COMPLETED" for job in jobs):
+                break
+            world.clock.wait_until(world.clock.now(), real_timeout=0.1)
+        snap, report = _diagnose(world, operator, monkeypatch, arn)
+    finally:
+        _end(world, arn)
+        for _ in range(100):  # the next run recovers the same servers: let this run's job end first
+            if all(job.status == "COMPLETED" for job in world.recovery_drs.describe_jobs()[0]):
+                break
+            world.clock.wait_until(world.clock.now() + datetime.timedelta(hours=1), real_timeout=0.1)
+    assert snap.execution is not None and snap.execution.status == "RUNNING"
+    assert snap.drs_jobs, "diagnosed before DRS had a job: not mid-run"
+    assert [f"{f.check} {f.detail}" for f in report.findings if f.status == "fail"] == []
+    assert report.exit_code == exitcodes.OK
