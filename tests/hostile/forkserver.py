@@ -36,6 +36,19 @@ PRELOAD = ("drsdoctor.cli", "drsdoctor.commands.diagnose", "drsdoctor.commands.d
 
 # ---- the server (python -m tests.hostile.forkserver) ------------------------------------------------------
 
+def _warm() -> None:
+    """What every run would do first, done once: the checks imported, and the service models of the services
+    drsdoctor calls parsed into the process's one botocore loader (drsdoctor.aws.session.boto3_session)."""
+    from drsdoctor.aws.session import boto3_session
+    from drsdoctor.engine import load_checks
+
+    load_checks()
+    boto = boto3_session(region_name="us-east-1", aws_access_key_id="warm", aws_secret_access_key="warm")
+    for service in ("stepfunctions", "lambda", "logs", "iam", "events", "dynamodb", "drs", "cloudformation",
+                    "cloudwatch", "sts", "ec2"):
+        boto.client(service, endpoint_url="http://127.0.0.1:9")  # never sent: a client is only built
+
+
 def _child(request: dict[str, Any]) -> None:
     """In the forked child: become `python -m drsdoctor ARGV` and exit as the interpreter would."""
     code = 1
@@ -88,6 +101,7 @@ def serve() -> None:
 
     for module in PRELOAD:
         importlib.import_module(module)
+    _warm()
     out = sys.stdout
     out.write('{"ready": true}\n')
     out.flush()
