@@ -89,10 +89,17 @@ def policy_document(decisions: Iterable[Decision]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": statements}, separators=(",", ":"))
 
 
-def put_role_policy(role_arn: str, kind: str, decisions: Iterable[Decision]) -> Remedy:
+def put_role_policy(role_arn: str, kind: str, decisions: Iterable[Decision],
+                    home_account: str = "") -> Remedy:
+    """The Allow the role lacks. A role in another account than the execution's (a recovery role) is changed
+    there: the note says with which account's credentials (the command names the role, not its account)."""
+    parts = role_arn.split(":")
+    account = parts[4] if len(parts) > 5 else ""
+    elsewhere = (f"run it in account {account}, where the role is (with that account's credentials), not in "
+                 f"{home_account}" if account and home_account and account != home_account else "")
     return remedy(command("aws", "iam", "put-role-policy", "--role-name", role_name(role_arn),
                           "--policy-name", POLICY_NAMES.get(kind, f"{kind}-missing"), "--policy-document",
-                          policy_document(decisions)))
+                          policy_document(decisions)), note=elsewhere)
 
 
 # ---- Lambda ----------------------------------------------------------------------------------------------
@@ -181,8 +188,8 @@ def launch_failure_fix(snap: Snapshot, server_id: str, reason: str, job_id: str)
         function = snap.function_of_kind("orchestration")
         role_arn = role.role_arn if role else (function.role_arn if function else "")
         if actions and role_arn:
-            return put_role_policy(role_arn, "orchestration",
-                                   [Decision(action=a, decision="implicitDeny") for a in actions])
+            denied = [Decision(action=a, decision="implicitDeny") for a in actions]
+            return put_role_policy(role_arn, "orchestration", denied, snap.account)
     elif said or "replication" in text:
         return _replication_fix(server_id, said or state)
     elif any(word in text for word in _QUOTA):

@@ -58,19 +58,19 @@ def role_findings(role: RoleDecisions, explains: tuple[str, ...], note: str = ""
     # without logs:* the function still works; it only goes dark (its invocations and errors unseen)
     essential = [d for d in denied if not d.action.startswith("logs:")]
     if not essential:
-        detail, fix = _describe(denied, role)
+        detail, fix = _describe(denied, role, snap)
         yield warn(role.role_arn, f"the {who(role)} {detail}: the function runs but leaves no logs to "
                                   "diagnose",
                    evidence=_evidence(denied, role), fix=fix)
         return
     ran = [d for d in essential if not d.where or snap is None or _ran(snap, role, d)]
     if not ran:  # the code would be refused there, but this execution has not gone that way
-        detail, fix = _describe(essential, role)
+        detail, fix = _describe(essential, role, snap)
         yield warn(role.role_arn, f"the {who(role)} {detail}, which its code calls at "
                                   f"{_places(essential)}; this execution shows no sign it ran that code",
                    evidence=_evidence(essential, role), fix=fix)
         return
-    detail, fix = _describe(ran, role)
+    detail, fix = _describe(ran, role, snap)
     where = f" (called at {_places(ran)})" if any(d.where for d in ran) else ""
     yield fail(role.role_arn, f"the {who(role)} {detail}{where}{note}", evidence=_evidence(essential, role),
                explains=explains, fix=fix)
@@ -113,7 +113,7 @@ def _evidence(decisions: list[Decision], role: RoleDecisions) -> list[str]:
     return lines
 
 
-def _describe(denied: list[Decision], role: RoleDecisions) -> tuple[str, Fix]:
+def _describe(denied: list[Decision], role: RoleDecisions, snap: Snapshot | None) -> tuple[str, Fix]:
     implicit = sorted({d.action for d in denied if d.decision != "explicitDeny"}, key=_importance)
     explicit = sorted({d.action for d in denied if d.decision == "explicitDeny"}, key=_importance)
     parts = []
@@ -126,7 +126,8 @@ def _describe(denied: list[Decision], role: RoleDecisions) -> tuple[str, Fix]:
         return " and ".join(parts), (f"Remove the Deny of {', '.join(explicit)} from the policies, boundary "
                                      f"or SCP that apply to role {name} (the evidence names the statement)")
     return " and ".join(parts), put_role_policy(role.role_arn, role.kind,
-                                                [d for d in denied if d.decision != "explicitDeny"])
+                                                [d for d in denied if d.decision != "explicitDeny"],
+                                                snap.account if snap is not None else "")
 
 
 def _some(actions: list[str]) -> str:

@@ -45,7 +45,7 @@ def failed_launch_fix(snap: Snapshot, job_id: str) -> Remedy:
     role = snap.role("orchestration")
     denied = [d for d in role.denied() if d.follow_on and d.decision != "explicitDeny"] if role else []
     if role is not None and denied:
-        return put_role_policy(role.role_arn, "orchestration", denied)
+        return put_role_policy(role.role_arn, "orchestration", denied, snap.account)
     return remedy(command("aws", "drs", "describe-job-log-items", "--job-id", job_id),
                   note="the job's log names why its servers did not launch")
 

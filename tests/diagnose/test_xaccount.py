@@ -135,6 +135,9 @@ def test_a_recovery_role_without_start_recovery(reference: Served, operator: dic
     cause = root_cause(reference, run(reference, "recovery-role-missing-start-recovery"), operator)
     assert cause.check == "IAM001" and "drs:StartRecovery" in cause.detail
     assert cause.resource == role_arn("drs-orchestrator-sandbox-recovery")  # the role in the recovery account
+    # its fix is run there: the command names the role, the note names the account and not the home one's
+    assert cause.remedy is not None and "put-role-policy" in cause.remedy.line
+    assert f"run it in account {RECOVERY_ACCOUNT}, where the role is" in cause.remedy.note
 
 
 def test_drs_polled_in_another_region_than_the_jobs(reference: Served, operator: dict[str, str]) -> None:
